@@ -1,0 +1,61 @@
+// Driver factories: embedded PGlite by default, PostgreSQL when a URL is given. Both yield the
+// same typed Drizzle database, so every query in the service runs unchanged on either.
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { type SQL } from "drizzle-orm";
+import { type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  driver: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL selects PostgreSQL. */
+  url?: string | undefined;
+  /** PGlite data folder, or "memory" for a throwaway in-memory database. */
+  pgliteDir?: string | undefined;
+  /** PostgreSQL pool size. */
+  maxConnections?: number | undefined;
+}
+
+export function createDatabase(options: DatabaseOptions): DatabaseHandle {
+  if (options.url) return createPostgres(options.url, options.maxConnections ?? 10);
+  return createPglite(options.pgliteDir ?? "memory");
+}
+
+export function createPostgres(url: string, maxConnections = 10): DatabaseHandle {
+  const client = postgres(url, {
+    max: maxConnections,
+    // An unreachable database must turn into a 503 within the contract's 5 s, not a hang.
+    connect_timeout: 3,
+    idle_timeout: 30,
+    onnotice: () => undefined,
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Database;
+  return { db, driver: "postgres", close: () => client.end({ timeout: 2 }) };
+}
+
+export function createPglite(dir: string): DatabaseHandle {
+  if (dir !== "memory") mkdirSync(dir, { recursive: true });
+  const client = dir === "memory" ? new PGlite() : new PGlite(dir);
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  return { db, driver: "pglite", close: () => client.close() };
+}
+
+/**
+ * Runs a raw statement and returns its rows. The two drivers shape raw results differently
+ * (an array for postgres-js, `{ rows }` for PGlite); this is the one place that knows.
+ */
+export async function queryRows<Row>(db: Database, query: SQL): Promise<Row[]> {
+  const result: unknown = await db.execute(query);
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Row[];
+}

@@ -1,0 +1,3 @@
+// The one schema both drivers run.
+export * from "./directory";
+export * from "./sessions";

@@ -1,0 +1,137 @@
+// Server-side sessions, impersonation grants and their audit trail.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { coworkers, locations, teams, users } from "./directory";
+
+export const grantKindEnum = pgEnum("impersonation_kind", ["staff", "team"]);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    locationId: integer("location_id")
+      .notNull()
+      .references(() => locations.id, { onDelete: "cascade" }),
+    coworkerId: integer("coworker_id").references(() => coworkers.id, { onDelete: "cascade" }),
+    /** Set only on impersonated sessions: the grant it was exchanged from. */
+    grantJti: uuid("grant_jti").unique(),
+    actorUserId: integer("actor_user_id").references(() => users.id, { onDelete: "cascade" }),
+    actorSessionId: uuid("actor_session_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokedReason: text("revoked_reason"),
+  },
+  (t) => [
+    index("sessions_user_idx").on(t.userId),
+    index("sessions_actor_session_idx").on(t.actorSessionId),
+    check(
+      "sessions_impersonation_complete",
+      sql`(${t.actorUserId} is null) = (${t.actorSessionId} is null) and (${t.actorUserId} is null) = (${t.grantJti} is null)`,
+    ),
+  ],
+);
+
+export const impersonationGrants = pgTable(
+  "impersonation_grants",
+  {
+    jti: uuid("jti").primaryKey().defaultRandom(),
+    kind: grantKindEnum("kind").notNull(),
+    actorUserId: integer("actor_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    actorSessionId: uuid("actor_session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    targetUserId: integer("target_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    coworkerId: integer("coworker_id")
+      .notNull()
+      .references(() => coworkers.id, { onDelete: "cascade" }),
+    locationId: integer("location_id")
+      .notNull()
+      .references(() => locations.id, { onDelete: "cascade" }),
+    teamId: integer("team_id").references(() => teams.id, { onDelete: "cascade" }),
+    reason: text("reason"),
+    readOnly: boolean("read_only").notNull().default(false),
+    /** Where the browser returns to when the impersonation stops (a same-site path). */
+    returnPath: text("return_path"),
+    issuedAt: timestamp("issued_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    consumedAt: timestamp("consumed_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("grants_actor_idx").on(t.actorUserId),
+    check("grants_lifetime_max_300s", sql`${t.expiresAt} <= ${t.issuedAt} + interval '300 seconds'`),
+    check("grants_team_kind", sql`(${t.kind} = 'team') = (${t.teamId} is not null)`),
+  ],
+);
+
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    type: text("type").notNull(),
+    outcome: text("outcome").notNull(),
+    actorUserId: integer("actor_user_id").references(() => users.id, { onDelete: "set null" }),
+    targetCoworkerId: integer("target_coworker_id").references(() => coworkers.id, {
+      onDelete: "set null",
+    }),
+    locationId: integer("location_id").references(() => locations.id, { onDelete: "set null" }),
+    kind: grantKindEnum("kind"),
+    reason: text("reason"),
+    ip: text("ip"),
+    detail: text("detail"),
+    jti: uuid("jti"),
+    sessionId: uuid("session_id"),
+    readOnly: boolean("read_only"),
+  },
+  (t) => [
+    check("audit_outcome", sql`${t.outcome} in ('success', 'refused')`),
+    index("audit_location_id_idx").on(t.locationId, t.id),
+    index("audit_actor_idx").on(t.actorUserId, t.id),
+    index("audit_target_idx").on(t.targetCoworkerId, t.id),
+    index("audit_jti_idx").on(t.jti),
+  ],
+);
+
+/** Signing keys generated on first start when none are configured, shared by every process. */
+export const signingKeys = pgTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(),
+  privateJwk: jsonb("private_jwk").notNull(),
+  publicJwk: jsonb("public_jwk").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Fixed-window counters for throttling, shared by every process through the database. */
+export const throttleCounters = pgTable(
+  "throttle_counters",
+  {
+    key: text("key").notNull(),
+    windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.key, t.windowStart] }),
+    index("throttle_window_idx").on(t.windowStart),
+  ],
+);

@@ -1,0 +1,4 @@
+// Shared zod schemas.
+export * from "./ids";
+export * from "./inputs";
+export * from "./fixture";
