@@ -1,1 +1,5 @@
+// Tokens, keys and password hashing. Knows nothing of tRPC, Next or the database.
+export * from "./keys";
 export * from "./password";
+export * from "./tokens";
+export * from "./session-rules";

@@ -51,11 +51,32 @@ export function createPglite(dir: string): DatabaseHandle {
   return { db, driver: "pglite", close: () => client.close() };
 }
 
+const TIMESTAMPTZ_OID = 1184;
+const INT8_OID = 20;
+
 /**
- * Runs a raw statement and returns its rows. The two drivers shape raw results differently
- * (an array for postgres-js, `{ rows }` for PGlite); this is the one place that knows.
+ * Runs a raw statement and returns its rows as a plain array. The two drivers shape raw results
+ * differently (an array for postgres-js, `{ rows }` for PGlite), and Drizzle makes both return
+ * timestamptz as text while only postgres-js returns int8 as text; this is the one place that
+ * knows, so a caller gets a Date and a number from either driver.
  */
 export async function queryRows<Row>(db: Database, query: SQL): Promise<Row[]> {
   const result: unknown = await db.execute(query);
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Row[];
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
+  const columns = Array.isArray(result)
+    ? ((result as { columns?: { name: string; type: number }[] }).columns ?? [])
+    : ((result as { fields?: { name: string; dataTypeID: number }[] }).fields ?? []).map((f) => ({
+        name: f.name,
+        type: f.dataTypeID,
+      }));
+  const converted = columns.filter((c) => c.type === TIMESTAMPTZ_OID || c.type === INT8_OID);
+  return rows.map((row) => {
+    const copy = { ...row };
+    for (const column of converted) {
+      const value = copy[column.name];
+      if (typeof value !== "string") continue;
+      copy[column.name] = column.type === INT8_OID ? Number(value) : new Date(value);
+    }
+    return copy as Row;
+  });
 }

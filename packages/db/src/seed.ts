@@ -38,6 +38,11 @@ export function parseFixture(text: string): Fixture {
   } catch (error) {
     throw new SeedError(`fixture is not valid JSON: ${(error as Error).message}`);
   }
+  return validateFixture(json);
+}
+
+/** Checks a fixture's shape and cross-record rules; the error names the offending record. */
+export function validateFixture(json: unknown): Fixture {
   const parsed = fixtureSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -120,7 +125,10 @@ function checkReferences(fixture: Fixture): void {
 }
 
 /** Writes the fixture: every record or none. Existing records with the same ids are updated. */
-export async function seedFixture(db: Database, fixture: Fixture): Promise<SeedSummary> {
+export async function seedFixture(db: Database, input: Fixture): Promise<SeedSummary> {
+  // Validated here too: a caller that skipped parseFixture must not write a broken fixture
+  // (a duplicate id, for one, would otherwise be upserted over its twin without a word).
+  const fixture = validateFixture(input);
   // Slow hashing happens before the transaction opens, so it holds no locks meanwhile.
   const hashes = await Promise.all(fixture.users.map((u) => hashPassword(u.password)));
   await db.transaction(async (tx) => {

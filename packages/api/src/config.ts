@@ -1,0 +1,90 @@
+// Service configuration from the environment (CONTRACT §2). A bad value stops start-up with one
+// line naming the variable.
+import { type JWK } from "jose";
+import { isIP } from "node:net";
+import { parseKeyConfig, KeyConfigError } from "@cowork/auth";
+
+export interface ServiceConfig {
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  port: number;
+  issuer: string;
+  impersonationEnabled: boolean;
+  impersonateLimitPerMinute: number;
+  signinLimitPer15Minutes: number;
+  /** Lifetime of an impersonation token, 60 s by default, never above 300 s. */
+  impersonationTokenTtlS: number;
+  /** Proxies whose X-Forwarded-For is believed. */
+  trustedProxies: ReadonlySet<string>;
+  /** Private JWKs from AUTH_SIGNING_KEYS; null means keys are generated and kept in the database. */
+  signingKeys: JWK[] | null;
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: string } = {}): ServiceConfig {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL", "must be a postgres:// or postgresql:// URL");
+  }
+  const port = integer(env, "PORT", 3000, 1, 65535);
+  const issuerRaw = env.AUTH_ISSUER;
+  if (issuerRaw !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(issuerRaw.trim())) {
+    throw new ConfigError("AUTH_ISSUER", "must be an http(s) URL such as https://portal.example.com");
+  }
+  const issuer = (issuerRaw?.trim() || `http://localhost:${port}`).replace(/\/+$/, "");
+  const impersonation = (env.IMPERSONATION?.trim() || "on").toLowerCase();
+  if (impersonation !== "on" && impersonation !== "off") {
+    throw new ConfigError("IMPERSONATION", `must be "on" or "off" (got "${env.IMPERSONATION}")`);
+  }
+  const trustedProxies = new Set(
+    (env.TRUSTED_PROXIES ?? "")
+      .split(",")
+      .map((value) => value.trim())
+      .filter(Boolean),
+  );
+  for (const proxy of trustedProxies) {
+    if (!isIP(proxy)) throw new ConfigError("TRUSTED_PROXIES", `must list IP addresses (got "${proxy}")`);
+  }
+  let signingKeys: JWK[] | null = null;
+  if (env.AUTH_SIGNING_KEYS?.trim()) {
+    try {
+      signingKeys = parseKeyConfig(env.AUTH_SIGNING_KEYS);
+    } catch (error) {
+      throw new ConfigError("AUTH_SIGNING_KEYS", (error as KeyConfigError).message);
+    }
+  }
+  return {
+    databaseUrl,
+    pgliteDir: env.PGLITE_DIR?.trim() || defaults.pgliteDir || ".data/pglite",
+    port,
+    issuer,
+    impersonationEnabled: impersonation === "on",
+    impersonateLimitPerMinute: integer(env, "IMPERSONATE_LIMIT_PER_MINUTE", 30, 1, 100_000),
+    signinLimitPer15Minutes: integer(env, "SIGNIN_LIMIT_PER_15_MINUTES", 10, 1, 100_000),
+    impersonationTokenTtlS: integer(env, "IMPERSONATION_TOKEN_TTL_SECONDS", 60, 5, 300),
+    trustedProxies,
+    signingKeys,
+    production: env.NODE_ENV === "production",
+  };
+}

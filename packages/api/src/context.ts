@@ -1,0 +1,58 @@
+// The request context: built explicitly from { deps, credential, request meta }. It never throws:
+// a missing or bad credential yields `session: null`, an unreachable database `sessionError`.
+import { InvalidTokenError, verifyAccessToken } from "@cowork/auth";
+import { domainErrorOf, type DomainError } from "./errors";
+import { type RequestMeta, type ServiceDeps } from "./services/deps";
+import { loadSession, recordExpiryIfDue, type SessionContext } from "./services/sessions";
+import { type IssuedAccessToken } from "./services/sign-in";
+
+/** The browser's cookies, when the call came from the portal UI (never for REST or bearer calls). */
+export interface BrowserSession {
+  /** The access token in the session cookie, as sent. */
+  sessionToken: string | null;
+  /** The actor's own access token, kept aside while the browser impersonates. */
+  actorToken: string | null;
+  setSession(token: IssuedAccessToken): void;
+  setActor(token: string | null, expiresAt?: Date): void;
+  clearSession(): void;
+}
+
+export interface Context {
+  deps: ServiceDeps;
+  session: SessionContext | null;
+  /** Why the session could not be resolved, when that was our fault (database down). */
+  sessionError: DomainError | null;
+  meta: RequestMeta;
+  browser: BrowserSession | null;
+}
+
+export async function resolveSession(
+  deps: ServiceDeps,
+  token: string | null,
+  meta: RequestMeta,
+): Promise<{ session: SessionContext | null; sessionError: DomainError | null }> {
+  if (!token) return { session: null, sessionError: null };
+  try {
+    const claims = await verifyAccessToken(deps.signer, token);
+    return { session: await loadSession(deps, claims), sessionError: null };
+  } catch (error) {
+    if (error instanceof InvalidTokenError) {
+      const expired = error.expiredPayload;
+      if (expired?.act && typeof expired.sid === "string") {
+        await recordExpiryIfDue(deps, expired.sid, meta).catch(() => false);
+      }
+      return { session: null, sessionError: null };
+    }
+    return { session: null, sessionError: domainErrorOf(error) };
+  }
+}
+
+export async function createContext(options: {
+  deps: ServiceDeps;
+  token: string | null;
+  meta: RequestMeta;
+  browser?: BrowserSession | null;
+}): Promise<Context> {
+  const resolved = await resolveSession(options.deps, options.token, options.meta);
+  return { deps: options.deps, meta: options.meta, browser: options.browser ?? null, ...resolved };
+}

@@ -1,0 +1,56 @@
+// Sign-in, sign-out and who am I.
+import { signInInput } from "@cowork/validators";
+import { DomainError, toTRPCError } from "../errors";
+import { signIn, signOut } from "../services/sign-in";
+import { type SessionContext } from "../services/sessions";
+import { authedProcedure, publicProcedure, router } from "../trpc";
+
+export function describeMe(session: SessionContext) {
+  return {
+    userId: session.userId,
+    email: session.email,
+    fullName: session.fullName,
+    location: { id: session.locationId, name: session.locationName },
+    profile:
+      session.coworkerId === null
+        ? null
+        : { coworkerId: session.coworkerId, locationId: session.locationId, fullName: session.profileName ?? session.fullName },
+    staffRole: session.staffRole,
+    impersonation: session.impersonation
+      ? {
+          actor: { userId: session.impersonation.actorUserId, fullName: session.impersonation.actorName },
+          expiresAt: session.expiresAt.toISOString(),
+          reason: session.impersonation.reason,
+          kind: session.impersonation.kind,
+          readOnly: session.impersonation.readOnly,
+        }
+      : null,
+  };
+}
+
+export const authRouter = router({
+  /** Browser calls get the session as an httpOnly cookie, never the token in the body. */
+  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
+    const issued = await signIn(ctx.deps, input, ctx.meta);
+    if (ctx.browser) {
+      ctx.browser.setActor(null);
+      ctx.browser.setSession(issued);
+      return { accessToken: null, expiresIn: issued.expiresIn };
+    }
+    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+  }),
+
+  signOut: authedProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
+    await signOut(ctx.deps, ctx.session, ctx.meta);
+    ctx.browser?.clearSession();
+    ctx.browser?.setActor(null);
+  }),
+
+  me: authedProcedure.query(({ ctx }) => describeMe(ctx.session)),
+});
+
+export function requireImpersonated(session: SessionContext): void {
+  if (!session.impersonation) {
+    throw toTRPCError(new DomainError("not_impersonating", "This session is not an impersonation."));
+  }
+}

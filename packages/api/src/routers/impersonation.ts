@@ -1,0 +1,75 @@
+// Impersonation: issue (staff, team admin), exchange, stop.
+import { verifyAccessToken } from "@cowork/auth";
+import { exchangeInput, impersonateInput } from "@cowork/validators";
+import {
+  admitIssuer,
+  exchange,
+  issueForStaff,
+  issueForTeam,
+  stopImpersonating,
+} from "../services/impersonation";
+import { loadSession } from "../services/sessions";
+import { accessTokenFor } from "../services/sign-in";
+import { authedProcedure, publicProcedure, router, staffProcedure, teamAdminProcedure } from "../trpc";
+import { requireImpersonated } from "./auth";
+
+export const impersonationRouter = router({
+  /** Staff: a token for a coworker of the active location. */
+  impersonate: staffProcedure.input(impersonateInput).mutation(async ({ ctx, input }) => {
+    await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, "staff");
+    const { token, expiresAt } = await issueForStaff(ctx.deps, ctx.session, ctx.meta, input);
+    return { token, expiresAt: expiresAt.toISOString() };
+  }),
+
+  /** Team admin: a token for a member of a team they administer. */
+  impersonateTeamMember: teamAdminProcedure.input(impersonateInput).mutation(async ({ ctx, input }) => {
+    await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, "team");
+    const { token, expiresAt } = await issueForTeam(ctx.deps, ctx.session, ctx.meta, input, ctx.target);
+    return { token, expiresAt: expiresAt.toISOString() };
+  }),
+
+  /**
+   * Anyone holding an impersonation token. In the browser the new session replaces the cookie
+   * and the actor's own session is kept aside, to come back to on stop.
+   */
+  exchange: publicProcedure.input(exchangeInput).mutation(async ({ ctx, input }) => {
+    const issued = await exchange(ctx.deps, input.token, ctx.meta);
+    if (ctx.browser) {
+      const actorToken = ctx.session?.id === issued.actorSessionId ? ctx.browser.sessionToken : null;
+      ctx.browser.setActor(actorToken, ctx.session?.expiresAt);
+      ctx.browser.setSession(issued);
+      return { accessToken: null, expiresIn: issued.expiresIn };
+    }
+    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+  }),
+
+  /** Ends the impersonated session at once. Takes no input: who to return to is server state. */
+  stopImpersonating: authedProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
+    requireImpersonated(ctx.session);
+    await stopImpersonating(ctx.deps, ctx.session, ctx.meta);
+  }),
+
+  /**
+   * Browser only: end the impersonation (if it is still live) and return to the actor's own
+   * session kept aside at exchange — only if the server's record names that session as the actor's.
+   */
+  leave: publicProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
+    const browser = ctx.browser;
+    if (!browser) return { restored: false, returnPath: null };
+    const stopped = ctx.session?.impersonation ? await stopImpersonating(ctx.deps, ctx.session, ctx.meta) : null;
+    let restored = false;
+    if (browser.actorToken) {
+      const actor = await verifyAccessToken(ctx.deps.signer, browser.actorToken)
+        .then((claims) => loadSession(ctx.deps, claims))
+        .catch(() => null);
+      const linked = stopped === null || actor?.id === stopped.actorSessionId;
+      if (actor && !actor.impersonation && linked) {
+        browser.setSession(await accessTokenFor(ctx.deps, { id: actor.id, userId: actor.userId, expiresAt: actor.expiresAt, actorUserId: null }));
+        restored = true;
+      }
+    }
+    if (!restored) browser.clearSession();
+    browser.setActor(null);
+    return { restored, returnPath: restored ? (stopped?.returnPath ?? null) : null };
+  }),
+});

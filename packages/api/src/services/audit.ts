@@ -1,0 +1,99 @@
+// The audit log: every issue, exchange, refusal, stop and sign-in lands here. Writes that record
+// a change are part of the same SQL statement as the change (see the services); refusals are
+// written on their own, since nothing else changes.
+import { auditEvents, type Database, coworkers, queryRows, users } from "@cowork/db";
+import { type AuditListInput } from "@cowork/validators";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+
+export const AUDIT_TYPES = [
+  "signin",
+  "signin.failed",
+  "impersonation.issued",
+  "impersonation.exchanged",
+  "impersonation.stopped",
+  "impersonation.expired",
+  "session.signed_out",
+  "profile.switched",
+] as const;
+export type AuditType = (typeof AUDIT_TYPES)[number];
+
+export interface AuditRecord {
+  type: AuditType;
+  outcome: "success" | "refused";
+  actorUserId?: number | null;
+  targetCoworkerId?: number | null;
+  locationId?: number | null;
+  kind?: "staff" | "team" | null;
+  reason?: string | null;
+  ip?: string | null;
+  detail?: string | null;
+  jti?: string | null;
+  sessionId?: string | null;
+  readOnly?: boolean | null;
+}
+
+export async function recordAudit(db: Database, record: AuditRecord): Promise<void> {
+  // A refusal may name a coworker that does not exist; keep the id in words, not as a reference.
+  await queryRows(
+    db,
+    sql`insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, detail, jti, session_id, read_only)
+        values (${record.type}, ${record.outcome}, ${record.actorUserId ?? null},
+          (select id from coworkers where id = ${record.targetCoworkerId ?? null}),
+          ${record.locationId ?? null}, ${record.kind ?? null}, ${record.reason ?? null}, ${record.ip ?? null},
+          ${record.detail ?? null}, ${record.jti ?? null}, ${record.sessionId ?? null}, ${record.readOnly ?? null})`,
+  );
+}
+
+const actorUser = alias(users, "actor_user");
+
+export async function listAudit(db: Database, locationId: number, input: AuditListInput) {
+  const rows = await db
+    .select({
+      id: auditEvents.id,
+      at: auditEvents.at,
+      type: auditEvents.type,
+      outcome: auditEvents.outcome,
+      actorUserId: auditEvents.actorUserId,
+      actorName: actorUser.fullName,
+      targetCoworkerId: auditEvents.targetCoworkerId,
+      targetName: coworkers.fullName,
+      locationId: auditEvents.locationId,
+      kind: auditEvents.kind,
+      reason: auditEvents.reason,
+      ip: auditEvents.ip,
+      detail: auditEvents.detail,
+      readOnly: auditEvents.readOnly,
+    })
+    .from(auditEvents)
+    .leftJoin(actorUser, eq(actorUser.id, auditEvents.actorUserId))
+    .leftJoin(coworkers, eq(coworkers.id, auditEvents.targetCoworkerId))
+    .where(
+      and(
+        eq(auditEvents.locationId, locationId),
+        input.cursor ? lt(auditEvents.id, input.cursor) : undefined,
+        input.actorUserId ? eq(auditEvents.actorUserId, input.actorUserId) : undefined,
+        input.targetCoworkerId ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId) : undefined,
+      ),
+    )
+    .orderBy(desc(auditEvents.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map((row) => ({
+      id: row.id,
+      at: row.at.toISOString(),
+      type: row.type as AuditType,
+      actor: row.actorUserId ? { userId: row.actorUserId, fullName: row.actorName ?? "" } : null,
+      target: row.targetCoworkerId ? { coworkerId: row.targetCoworkerId, fullName: row.targetName ?? "" } : null,
+      locationId: row.locationId,
+      kind: row.kind,
+      reason: row.reason,
+      ip: row.ip,
+      outcome: row.outcome as "success" | "refused",
+      detail: row.detail,
+      mode: row.readOnly === null ? null : row.readOnly ? ("readonly" as const) : ("full" as const),
+    })),
+    nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}

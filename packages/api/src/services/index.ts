@@ -1,0 +1,10 @@
+// Builds the services of one process: database handle, configuration, keys imported once.
+import { type Database } from "@cowork/db";
+import { type ServiceConfig } from "../config";
+import { type ServiceDeps } from "./deps";
+import { loadKeys } from "./keys";
+
+export async function createServiceDeps(db: Database, config: ServiceConfig): Promise<ServiceDeps> {
+  const keys = await loadKeys(db, config);
+  return { db, config, signer: { keys, issuer: config.issuer } };
+}

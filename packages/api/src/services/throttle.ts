@@ -1,0 +1,41 @@
+// Fixed-window counters in the database, so limits hold across every process. Each hit is one
+// atomic upsert that returns the new count: no check-then-act race.
+import { type Database, queryRows } from "@cowork/db";
+import { sql } from "drizzle-orm";
+
+export interface ThrottleResult {
+  count: number;
+  /** Seconds until the window moves on. */
+  retryAfterS: number;
+}
+
+/** Counts one attempt against each key and returns the highest count among them. */
+export async function hit(db: Database, keys: string[], windowS: number): Promise<ThrottleResult> {
+  const rows = await queryRows<{ count: number; retry_after: number }>(
+    db,
+    sql`with w as (select to_timestamp(floor(extract(epoch from now()) / ${windowS}) * ${windowS}) as start)
+        insert into throttle_counters (key, window_start, count)
+        select k, w.start, 1 from unnest(${sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`}) as k, w
+        on conflict (key, window_start) do update set count = throttle_counters.count + 1
+        returning count, ceil(extract(epoch from (window_start + make_interval(secs => ${windowS}) - now())))::int as retry_after`,
+  );
+  return {
+    count: Math.max(...rows.map((row) => row.count)),
+    retryAfterS: Math.max(1, ...rows.map((row) => row.retry_after)),
+  };
+}
+
+/** Gives an attempt back (a sign-in that turned out to be correct does not count). */
+export async function refund(db: Database, keys: string[], windowS: number): Promise<void> {
+  await queryRows(
+    db,
+    sql`update throttle_counters set count = greatest(count - 1, 0)
+        where key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
+          and window_start = to_timestamp(floor(extract(epoch from now()) / ${windowS}) * ${windowS})`,
+  );
+}
+
+/** Old windows are useless; drop them now and then so the table stays small. */
+export async function pruneThrottle(db: Database): Promise<void> {
+  await queryRows(db, sql`delete from throttle_counters where window_start < now() - interval '1 day'`);
+}

@@ -1,0 +1,88 @@
+// Signing keys: Ed25519 (EdDSA) JWKs with a kid. The first key signs; every key verifies, so a
+// rotated-out key keeps verifying the tokens it signed. Keys are imported once, never per request.
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type CryptoKey,
+  type JWK,
+} from "jose";
+
+export const SIGNING_ALG = "EdDSA";
+
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+}
+
+export interface KeySet {
+  signing: SigningKey;
+  /** Public keys by kid. */
+  verifying: ReadonlyMap<string, CryptoKey>;
+  /** The public JWKS served at /.well-known/jwks.json. */
+  jwks: { keys: JWK[] };
+}
+
+export interface PrivateJwk extends JWK {
+  kid: string;
+}
+
+export class KeyConfigError extends Error {
+  override name = "KeyConfigError";
+}
+
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"] as const;
+
+export function publicPart(jwk: JWK): JWK {
+  const copy: Record<string, unknown> = { ...jwk };
+  for (const member of PRIVATE_MEMBERS) delete copy[member];
+  delete copy.key_ops;
+  return { ...(copy as JWK), use: "sig", alg: SIGNING_ALG };
+}
+
+export async function generatePrivateJwk(): Promise<PrivateJwk> {
+  const { privateKey } = await generateKeyPair(SIGNING_ALG, { crv: "Ed25519", extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { ...jwk, kid, alg: SIGNING_ALG, use: "sig" };
+}
+
+/** Builds the key set from private JWKs (first one signs). Refuses anything but Ed25519 OKP keys. */
+export async function loadKeySet(privateJwks: readonly JWK[]): Promise<KeySet> {
+  const [first] = privateJwks;
+  if (!first) throw new KeyConfigError("no signing key");
+  const verifying = new Map<string, CryptoKey>();
+  const jwks: JWK[] = [];
+  let signing: SigningKey | undefined;
+  for (const jwk of privateJwks) {
+    if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string") {
+      throw new KeyConfigError("every signing key must be a private Ed25519 (OKP) JWK");
+    }
+    if (typeof jwk.kid !== "string" || jwk.kid.length === 0 || jwk.kid.length > 128) {
+      throw new KeyConfigError("every signing key needs a kid of at most 128 characters");
+    }
+    if (verifying.has(jwk.kid)) throw new KeyConfigError(`duplicate kid ${jwk.kid}`);
+    const publicJwk = publicPart(jwk);
+    const publicKey = (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey;
+    verifying.set(jwk.kid, publicKey);
+    jwks.push(publicJwk);
+    if (!signing) {
+      signing = { kid: jwk.kid, privateKey: (await importJWK({ ...jwk, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey };
+    }
+  }
+  return { signing: signing!, verifying, jwks: { keys: jwks } };
+}
+
+/** Parses AUTH_SIGNING_KEYS: a JWKS ({"keys":[…]}) or an array of private JWKs. */
+export function parseKeyConfig(text: string): JWK[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new KeyConfigError("is not valid JSON");
+  }
+  const keys = Array.isArray(value) ? value : (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new KeyConfigError("must be a JWKS with at least one key");
+  return keys as JWK[];
+}

@@ -1,0 +1,3 @@
+import { databaseProjects } from "@cowork/vitest-config";
+
+export default databaseProjects();
