@@ -33,9 +33,10 @@ export const router = t.router;
 /** Domain errors and outages become tRPC errors carrying the contract's code. */
 const errorMapping = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) {
-    const domain = domainErrorOf(result.error);
-    if (domain !== result.error.cause) throw toTRPCError(domain);
+  // Input errors and errors already carrying a DomainError pass as they are; anything else
+  // (an outage, a bug) is mapped here, once.
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR" && !(result.error.cause instanceof DomainError)) {
+    throw toTRPCError(domainErrorOf(result.error));
   }
   return result;
 });

@@ -1,5 +1,5 @@
 // Public surface of the data layer.
 export * from "./client";
-export * from "./migrate";
+export * from "./migration-status";
 export * as schema from "./schema";
 export * from "./schema";

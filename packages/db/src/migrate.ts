@@ -5,13 +5,9 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { type PgliteDatabase } from "drizzle-orm/pglite";
 import { type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import journal from "../drizzle/meta/_journal.json" with { type: "json" };
-import { createPostgres, type DatabaseHandle, queryRows, type Database } from "./client";
+import { createPostgres, type DatabaseHandle } from "./client";
 
 export const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
-
-/** Number of migrations committed with this build. */
-export const expectedMigrationCount = journal.entries.length;
 
 export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
   if (handle.driver === "pglite") {
@@ -34,14 +30,4 @@ export async function migrateUrl(url: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** How many committed migrations the database has applied (0 when none). */
-export async function appliedMigrationCount(db: Database): Promise<number> {
-  const rows = await queryRows<{ n: number }>(
-    db,
-    sql`select case when to_regclass('drizzle.__drizzle_migrations') is null then 0
-          else (select count(*)::int from drizzle.__drizzle_migrations) end as n`,
-  );
-  return rows[0]?.n ?? 0;
 }

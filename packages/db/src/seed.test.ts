@@ -281,7 +281,7 @@ describe("a broken fixture", () => {
   interface Case {
     name: string;
     fragments: string[];
-    breakIt(fixture: Fixture): void;
+    breakIt: (fixture: Fixture) => void;
   }
 
   const cases: Case[] = [

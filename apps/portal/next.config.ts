@@ -1,0 +1,26 @@
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  reactStrictMode: true,
+  // Lets parallel builds (tests, benchmarks) keep separate output folders.
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
+  poweredByHeader: false,
+  // Workspace packages ship TypeScript sources; Next compiles them with the app.
+  transpilePackages: ["@cowork/api", "@cowork/auth", "@cowork/db", "@cowork/validators"],
+  // PGlite loads its WebAssembly from its own package folder at run time.
+  serverExternalPackages: ["@electric-sql/pglite", "postgres"],
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "Referrer-Policy", value: "same-origin" },
+          { key: "X-Frame-Options", value: "DENY" },
+        ],
+      },
+    ];
+  },
+};
+
+export default config;

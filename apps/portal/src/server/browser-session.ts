@@ -1,0 +1,60 @@
+import "server-only";
+// The browser's session cookies. The session cookie holds the access token (httpOnly, SameSite,
+// Secure in production); while impersonating, the actor's own token waits in a second cookie.
+import { type BrowserSession, type IssuedAccessToken } from "@cowork/api";
+
+export const SESSION_COOKIE = "portal_session";
+export const ACTOR_COOKIE = "portal_actor";
+
+export function readCookie(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+function cookie(name: string, value: string, maxAgeS: number, secure: boolean): string {
+  return [
+    `${name}=${encodeURIComponent(value)}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${Math.max(0, Math.floor(maxAgeS))}`,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
+}
+
+export function browserSession(cookieHeader: string | null, responseHeaders: Headers, secure: boolean): BrowserSession {
+  return {
+    sessionToken: readCookie(cookieHeader, SESSION_COOKIE),
+    actorToken: readCookie(cookieHeader, ACTOR_COOKIE),
+    setSession(token: IssuedAccessToken) {
+      responseHeaders.append("set-cookie", cookie(SESSION_COOKIE, token.accessToken, token.expiresIn, secure));
+    },
+    setActor(token: string | null, expiresAt?: Date) {
+      const maxAge = token && expiresAt ? (expiresAt.getTime() - Date.now()) / 1000 : 0;
+      responseHeaders.append("set-cookie", cookie(ACTOR_COOKIE, token ?? "", maxAge, secure));
+    },
+    clearSession() {
+      responseHeaders.append("set-cookie", cookie(SESSION_COOKIE, "", 0, secure));
+    },
+  };
+}
+
+/**
+ * State-changing browser calls must come from our own pages: the Origin (or, failing that, the
+ * Referer) must be this site. SameSite cookies alone do not cover same-site subdomains.
+ */
+export function sameOrigin(request: Request): boolean {
+  const expected = new URL(request.url);
+  const host = request.headers.get("host") ?? expected.host;
+  const source = request.headers.get("origin") ?? request.headers.get("referer");
+  if (!source) return false;
+  try {
+    return new URL(source).host === host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,121 @@
+// Starts the real portal (production build, `server.ts`) on a free port with its own database:
+// a throwaway PGlite folder, or a throwaway PostgreSQL database when TEST_DB=postgres.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
+
+export const portalDir = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface Portal {
+  url: string;
+  port: number;
+  /** The PostgreSQL database of this portal (null on PGlite). */
+  databaseUrl: string | null;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Share an existing PostgreSQL database (several processes, one service). */
+  databaseUrl?: string;
+}
+
+/** A throwaway PostgreSQL database for portals to share; close() drops it. */
+export async function createSharedDatabase(): Promise<TestDatabase> {
+  return createTestDatabase("postgres");
+}
+
+export async function startPortal(options: StartOptions = {}): Promise<Portal> {
+  const port = await freePort();
+  let database: TestDatabase | null = null;
+  let pgliteDir: string | null = null;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    AUTH_ISSUER: `http://localhost:${port}`,
+    ...options.env,
+  };
+  delete env.TEST_DB;
+  if (options.databaseUrl) {
+    env.DATABASE_URL = options.databaseUrl;
+  } else if (process.env.TEST_DB === "postgres") {
+    database = await createTestDatabase("postgres");
+    env.DATABASE_URL = database.url!;
+    await seedDemo(database);
+  } else {
+    delete env.DATABASE_URL;
+    pgliteDir = mkdtempSync(join(tmpdir(), "portal-test-"));
+    env.PGLITE_DIR = pgliteDir;
+  }
+  let output = "";
+  const child: ChildProcess = spawn("pnpm", ["exec", "tsx", "server.ts"], {
+    cwd: portalDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://localhost:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      process.kill(-child.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    }
+    if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
+    await database?.close();
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`portal exited with ${child.exitCode}:\n${output}`);
+    }
+    if (output.includes("Portal ready on")) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`portal did not start within 90 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url, port, databaseUrl: env.DATABASE_URL ?? null, logs: () => output, stop };
+}
+
+async function seedDemo(database: TestDatabase): Promise<void> {
+  const { demoFixturePath, readFixtureFile, seedFixture } = await import("@cowork/db/seed");
+  await seedFixture(database.db, await readFixtureFile(demoFixturePath));
+}
+
+/** Signs in over HTTP with the demo password and returns the access token. */
+export async function signIn(portal: Portal, email: string, locationId?: number): Promise<string> {
+  const password = email.startsWith("ada.") ? "demo-admin-pass" : email.startsWith("otto.") ? "demo-operator-pass" : "demo-member-pass";
+  const response = await fetch(`${portal.url}/api/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ grant_type: "password", username: email, password, ...(locationId ? { location_id: locationId } : {}) }),
+  });
+  if (response.status !== 200) throw new Error(`sign-in of ${email} failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,0 +1,113 @@
+// The HTTP plumbing shared by every REST route: bearer parsing, bounded bodies, the error body
+// of the contract, no-store on tokens, and the 5 s answer guarantee.
+import { TRPCError } from "@trpc/server";
+import { DomainError, domainErrorOf } from "../errors";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+/** The contract promises an answer (503 at worst) within 5 s. */
+export const ANSWER_WITHIN_MS = 4500;
+
+/** The bearer token of the Authorization header; cookies are never looked at here. */
+export function bearerToken(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  if (!header) return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+  });
+}
+
+export function noContent(): Response {
+  return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+}
+
+export function errorResponse(error: DomainError): Response {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterS) headers["retry-after"] = String(error.retryAfterS);
+  if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="portal"';
+  return json({ error: error.code, message: error.message }, error.status, headers);
+}
+
+export const invalidRequest = (message: string) => new DomainError("invalid_request", message);
+
+/** Reads at most 64 KiB of body; larger bodies are refused with 413 without reading them whole. */
+export async function readBody(request: Request): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A JSON object body, or a 400. */
+export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
+  const type = request.headers.get("content-type") ?? "";
+  const text = await readBody(request);
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("Send a JSON body (Content-Type: application/json).");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalidRequest("The body is not valid JSON.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidRequest("The body must be a JSON object.");
+  return value as Record<string, unknown>;
+}
+
+/** A query parameter given at most once; a repeated one is ambiguous and refused. */
+export function singleParam(url: URL, name: string): string | undefined {
+  const values = url.searchParams.getAll(name);
+  if (values.length > 1) throw invalidRequest(`Give ${name} only once.`);
+  return values[0];
+}
+
+/** Runs a route, mapping every failure to the contract's status and body; never hangs past 5 s. */
+export async function answer(run: () => Promise<Response>): Promise<Response> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Response>((resolve) => {
+    timer = setTimeout(
+      () => resolve(errorResponse(new DomainError("unavailable", "The service is temporarily unavailable. Please try again shortly."))),
+      ANSWER_WITHIN_MS,
+    );
+  });
+  try {
+    return await Promise.race([run().catch((error: unknown) => failure(error)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failure(error: unknown): Response {
+  const domain = domainErrorOf(error);
+  if (domain.code === "internal") console.error("[rest] unexpected error", error);
+  if (error instanceof TRPCError && domain.code === "invalid_request" && error.code === "BAD_REQUEST") {
+    return errorResponse(invalidRequest(describeInputError(error)));
+  }
+  return errorResponse(domain);
+}
+
+/** Names the offending field without echoing library internals. */
+function describeInputError(error: TRPCError): string {
+  const issues = (error.cause as { issues?: { path?: PropertyKey[]; message?: string }[] } | undefined)?.issues;
+  const first = issues?.[0];
+  if (!first) return "The request is not valid.";
+  const field = first.path?.map(String).join(".") || "input";
+  return `Invalid ${field}: ${first.message ?? "not valid"}.`;
+}

@@ -1,0 +1,4 @@
+// The REST door: route handlers and the HTTP helpers they share.
+export { rest, type RestRequest } from "./routes";
+export { answer, bearerToken, errorResponse, json, MAX_BODY_BYTES } from "./http";
+export { endpoints } from "./endpoints";

@@ -1,0 +1,159 @@
+// The REST surface of CONTRACT §5: thin adapters that parse, call the same procedure through a
+// server-side caller, and shape the answer. One code path, two doors.
+import { parseIdText } from "@cowork/validators";
+import { createContext } from "../context";
+import { createCaller } from "../root";
+import { type RequestMeta, type ServiceDeps } from "../services/deps";
+import {
+  answer,
+  bearerToken,
+  invalidRequest,
+  json,
+  noContent,
+  readBody,
+  readJsonObject,
+  singleParam,
+} from "./http";
+import { DomainError } from "../errors";
+
+export interface RestRequest {
+  request: Request;
+  deps: ServiceDeps;
+  meta: RequestMeta;
+  /** Path parameters, as matched by the router. */
+  params?: Record<string, string>;
+}
+
+type Handler = (input: RestRequest) => Promise<Response>;
+
+/** Runs a handler with a caller whose context comes from the bearer header only. */
+const route =
+  (handler: (caller: ReturnType<typeof createCaller>, input: RestRequest) => Promise<Response>): Handler =>
+  (input) =>
+    answer(async () => {
+      const context = await createContext({ deps: input.deps, token: bearerToken(input.request), meta: input.meta });
+      return handler(createCaller(context), input);
+    });
+
+/** An id from text: anything but plain digits becomes NaN, which the procedure's schema refuses with 400. */
+const idOrInvalid = (value: string | undefined) => parseIdText(value) ?? Number.NaN;
+
+const tokenResponse = (result: { accessToken: string | null; expiresIn: number }) =>
+  json({ access_token: result.accessToken, token_type: "Bearer", expires_in: result.expiresIn });
+
+const modeParam = (url: URL) => {
+  const mode = singleParam(url, "mode");
+  if (mode !== undefined && mode !== "readonly" && mode !== "full") throw invalidRequest('mode must be "readonly" or "full".');
+  return mode === "readonly";
+};
+
+export const rest = {
+  /** POST /api/token: password grant, JSON or form body. */
+  token: route(async (caller, { request }) => {
+    const type = request.headers.get("content-type") ?? "";
+    const text = await readBody(request);
+    let fields: Record<string, unknown>;
+    if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
+      fields = Object.fromEntries(new URLSearchParams(text));
+    } else if (/^application\/(.+\+)?json\b/i.test(type)) {
+      try {
+        const value: unknown = JSON.parse(text);
+        if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
+        fields = value as Record<string, unknown>;
+      } catch {
+        throw invalidRequest("The body is not valid JSON.");
+      }
+    } else {
+      throw invalidRequest("Send a JSON or form-encoded body.");
+    }
+    if (fields.grant_type === undefined) throw invalidRequest("grant_type is required.");
+    if (fields.grant_type !== "password") {
+      throw new DomainError("unsupported_grant_type", "Only grant_type=password is supported.");
+    }
+    const { username, password, location_id: location } = fields;
+    if (typeof username !== "string" || typeof password !== "string" || !username || !password) {
+      throw invalidRequest("username and password are required.");
+    }
+    let locationId: number | undefined;
+    if (location !== undefined && location !== "") {
+      locationId = typeof location === "number" ? location : idOrInvalid(String(location));
+    }
+    return tokenResponse(await caller.auth.signIn({ email: username, password, ...(locationId === undefined ? {} : { locationId }) }));
+  }),
+
+  /** GET /api/sys/users/impersonate?coworkerId=N&reason=…&mode=readonly */
+  impersonateCoworker: route(async (caller, { request }) => {
+    const url = new URL(request.url);
+    const coworkerId = idOrInvalid(singleParam(url, "coworkerId"));
+    const reason = singleParam(url, "reason");
+    const readOnly = modeParam(url);
+    const { token } = await caller.impersonation.impersonate({ coworkerId, ...(reason === undefined ? {} : { reason }), readOnly });
+    return json({ token });
+  }),
+
+  /** GET /api/public/coworkers/{coworkerId}/impersonate */
+  impersonateTeamMember: route(async (caller, { request, params }) => {
+    const url = new URL(request.url);
+    const coworkerId = idOrInvalid(params?.coworkerId);
+    const reason = singleParam(url, "reason");
+    const readOnly = modeParam(url);
+    const { token } = await caller.impersonation.impersonateTeamMember({ coworkerId, ...(reason === undefined ? {} : { reason }), readOnly });
+    return json({ token });
+  }),
+
+  /** POST /api/sys/users/exchange { token } */
+  exchange: route(async (caller, { request }) => {
+    const body = await readJsonObject(request);
+    if (typeof body.token !== "string" || body.token === "") throw invalidRequest("token is required.");
+    return tokenResponse(await caller.impersonation.exchange({ token: body.token }));
+  }),
+
+  /** GET /api/public/coworkers/profiles */
+  profiles: route(async (caller) => json(await caller.profiles.listProfiles())),
+
+  /** PUT /api/public/coworkers/profiles/current { coworkerId } */
+  setCurrentProfile: route(async (caller, { request }) => {
+    const body = await readJsonObject(request);
+    const coworkerId = typeof body.coworkerId === "number" ? body.coworkerId : Number.NaN;
+    return json(await caller.profiles.setCurrentProfile({ coworkerId }));
+  }),
+
+  /** GET /api/sys/users/me */
+  me: route(async (caller) => {
+    const me = await caller.auth.me();
+    return json(me);
+  }),
+
+  /** POST /api/sys/users/stop-impersonating */
+  stopImpersonating: route(async (caller) => {
+    await caller.impersonation.stopImpersonating();
+    return noContent();
+  }),
+
+  /** POST /api/sys/users/sign-out */
+  signOut: route(async (caller) => {
+    await caller.auth.signOut();
+    return noContent();
+  }),
+
+  /** GET /api/sys/audit?limit&cursor&actorUserId&targetCoworkerId */
+  audit: route(async (caller, { request }) => {
+    const url = new URL(request.url);
+    const optionalId = (name: string) => {
+      const value = singleParam(url, name);
+      return value === undefined ? undefined : idOrInvalid(value);
+    };
+    const limitText = singleParam(url, "limit");
+    const limit = limitText === undefined ? undefined : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
+    const filter = { limit, cursor: optionalId("cursor"), actorUserId: optionalId("actorUserId"), targetCoworkerId: optionalId("targetCoworkerId") };
+    const defined = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
+    return json(await caller.audit.listEvents(defined));
+  }),
+
+  /** GET /api/public/coworkers/access-history */
+  accessHistory: route(async (caller) => json(await caller.profiles.accessHistory())),
+
+  /** GET /.well-known/jwks.json */
+  jwks: (({ deps }) =>
+    Promise.resolve(json(deps.signer.keys.jwks, 200, { "cache-control": "public, max-age=300" }))) as Handler,
+} satisfies Record<string, Handler>;
