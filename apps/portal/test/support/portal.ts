@@ -45,8 +45,8 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
   const port = await freePort();
   let database: TestDatabase | null = null;
   let pgliteDir: string | null = null;
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),

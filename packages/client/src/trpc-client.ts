@@ -1,0 +1,30 @@
+// A typed tRPC client for other TypeScript services: the same procedures as the portal, over
+// HTTP, authorized by a bearer token (never a cookie).
+import type { AppRouter } from "@cowork/api";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+
+export interface PortalClientOptions {
+  /** The portal's origin, e.g. https://portal.example.com */
+  baseUrl: string;
+  /** The access token to send; a function is asked on every request (for rotation). */
+  token?: string | (() => string | null | undefined) | null;
+  fetch?: typeof fetch;
+}
+
+export function createPortalClient(options: PortalClientOptions) {
+  const tokenOf = typeof options.token === "function" ? options.token : () => options.token;
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: new URL("/api/trpc", options.baseUrl).toString(),
+        headers: () => {
+          const token = tokenOf();
+          return token ? { authorization: `Bearer ${token}` } : {};
+        },
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    ],
+  });
+}
+
+export type PortalClient = ReturnType<typeof createPortalClient>;
