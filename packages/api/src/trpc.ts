@@ -94,7 +94,7 @@ export const teamAdminProcedure = ownSessionProcedure("unauthorized")
       reason: input.reason ?? null,
     };
     if (!isTeamAdmin) {
-      await refuse(ctx.deps, ctx.meta, event, new DomainError("forbidden", "Only team admins can do this."));
+      await refuse(ctx.deps, ctx.meta, event, new DomainError("forbidden", "Only team admins can do this."), "not_team_admin");
     }
     if (!target) {
       await refuse(ctx.deps, ctx.meta, event, new DomainError("not_found", "No such member in a team you administer."));

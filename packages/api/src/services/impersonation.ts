@@ -34,6 +34,8 @@ export async function refuse(
   meta: RequestMeta,
   event: { type: "impersonation.issued" | "impersonation.exchanged"; actorUserId?: number | null; coworkerId?: number | null; locationId?: number | null; kind?: "staff" | "team" | null; reason?: string | null; jti?: string | null },
   error: DomainError,
+  /** The reason code kept in the event's `detail`; defaults to the error's code. */
+  detail: string = error.code,
 ): Promise<never> {
   await recordAudit(deps.db, {
     type: event.type,
@@ -45,7 +47,7 @@ export async function refuse(
     reason: event.reason ?? null,
     jti: event.jti ?? null,
     ip: meta.ip,
-    detail: error.code === "forbidden" || error.code === "not_found" ? `${error.code}: ${error.message}` : error.code,
+    detail,
   });
   throw error;
 }
@@ -105,11 +107,11 @@ export async function issueForStaff(
     return never();
   }
   if (target.userId === session.userId) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate yourself."));
+    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate yourself."), "self");
   }
   const callerRank = STAFF_RANK[session.staffRole as StaffRole];
   if (target.rank >= callerRank) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate staff of equal or higher rank."));
+    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate staff of equal or higher rank."), "rank");
   }
   return issue(deps, session, meta, request, target, "staff");
 }
@@ -124,10 +126,10 @@ export async function issueForTeam(
 ): Promise<{ token: string; expiresAt: Date }> {
   const event = { type: "impersonation.issued" as const, actorUserId: session.userId, coworkerId: target.coworkerId, locationId: session.locationId, kind: "team" as const, reason: request.reason ?? null };
   if (target.userId === session.userId) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate yourself."));
+    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate yourself."), "self");
   }
   if (target.rank > 0) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "Team admins cannot impersonate staff."));
+    await refuse(deps, meta, event, new DomainError("forbidden", "Team admins cannot impersonate staff."), "staff_target");
   }
   return issue(deps, session, meta, request, target, "team");
 }
@@ -197,7 +199,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
     claims = await verifyImpersonationToken(deps.signer, token);
   } catch (error) {
     const reason = error instanceof InvalidTokenError ? error.reason : "malformed";
-    await recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail: `invalid_token: ${reason}` });
+    await recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail: reason === "expired" ? "expired" : "bad_token" });
     throw invalid(reason === "expired" ? "expired" : "bad token");
   }
   const [row] = await queryRows<ExchangedRow & { return_path: string | null; actor_session_id: string }>(
@@ -232,7 +234,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
       locationId: why.locationId,
       jti: why.actorUserId === null ? null : claims.jti,
       ip: meta.ip,
-      detail: `invalid_token: ${why.detail}`,
+      detail: why.detail,
     });
     throw invalid(why.detail.replace("_", " "));
   }

@@ -59,10 +59,13 @@ export async function signIn(deps: ServiceDeps, input: SignInInput, meta: Reques
   );
   const valid = user ? await verifyPassword(input.password, user.password_hash) : await verifyAgainstDummy(input.password);
   if (!user || !valid) {
+    // Filed under the account's home location, so that location's admins see it.
+    const home = user ? await chooseLocation(deps, user.id, undefined).catch(() => null) : null;
     await recordAudit(deps.db, {
       type: "signin.failed",
       outcome: "refused",
       actorUserId: user?.id ?? null,
+      locationId: home?.locationId ?? null,
       ip: meta.ip,
       detail: "invalid_credentials",
     });
