@@ -7,8 +7,9 @@ const config: NextConfig = {
   poweredByHeader: false,
   // Workspace packages ship TypeScript sources; Next compiles them with the app.
   transpilePackages: ["@cowork/api", "@cowork/auth", "@cowork/db", "@cowork/validators"],
-  // PGlite loads its WebAssembly from its own package folder at run time.
-  serverExternalPackages: ["@electric-sql/pglite", "postgres"],
+  // PGlite loads its WebAssembly from its own package folder at run time. pino and prom-client
+  // stay external so that server.ts and the Next bundle share one instance (one metrics registry).
+  serverExternalPackages: ["@electric-sql/pglite", "postgres", "pino", "prom-client"],
   async headers() {
     return [
       {

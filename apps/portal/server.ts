@@ -1,16 +1,18 @@
 // The portal's HTTP server: validates configuration, applies migrations (and seeds the demo data
 // into an empty embedded database), then serves Next. It also stamps every request with the
-// socket's address and a request id, which route handlers cannot see on their own.
+// socket's address and a request id, which route handlers cannot see on their own, and writes
+// one JSON log line and one latency sample (by route pattern) per request.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { ConfigError, loadConfig } from "@cowork/api";
+import { ConfigError, loadConfig, logger, metrics, requestLogger, scrub } from "@cowork/api";
 import { createPglite } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
 import { demoFixturePath, describeSummary, isEmpty, readFixtureFile, seedFixture } from "@cowork/db/seed";
-import { PEER_HEADER } from "./src/server/peer-header";
+import { FORWARDED_HEADER, FORWARDING_HEADERS, PEER_HEADER } from "./src/server/peer-header";
+import { routeMatcher } from "./src/server/route-patterns";
 
 const appDir = fileURLToPath(new URL(".", import.meta.url));
 const repoRoot = resolve(appDir, "../..");
@@ -37,7 +39,7 @@ if (config.databaseUrl) {
   await migrateDatabase(handle);
   if (await isEmpty(handle.db)) {
     const summary = await seedFixture(handle.db, await readFixtureFile(demoFixturePath));
-    console.log(`First start: seeded the demo data (${describeSummary(summary)}) into ${config.pgliteDir}.`);
+    logger.info(`First start: seeded the demo data (${describeSummary(summary)}) into ${config.pgliteDir}.`);
   }
   await handle.close();
 }
@@ -47,20 +49,37 @@ const handle = app.getRequestHandler();
 await app.prepare();
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const routes = routeMatcher(resolve(appDir, "src/app"));
+
+/** The path alone: the query string is never logged, and nothing token-shaped either. */
+const pathOf = (url: string | undefined) => scrub((url ?? "/").split("?")[0]!.slice(0, 512));
 
 const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
   // Whatever a client sends in this header is replaced: only the socket speaks here.
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "";
+  req.headers[FORWARDED_HEADER] = FORWARDING_HEADERS.some((name) => name in req.headers) ? "1" : "0";
   const incoming = req.headers["x-request-id"];
   const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   req.headers["x-request-id"] = requestId;
   res.setHeader("x-request-id", requestId);
+  const started = performance.now();
+  const method = req.method ?? "GET";
+  const path = pathOf(req.url);
+  res.once("close", () => {
+    const durationMs = performance.now() - started;
+    const route = routes.match(path);
+    metrics.observeRequest(route, method, res.statusCode, durationMs / 1000);
+    requestLogger(requestId).info(
+      { method, path, route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, ...(res.writableFinished ? {} : { aborted: true }) },
+      "request",
+    );
+  });
   void handle(req, res);
 });
 
 server.listen(config.port, () => {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
-  console.log(`Portal ready on http://localhost:${config.port} (${dev ? "development" : "production"}, ${database}).`);
+  logger.info(`Portal ready on http://localhost:${config.port} (${dev ? "development" : "production"}, ${database}).`);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/.next/**", "**/dist/**", "**/node_modules/**", "**/drizzle/**", "**/*.config.*", "**/next-env.d.ts"] },
+  { ignores: ["**/.next*/**", "**/dist/**", "**/node_modules/**", "**/drizzle/**", "**/*.config.*", "**/next-env.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,7 +2,8 @@
 // line naming the variable.
 import { type JWK } from "jose";
 import { isIP } from "node:net";
-import { parseKeyConfig, KeyConfigError } from "@cowork/auth";
+import { parseKeyConfig, type KeyConfigError } from "@cowork/auth";
+import { LOG_LEVELS } from "./observability/logger";
 
 export interface ServiceConfig {
   databaseUrl: string | undefined;
@@ -19,6 +20,8 @@ export interface ServiceConfig {
   /** Private JWKs from AUTH_SIGNING_KEYS; null means keys are generated and kept in the database. */
   signingKeys: JWK[] | null;
   production: boolean;
+  /** Bearer token a Prometheus scrape of /api/metrics must send; null: loopback clients only. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +77,14 @@ export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: strin
       throw new ConfigError("AUTH_SIGNING_KEYS", (error as KeyConfigError).message);
     }
   }
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && !/^[A-Za-z0-9._~+/-]{16,512}=*$/.test(metricsToken)) {
+    throw new ConfigError("METRICS_TOKEN", "must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)");
+  }
+  const logLevel = env.LOG_LEVEL?.trim().toLowerCase();
+  if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")} (got "${env.LOG_LEVEL}")`);
+  }
   return {
     databaseUrl,
     pgliteDir: env.PGLITE_DIR?.trim() || defaults.pgliteDir || ".data/pglite",
@@ -86,5 +97,6 @@ export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: strin
     trustedProxies,
     signingKeys,
     production: env.NODE_ENV === "production",
+    metricsToken,
   };
 }

@@ -1,8 +1,7 @@
 // tRPC init, the error-mapping middleware and the chain of base procedures, each named for what
 // it guarantees. `t` itself stays private to this module.
 import { initTRPC } from "@trpc/server";
-import { z } from "zod";
-import { idSchema } from "@cowork/validators";
+import { impersonateInput } from "@cowork/validators";
 import { type Context } from "./context";
 import { DomainError, domainErrorOf, toTRPCError } from "./errors";
 import { findTeamTarget, refuse } from "./services/impersonation";
@@ -82,7 +81,8 @@ export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
  * target is resolved once here and handed on in `ctx.target`.
  */
 export const teamAdminProcedure = ownSessionProcedure("unauthorized")
-  .input(z.object({ coworkerId: idSchema, reason: z.string().nullish() }))
+  // The whole, strict input: nothing unvalidated reaches the lookup or the audit log.
+  .input(impersonateInput)
   .use(async ({ ctx, input, next }) => {
     const { isTeamAdmin, target } = await findTeamTarget(ctx.deps, ctx.session, input.coworkerId);
     const event = {

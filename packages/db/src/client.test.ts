@@ -136,6 +136,21 @@ describe("queryRows", () => {
     expect(await queryRows(handle.db, sql`select id from users where false`)).toEqual([]);
     expect(await queryRows(handle.db, sql`update users set full_name = full_name where false`)).toEqual([]);
   });
+
+  it("answers a repeated statement the same way each time, and fails the way drizzle's execute fails", async () => {
+    // On PostgreSQL these are prepared statements, reused from the second call on.
+    for (let round = 0; round < 3; round++) {
+      for (const value of [1, 2, null]) {
+        expect(await queryRows<{ v: number | null }>(handle.db, sql`select ${value}::int as v`)).toEqual([{ v: value }]);
+      }
+    }
+    const failure = await queryRows(handle.db, sql`select ${1}::int / 0 as boom`).catch((error: unknown) => error);
+    const direct = await handle.db.execute(sql`select ${1}::int / 0 as boom`).catch((error: unknown) => error);
+    expect((failure as Error).constructor).toBe((direct as Error).constructor);
+    expect((failure as Error).message).toBe((direct as Error).message);
+    expect(((failure as Error).cause as { code?: string }).code).toBe("22012");
+    expect(((failure as Error).cause as Error).constructor).toBe(((direct as Error).cause as Error).constructor);
+  });
 });
 
 describe("migrations", () => {

@@ -2,8 +2,8 @@
 // same typed Drizzle database, so every query in the service runs unchanged on either.
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { type SQL } from "drizzle-orm";
-import { type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { DrizzleQueryError, type SQL } from "drizzle-orm";
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -41,7 +41,30 @@ export function createPostgres(url: string, maxConnections = 10): DatabaseHandle
     onnotice: () => undefined,
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
+  preparedClients.set(db, client);
   return { db, driver: "postgres", close: () => client.end({ timeout: 2 }) };
+}
+
+/**
+ * The postgres-js client behind each database createPostgres made. Drizzle's raw `execute` sends
+ * unnamed statements, which postgres-js sends as two round trips (describe, then bind and
+ * execute) and PostgreSQL plans afresh every time; the service's raw statements are a small fixed
+ * set of texts, so queryRows sends them as named prepared statements instead: one round trip,
+ * parsed once per connection. Transactions (not in this map) keep drizzle's path.
+ */
+const preparedClients = new WeakMap<Database, postgres.Sql>();
+const dialect = new PgDialect();
+
+async function execute(db: Database, query: SQL): Promise<unknown> {
+  const client = preparedClients.get(db);
+  if (!client) return db.execute(query);
+  // Rendered and wrapped exactly as drizzle's own execute does (same text, same error type).
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  try {
+    return await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+  } catch (error) {
+    throw new DrizzleQueryError(text, params, error as Error);
+  }
 }
 
 export function createPglite(dir: string): DatabaseHandle {
@@ -61,7 +84,7 @@ const INT8_OID = 20;
  * knows, so a caller gets a Date and a number from either driver.
  */
 export async function queryRows<Row>(db: Database, query: SQL): Promise<Row[]> {
-  const result: unknown = await db.execute(query);
+  const result: unknown = await execute(db, query);
   const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
   const columns = Array.isArray(result)
     ? ((result as { columns?: { name: string; type: number }[] }).columns ?? [])

@@ -2,3 +2,4 @@
 export * from "./ids";
 export * from "./inputs";
 export * from "./fixture";
+export * from "./responses";

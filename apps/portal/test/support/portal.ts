@@ -6,7 +6,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createPglite, type DatabaseHandle } from "@cowork/db";
+import { migrateDatabase } from "@cowork/db/migrate";
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
+import { type Fixture } from "@cowork/validators";
+import { pidListeningOn } from "./proc";
 
 export const portalDir = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -17,6 +21,8 @@ export interface Portal {
   databaseUrl: string | null;
   logs(): string;
   stop(): Promise<void>;
+  /** The node process that listens on the port (the harness spawns pnpm → tsx → node). */
+  serverPid(): number | null;
 }
 
 export async function freePort(): Promise<number> {
@@ -34,11 +40,36 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Share an existing PostgreSQL database (several processes, one service). */
   databaseUrl?: string;
+  /**
+   * Use this PGlite folder instead of a fresh one (kept on stop: the caller owns it). One process
+   * at a time: start the next portal on it only after the previous one stopped.
+   */
+  pgliteDir?: string;
+  /** Seed this fixture instead of the demo data (fresh databases only). */
+  fixture?: Fixture;
 }
 
-/** A throwaway PostgreSQL database for portals to share; close() drops it. */
-export async function createSharedDatabase(): Promise<TestDatabase> {
-  return createTestDatabase("postgres");
+/**
+ * A throwaway PostgreSQL database for portals to share; close() drops it. With `seed`, the
+ * demo data (or the given fixture) is loaded, as a fresh portal database would have it.
+ */
+export async function createSharedDatabase(options: { seed?: boolean | Fixture } = {}): Promise<TestDatabase> {
+  const database = await createTestDatabase("postgres");
+  if (options.seed) await seed(database, options.seed === true ? undefined : options.seed);
+  return database;
+}
+
+/** A PGlite folder for portals started one after another (`pgliteDir`); migrated and seeded. */
+export async function createPgliteFolder(fixture?: Fixture): Promise<{ dir: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
+  const handle = createPglite(dir);
+  try {
+    await migrateDatabase(handle);
+    await seed(handle, fixture);
+  } finally {
+    await handle.close();
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export async function startPortal(options: StartOptions = {}): Promise<Portal> {
@@ -56,13 +87,20 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
   delete env.TEST_DB;
   if (options.databaseUrl) {
     env.DATABASE_URL = options.databaseUrl;
+  } else if (options.pgliteDir) {
+    delete env.DATABASE_URL;
+    env.PGLITE_DIR = options.pgliteDir;
   } else if (process.env.TEST_DB === "postgres") {
     database = await createTestDatabase("postgres");
     env.DATABASE_URL = database.url!;
-    await seedDemo(database);
+    await seed(database, options.fixture);
   } else {
     delete env.DATABASE_URL;
-    pgliteDir = mkdtempSync(join(tmpdir(), "portal-test-"));
+    if (options.fixture) {
+      pgliteDir = (await createPgliteFolder(options.fixture)).dir;
+    } else {
+      pgliteDir = mkdtempSync(join(tmpdir(), "portal-test-"));
+    }
     env.PGLITE_DIR = pgliteDir;
   }
   let output = "";
@@ -76,11 +114,20 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://localhost:${port}`;
   const stop = async () => {
-    if (child.exitCode === null && child.pid) {
+    const running = () => child.exitCode === null && child.signalCode === null;
+    // Idempotent: a portal may be stopped by its test and again by an afterAll.
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, name);
+      } catch {
+        // the group is gone already
+      }
+    };
+    if (running() && child.pid) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      process.kill(-child.pid, "SIGTERM");
+      signal("SIGTERM");
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      if (running()) signal("SIGKILL");
     }
     if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
     await database?.close();
@@ -98,12 +145,18 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, port, databaseUrl: env.DATABASE_URL ?? null, logs: () => output, stop };
+  return { url, port, databaseUrl: env.DATABASE_URL ?? null, logs: () => output, stop, serverPid: () => pidListeningOn(port) };
 }
 
-async function seedDemo(database: TestDatabase): Promise<void> {
-  const { demoFixturePath, readFixtureFile, seedFixture } = await import("@cowork/db/seed");
-  await seedFixture(database.db, await readFixtureFile(demoFixturePath));
+/** The demo data set of packages/db/seed/demo.json. */
+export async function demoFixture(): Promise<Fixture> {
+  const { demoFixturePath, readFixtureFile } = await import("@cowork/db/seed");
+  return readFixtureFile(demoFixturePath);
+}
+
+async function seed(database: DatabaseHandle, fixture?: Fixture): Promise<void> {
+  const { seedFixture } = await import("@cowork/db/seed");
+  await seedFixture(database.db, fixture ?? (await demoFixture()));
 }
 
 /** Signs in over HTTP with the demo password and returns the access token. */

@@ -1,7 +1,9 @@
 // The HTTP plumbing shared by every REST route: bearer parsing, bounded bodies, the error body
 // of the contract, no-store on tokens, and the 5 s answer guarantee.
 import { TRPCError } from "@trpc/server";
-import { DomainError, domainErrorOf } from "../errors";
+import { DomainError } from "../errors";
+import { logFailure } from "../observability/failures";
+import { requestLogger } from "../observability/logger";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** The contract promises an answer (503 at worst) within 5 s. */
@@ -78,25 +80,27 @@ export function singleParam(url: URL, name: string): string | undefined {
   return values[0];
 }
 
-/** Runs a route, mapping every failure to the contract's status and body; never hangs past 5 s. */
-export async function answer(run: () => Promise<Response>): Promise<Response> {
+/**
+ * Runs a route, mapping every failure to the contract's status and body; never hangs past 5 s.
+ * Failures that are ours are logged with the request id.
+ */
+export async function answer(run: () => Promise<Response>, requestId?: string): Promise<Response> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Response>((resolve) => {
-    timer = setTimeout(
-      () => resolve(errorResponse(new DomainError("unavailable", "The service is temporarily unavailable. Please try again shortly."))),
-      ANSWER_WITHIN_MS,
-    );
+    timer = setTimeout(() => {
+      requestLogger(requestId).warn({ afterMs: ANSWER_WITHIN_MS }, "no answer in time; answered 503");
+      resolve(errorResponse(new DomainError("unavailable", "The service is temporarily unavailable. Please try again shortly.")));
+    }, ANSWER_WITHIN_MS);
   });
   try {
-    return await Promise.race([run().catch((error: unknown) => failure(error)), timeout]);
+    return await Promise.race([run().catch((error: unknown) => failure(error, requestId)), timeout]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-function failure(error: unknown): Response {
-  const domain = domainErrorOf(error);
-  if (domain.code === "internal") console.error("[rest] unexpected error", error);
+function failure(error: unknown, requestId: string | undefined): Response {
+  const domain = logFailure(error, requestId, { door: "rest" });
   if (error instanceof TRPCError && domain.code === "invalid_request" && error.code === "BAD_REQUEST") {
     return errorResponse(invalidRequest(describeInputError(error)));
   }

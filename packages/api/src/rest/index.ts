@@ -2,3 +2,4 @@
 export { rest, type RestRequest } from "./routes";
 export { answer, bearerToken, errorResponse, json, MAX_BODY_BYTES } from "./http";
 export { endpoints } from "./endpoints";
+export { openApiDocument } from "./openapi";

@@ -1,6 +1,6 @@
 // The REST surface of CONTRACT §5: thin adapters that parse, call the same procedure through a
 // server-side caller, and shape the answer. One code path, two doors.
-import { parseIdText } from "@cowork/validators";
+import { impersonationModeSchema, parseIdText, type TokenResponse } from "@cowork/validators";
 import { createContext } from "../context";
 import { createCaller } from "../root";
 import { type RequestMeta, type ServiceDeps } from "../services/deps";
@@ -33,18 +33,19 @@ const route =
     answer(async () => {
       const context = await createContext({ deps: input.deps, token: bearerToken(input.request), meta: input.meta });
       return handler(createCaller(context), input);
-    });
+    }, input.meta.requestId);
 
 /** An id from text: anything but plain digits becomes NaN, which the procedure's schema refuses with 400. */
 const idOrInvalid = (value: string | undefined) => parseIdText(value) ?? Number.NaN;
 
+// REST callers are never browser callers, so the token is always in the result.
 const tokenResponse = (result: { accessToken: string | null; expiresIn: number }) =>
-  json({ access_token: result.accessToken, token_type: "Bearer", expires_in: result.expiresIn });
+  json({ access_token: result.accessToken!, token_type: "Bearer", expires_in: result.expiresIn } satisfies TokenResponse);
 
 const modeParam = (url: URL) => {
-  const mode = singleParam(url, "mode");
-  if (mode !== undefined && mode !== "readonly" && mode !== "full") throw invalidRequest('mode must be "readonly" or "full".');
-  return mode === "readonly";
+  const mode = impersonationModeSchema.optional().safeParse(singleParam(url, "mode"));
+  if (!mode.success) throw invalidRequest('mode must be "readonly" or "full".');
+  return mode.data === "readonly";
 };
 
 export const rest = {
@@ -76,7 +77,7 @@ export const rest = {
     }
     let locationId: number | undefined;
     if (location !== undefined && location !== "") {
-      locationId = typeof location === "number" ? location : idOrInvalid(String(location));
+      locationId = typeof location === "number" ? location : typeof location === "string" ? idOrInvalid(location) : Number.NaN;
     }
     return tokenResponse(await caller.auth.signIn({ email: username, password, ...(locationId === undefined ? {} : { locationId }) }));
   }),

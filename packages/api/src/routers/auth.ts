@@ -1,5 +1,5 @@
 // Sign-in, sign-out and who am I.
-import { signInInput } from "@cowork/validators";
+import { accessTokenOutput, meOutput, signInInput } from "@cowork/validators";
 import { DomainError, toTRPCError } from "../errors";
 import { signIn, signOut } from "../services/sign-in";
 import { type SessionContext } from "../services/sessions";
@@ -30,7 +30,7 @@ export function describeMe(session: SessionContext) {
 
 export const authRouter = router({
   /** Browser calls get the session as an httpOnly cookie, never the token in the body. */
-  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
+  signIn: publicProcedure.input(signInInput).output(accessTokenOutput).mutation(async ({ ctx, input }) => {
     const issued = await signIn(ctx.deps, input, ctx.meta);
     if (ctx.browser) {
       ctx.browser.setActor(null);
@@ -46,7 +46,7 @@ export const authRouter = router({
     ctx.browser?.setActor(null);
   }),
 
-  me: authedProcedure.query(({ ctx }) => describeMe(ctx.session)),
+  me: authedProcedure.output(meOutput).query(({ ctx }) => describeMe(ctx.session)),
 });
 
 export function requireImpersonated(session: SessionContext): void {

@@ -1,6 +1,6 @@
 // Impersonation: issue (staff, team admin), exchange, stop.
 import { verifyAccessToken } from "@cowork/auth";
-import { exchangeInput, impersonateInput } from "@cowork/validators";
+import { accessTokenOutput, exchangeInput, impersonateInput, impersonationTokenOutput } from "@cowork/validators";
 import {
   admitIssuer,
   exchange,
@@ -15,14 +15,14 @@ import { requireImpersonated } from "./auth";
 
 export const impersonationRouter = router({
   /** Staff: a token for a coworker of the active location. */
-  impersonate: staffProcedure.input(impersonateInput).mutation(async ({ ctx, input }) => {
+  impersonate: staffProcedure.input(impersonateInput).output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
     await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, "staff");
     const { token, expiresAt } = await issueForStaff(ctx.deps, ctx.session, ctx.meta, input);
     return { token, expiresAt: expiresAt.toISOString() };
   }),
 
   /** Team admin: a token for a member of a team they administer. */
-  impersonateTeamMember: teamAdminProcedure.input(impersonateInput).mutation(async ({ ctx, input }) => {
+  impersonateTeamMember: teamAdminProcedure.input(impersonateInput).output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
     await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, "team");
     const { token, expiresAt } = await issueForTeam(ctx.deps, ctx.session, ctx.meta, input, ctx.target);
     return { token, expiresAt: expiresAt.toISOString() };
@@ -32,7 +32,7 @@ export const impersonationRouter = router({
    * Anyone holding an impersonation token. In the browser the new session replaces the cookie
    * and the actor's own session is kept aside, to come back to on stop.
    */
-  exchange: publicProcedure.input(exchangeInput).mutation(async ({ ctx, input }) => {
+  exchange: publicProcedure.input(exchangeInput).output(accessTokenOutput).mutation(async ({ ctx, input }) => {
     const issued = await exchange(ctx.deps, input.token, ctx.meta);
     if (ctx.browser) {
       const actorToken = ctx.session?.id === issued.actorSessionId ? ctx.browser.sessionToken : null;

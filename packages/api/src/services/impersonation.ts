@@ -4,6 +4,7 @@ import { signToken, STAFF_RANK, verifyImpersonationToken, InvalidTokenError, typ
 import { queryRows } from "@cowork/db";
 import { sql } from "drizzle-orm";
 import { DomainError } from "../errors";
+import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { grantStillValid, rankOf } from "./grant-rules";
@@ -49,6 +50,7 @@ export async function refuse(
     ip: meta.ip,
     detail,
   });
+  metrics.refused(event.type, detail);
   throw error;
 }
 
@@ -67,6 +69,7 @@ export async function admitIssuer(
   // Every attempt counts, refused ones included, so sweeping ids runs into the limit too.
   const { count, retryAfterS } = await hit(deps.db, [`impersonate:user:${session.userId}`], 60);
   if (count > deps.config.impersonateLimitPerMinute) {
+    metrics.throttled("impersonate");
     await refuse(
       deps,
       meta,
@@ -169,6 +172,7 @@ async function issue(
     },
     { expiresAt: grant!.expires_at, jti: grant!.jti, now: grant!.issued_at },
   );
+  metrics.tokenIssued(kind);
   return { token, expiresAt: grant!.expires_at };
 }
 
@@ -192,6 +196,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
   const invalid = (why: string) => new DomainError("invalid_token", `The impersonation token is not valid (${why}).`);
   if (!deps.config.impersonationEnabled) {
     await recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail: "impersonation_disabled" });
+    metrics.refused("impersonation.exchanged", "impersonation_disabled");
     throw invalid("impersonation is switched off");
   }
   let claims;
@@ -200,6 +205,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
   } catch (error) {
     const reason = error instanceof InvalidTokenError ? error.reason : "malformed";
     await recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail: reason === "expired" ? "expired" : "bad_token" });
+    metrics.refused("impersonation.exchanged", reason === "expired" ? "expired" : "bad_token");
     throw invalid(reason === "expired" ? "expired" : "bad token");
   }
   const [row] = await queryRows<ExchangedRow & { return_path: string | null; actor_session_id: string }>(
@@ -236,6 +242,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
       ip: meta.ip,
       detail: why.detail,
     });
+    metrics.refused("impersonation.exchanged", why.detail);
     throw invalid(why.detail.replace("_", " "));
   }
   const issued = await accessTokenFor(deps, {
@@ -244,6 +251,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
     expiresAt: row.expires_at,
     actorUserId: row.actor_user_id,
   });
+  metrics.exchanged();
   return { ...issued, returnPath: row.return_path, actorSessionId: row.actor_session_id };
 }
 

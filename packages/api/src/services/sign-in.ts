@@ -4,6 +4,7 @@ import { queryRows } from "@cowork/db";
 import { type SignInInput } from "@cowork/validators";
 import { sql } from "drizzle-orm";
 import { DomainError } from "../errors";
+import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { type SessionContext } from "./sessions";
@@ -49,6 +50,7 @@ export async function signIn(deps: ServiceDeps, input: SignInInput, meta: Reques
   const { count, retryAfterS } = await hit(deps.db, keys, SIGNIN_WINDOW_S);
   if (count > deps.config.signinLimitPer15Minutes) {
     await recordAudit(deps.db, { type: "signin.failed", outcome: "refused", ip: meta.ip, detail: "throttled" });
+    metrics.throttled("signin");
     throw new DomainError("throttled", "Too many failed sign-in attempts. Try again later.", retryAfterS);
   }
   if (Math.random() < 0.01) await pruneThrottle(deps.db);

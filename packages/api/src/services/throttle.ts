@@ -9,13 +9,23 @@ export interface ThrottleResult {
   retryAfterS: number;
 }
 
-/** Counts one attempt against each key and returns the highest count among them. */
+/**
+ * Counts one attempt against each key and returns the highest count among them.
+ *
+ * Every attempt of one actor (or account) updates the same row, whose lock is held until the
+ * commit is flushed to disk: with a synchronous commit, one actor's attempts queue behind one
+ * WAL flush each (a few hundred per second on an ordinary disk). This statement's own commit is
+ * therefore asynchronous (`set_config(…, true)` lasts only for its implicit transaction): the
+ * count is visible to every process at once, as before; only a crash of PostgreSQL itself could
+ * lose the last fraction of a second of increments. Callers run it outside any transaction.
+ */
 export async function hit(db: Database, keys: string[], windowS: number): Promise<ThrottleResult> {
   const rows = await queryRows<{ count: number; retry_after: number }>(
     db,
     sql`with w as (select to_timestamp(floor(extract(epoch from now()) / ${windowS}) * ${windowS}) as start)
         insert into throttle_counters (key, window_start, count)
-        select k, w.start, 1 from unnest(${sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`}) as k, w
+        select k, w.start, 1 from unnest(${sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`}) as k, w,
+          (select set_config('synchronous_commit', 'off', true)) as commit_mode
         on conflict (key, window_start) do update set count = throttle_counters.count + 1
         returning count, ceil(extract(epoch from (window_start + make_interval(secs => ${windowS}) - now())))::int as retry_after`,
   );

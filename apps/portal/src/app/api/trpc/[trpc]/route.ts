@@ -1,6 +1,6 @@
 // /api/trpc/*: the typed door. Bearer callers (other services) are authorized by the header only;
 // the portal UI by its session cookie, with an origin check on every state-changing (POST) call.
-import { appRouter, createContext, domainErrorOf } from "@cowork/api";
+import { appRouter, createContext, domainErrorOf, logFailure } from "@cowork/api";
 import { bearerToken, errorResponse } from "@cowork/api/rest";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { browserSession, sameOrigin } from "~/server/browser-session";
@@ -33,6 +33,10 @@ async function handler(request: Request): Promise<Response> {
       return createContext({ deps, token: browser.sessionToken, meta, browser });
     },
     responseMeta: () => ({ headers: { "cache-control": "no-store" } }),
+    // Bugs and outages are logged with the request id; the caller's own failures are answers only.
+    onError: ({ error, path, type }) => {
+      logFailure(error, request.headers.get("x-request-id"), { door: "trpc", path, type });
+    },
   });
 }
 

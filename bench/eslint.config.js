@@ -1,0 +1,1 @@
+export { default } from "@cowork/eslint-config";

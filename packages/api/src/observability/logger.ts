@@ -1,0 +1,97 @@
+// Structured JSON logs (pino) for the whole service. Request-scoped lines carry the request id;
+// tokens, passwords and cookies never reach the output: sensitive keys are redacted and error
+// texts are scrubbed of anything token-shaped before they are written.
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+
+export type { Logger } from "pino";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const REDACTED = "[redacted]";
+
+/** Keys whose values are never written, at the top level and one or two levels down. */
+const SECRET_KEYS = [
+  "authorization",
+  "cookie",
+  "set-cookie",
+  "password",
+  "token",
+  "access_token",
+  "accessToken",
+  "sessionToken",
+  "actorToken",
+];
+const REDACT_PATHS = SECRET_KEYS.map((key) =>
+  /^\w+$/.test(key) ? `.${key}` : `["${key}"]`,
+).flatMap((key) => [key.replace(/^\./, ""), `*${key}`, `*.*${key}`]);
+
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?/g;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+// Drizzle puts a failed query's parameters in its message; they may hold personal data.
+const QUERY_PARAMS = /\nparams: [\s\S]*$/;
+
+/** Removes anything that could be a credential from a text bound for the logs. */
+export function scrub(text: string): string {
+  return text
+    .replace(QUERY_PARAMS, "\nparams: [redacted]")
+    .replace(BEARER, `$1 ${REDACTED}`)
+    .replace(JWT_SHAPE, REDACTED);
+}
+
+interface SerializedError {
+  type: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: SerializedError;
+}
+
+/** An error for the logs: its kind, code, scrubbed message and stack, and its causes; nothing else. */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    type: error.name,
+    message: scrub(error.message),
+    ...(typeof code === "string" || typeof code === "number" ? { code: String(code) } : {}),
+    ...(error.stack ? { stack: scrub(error.stack) } : {}),
+    ...(error.cause !== undefined && depth < 4
+      ? { cause: serializeError(error.cause, depth + 1) }
+      : {}),
+  };
+}
+
+function levelFrom(value: string | undefined): LoggerOptions["level"] {
+  const level = value?.trim().toLowerCase();
+  return LOG_LEVELS.find((known) => known === level) ?? "info";
+}
+
+export function createLogger(
+  destination: DestinationStream = process.stdout,
+  level = process.env.LOG_LEVEL,
+): Logger {
+  return pino(
+    {
+      level: levelFrom(level),
+      base: { service: "cowork-portal", pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      messageKey: "msg",
+      errorKey: "err",
+      serializers: { err: serializeError, error: serializeError },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+    },
+    destination,
+  );
+}
+
+/** The process's logger. Lines about one request come from `requestLogger`. */
+export const logger: Logger = createLogger();
+
+/** A logger whose every line names the request (the x-request-id the portal server assigned). */
+export function requestLogger(
+  requestId: string | null | undefined,
+  parent: Logger = logger,
+): Logger {
+  return parent.child({ requestId: requestId ?? null });
+}

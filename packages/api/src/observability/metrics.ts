@@ -1,0 +1,144 @@
+// Prometheus metrics of the service (prom-client's default registry). The portal's custom server
+// and the Next bundle each load this module, but prom-client is one external package for both:
+// every metric is looked up in the shared registry before it is created, so both copies count
+// into the same series.
+import { queryRows } from "@cowork/db";
+import { sql } from "drizzle-orm";
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  register,
+  type Metric,
+} from "prom-client";
+import { type ServiceDeps } from "../services/deps";
+import { grantStillValid } from "../services/grant-rules";
+
+function shared<M extends Metric>(name: string, create: () => M): M {
+  return (register.getSingleMetric(name) as M | undefined) ?? create();
+}
+
+const tokensIssued = shared(
+  "cowork_impersonation_tokens_issued_total",
+  () =>
+    new Counter({
+      name: "cowork_impersonation_tokens_issued_total",
+      help: "Impersonation tokens issued.",
+      labelNames: ["kind"],
+    }),
+);
+
+const exchanges = shared(
+  "cowork_impersonation_exchanges_total",
+  () =>
+    new Counter({
+      name: "cowork_impersonation_exchanges_total",
+      help: "Impersonation tokens exchanged for a session.",
+    }),
+);
+
+const refusals = shared(
+  "cowork_impersonation_refusals_total",
+  () =>
+    new Counter({
+      name: "cowork_impersonation_refusals_total",
+      help: "Impersonation requests refused, by what was refused (issue, exchange) and why.",
+      labelNames: ["type", "reason"],
+    }),
+);
+
+const throttled = shared(
+  "cowork_throttled_total",
+  () =>
+    new Counter({
+      name: "cowork_throttled_total",
+      help: "Requests refused with 429, by limit.",
+      labelNames: ["scope"],
+    }),
+);
+
+const liveImpersonations = shared(
+  "cowork_impersonated_sessions_live",
+  () =>
+    new Gauge({
+      name: "cowork_impersonated_sessions_live",
+      help: "Impersonated sessions alive now (read from the database at scrape time).",
+    }),
+);
+
+const requestDuration = shared(
+  "cowork_http_request_duration_seconds",
+  () =>
+    new Histogram({
+      name: "cowork_http_request_duration_seconds",
+      help: "HTTP request latency by route pattern, method and status.",
+      labelNames: ["route", "method", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+);
+
+const processMetrics = globalThis as typeof globalThis & { __coworkDefaultMetrics?: boolean };
+if (
+  !processMetrics.__coworkDefaultMetrics &&
+  !register.getSingleMetric("process_cpu_user_seconds_total")
+) {
+  processMetrics.__coworkDefaultMetrics = true;
+  collectDefaultMetrics();
+}
+
+/** What the services report. Each call is one line at the place the event happens. */
+export const metrics = {
+  tokenIssued(kind: "staff" | "team"): void {
+    tokensIssued.inc({ kind });
+  },
+  exchanged(): void {
+    exchanges.inc();
+  },
+  /** type: the audit type of what was refused; reason: a short code, never free text. */
+  refused(type: "impersonation.issued" | "impersonation.exchanged", reason: string): void {
+    refusals.inc({ type, reason });
+  },
+  throttled(scope: "signin" | "impersonate"): void {
+    throttled.inc({ scope });
+  },
+  /** Recorded by the portal server once per request; `route` is a pattern, never a raw path. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    requestDuration.observe({ route, method, status: String(status) }, seconds);
+  },
+};
+
+/** Impersonated sessions that still work: not revoked, not expired, grant still valid. */
+export async function countLiveImpersonatedSessions(deps: ServiceDeps): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    deps.db,
+    sql`select count(*)::int as n
+        from sessions s join impersonation_grants g on g.jti = s.grant_jti
+        where s.revoked_at is null and s.expires_at > now() and ${grantStillValid}`,
+  );
+  return row?.n ?? 0;
+}
+
+export const METRICS_CONTENT_TYPE = register.contentType;
+
+const GAUGE_QUERY_TIMEOUT_MS = 2000;
+
+/**
+ * The exposition text. The live-session gauge is read from the database now; when the database
+ * does not answer (in time), the gauge reads NaN rather than a stale or made-up number.
+ */
+export async function renderMetrics(deps: ServiceDeps | null): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (!deps) throw new Error("services not started");
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), GAUGE_QUERY_TIMEOUT_MS);
+    });
+    liveImpersonations.set(await Promise.race([countLiveImpersonatedSessions(deps), timeout]));
+  } catch {
+    liveImpersonations.set(Number.NaN);
+  } finally {
+    clearTimeout(timer);
+  }
+  return register.metrics();
+}

@@ -1,0 +1,184 @@
+// Outputs of the procedures and bodies of the REST answers (CONTRACT §5): the procedures validate
+// their results against these, and the OpenAPI document is generated from them.
+import { z } from "zod";
+import { idSchema } from "./ids";
+import { staffRoleSchema } from "./fixture";
+
+/** An instant as the API writes it: ISO 8601 in UTC (`Date#toISOString`). */
+export const timestampSchema = z.iso.datetime();
+
+export const impersonationKindSchema = z.enum(["staff", "team"]);
+
+/** REST query parameter `mode` of the impersonation routes; `readonly` issues a read-only token. */
+export const impersonationModeSchema = z.enum(["readonly", "full"]);
+
+/** Every REST failure: a stable code for programs and a sentence for people. */
+export const errorBodySchema = z.object({
+  error: z
+    .string()
+    .meta({ description: "Machine-readable code, e.g. invalid_request, unauthorized, read_only." }),
+  message: z.string().meta({ description: "What went wrong, in words for people." }),
+});
+
+// ---- tokens ---------------------------------------------------------------------------------
+
+/** auth.signIn and impersonation.exchange: the token stays out of the body for browser callers. */
+export const accessTokenOutput = z.object({
+  accessToken: z.string().nullable(),
+  expiresIn: z.number().int().nonnegative(),
+});
+
+/** POST /api/token, POST /api/sys/users/exchange (RFC 6749 §5.1). */
+export const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z
+    .number()
+    .int()
+    .nonnegative()
+    .meta({ description: "Seconds until the access token expires." }),
+});
+
+/** impersonation.impersonate and impersonation.impersonateTeamMember. */
+export const impersonationTokenOutput = z.object({
+  token: z.string(),
+  expiresAt: timestampSchema,
+});
+
+/** GET /api/sys/users/impersonate, GET /api/public/coworkers/{coworkerId}/impersonate. */
+export const impersonationTokenResponse = impersonationTokenOutput.pick({ token: true }).extend({
+  token: z
+    .string()
+    .meta({
+      description:
+        "Single-use impersonation token (JWT); exchange it within its lifetime (60 s by default).",
+    }),
+});
+
+// ---- the session ----------------------------------------------------------------------------
+
+/** auth.me, GET /api/sys/users/me. */
+export const meOutput = z.object({
+  userId: idSchema,
+  email: z.string(),
+  fullName: z.string(),
+  location: z.object({ id: idSchema, name: z.string() }),
+  profile: z
+    .object({ coworkerId: idSchema, locationId: idSchema, fullName: z.string() })
+    .nullable(),
+  staffRole: staffRoleSchema.nullable(),
+  impersonation: z
+    .object({
+      actor: z.object({ userId: idSchema, fullName: z.string() }),
+      expiresAt: timestampSchema,
+      reason: z.string().nullable(),
+      kind: impersonationKindSchema,
+      readOnly: z.boolean(),
+    })
+    .nullable()
+    .meta({ description: "Set when this session is an impersonation: who acts, until when, why." }),
+});
+
+/** One of the caller's coworker profiles. */
+export const profileOutput = z.object({
+  coworkerId: idSchema,
+  locationId: idSchema,
+  locationName: z.string(),
+  fullName: z.string(),
+  isCurrent: z.boolean(),
+});
+
+export const profileListOutput = z.array(profileOutput);
+
+/** profiles.accessHistory, GET /api/public/coworkers/access-history. */
+export const accessHistoryOutput = z.object({
+  items: z.array(
+    z.object({
+      at: timestampSchema.meta({ description: "When the impersonated session started." }),
+      actor: z.object({ fullName: z.string() }),
+      kind: impersonationKindSchema.meta({
+        description: "staff: an admin or operator; team: a team admin.",
+      }),
+      reason: z.string().nullable(),
+      readOnly: z.boolean(),
+      endedAt: timestampSchema
+        .nullable()
+        .meta({ description: "When it ended; null while it is still live." }),
+    }),
+  ),
+});
+
+// ---- audit ----------------------------------------------------------------------------------
+
+export const auditTypeSchema = z.enum([
+  "signin",
+  "signin.failed",
+  "impersonation.issued",
+  "impersonation.exchanged",
+  "impersonation.stopped",
+  "impersonation.expired",
+  "session.signed_out",
+  "profile.switched",
+]);
+
+/** audit.listEvents, GET /api/sys/audit. */
+export const auditPageOutput = z.object({
+  items: z.array(
+    z.object({
+      id: z.number().int().positive(),
+      at: timestampSchema,
+      type: auditTypeSchema,
+      actor: z.object({ userId: idSchema, fullName: z.string() }).nullable(),
+      target: z.object({ coworkerId: idSchema, fullName: z.string() }).nullable(),
+      locationId: idSchema.nullable(),
+      kind: impersonationKindSchema.nullable(),
+      reason: z.string().nullable(),
+      ip: z.string().nullable(),
+      outcome: z.enum(["success", "refused"]),
+      detail: z.string().nullable().meta({ description: "For a refusal, the reason code." }),
+      mode: impersonationModeSchema
+        .nullable()
+        .meta({ description: "For impersonation events, readonly or full." }),
+    }),
+  ),
+  nextCursor: z.number().int().positive().nullable(),
+});
+
+// ---- operations -----------------------------------------------------------------------------
+
+/** GET /.well-known/jwks.json (RFC 7517): public keys only. */
+export const jwksResponse = z.object({
+  keys: z.array(
+    z.looseObject({
+      kty: z.string(),
+      kid: z.string(),
+      alg: z.string().optional(),
+      crv: z.string().optional(),
+      x: z.string().optional(),
+    }),
+  ),
+});
+
+/** GET /api/health: the process is up. */
+export const healthResponse = z.object({ status: z.literal("ok") });
+
+export const readinessCheckSchema = z.enum(["ok", "failed", "pending"]);
+
+/** GET /api/ready: whether this process can serve requests now. */
+export const readyResponse = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  checks: z.object({
+    database: readinessCheckSchema.meta({ description: "The database answers a query." }),
+    migrations: readinessCheckSchema.meta({
+      description: "Every migration of this build is applied (pending: some are not).",
+    }),
+    keys: readinessCheckSchema.meta({ description: "The signing keys are loaded." }),
+  }),
+});
+
+export type MeOutput = z.infer<typeof meOutput>;
+export type AccessHistoryOutput = z.infer<typeof accessHistoryOutput>;
+export type AuditPageOutput = z.infer<typeof auditPageOutput>;
+export type TokenResponse = z.infer<typeof tokenResponse>;
+export type ReadyResponse = z.infer<typeof readyResponse>;
+export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
