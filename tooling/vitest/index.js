@@ -6,7 +6,7 @@ export function databaseProjects(extra = {}) {
   const drivers = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
   return defineConfig({
     test: {
-      testTimeout: 30_000,
+      testTimeout: 60_000,
       hookTimeout: 60_000,
       maxWorkers: 2,
       projects: drivers.map((driver) => ({

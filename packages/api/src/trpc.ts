@@ -1,10 +1,11 @@
 // tRPC init, the error-mapping middleware and the chain of base procedures, each named for what
 // it guarantees. `t` itself stays private to this module.
 import { initTRPC } from "@trpc/server";
-import { impersonateInput } from "@cowork/validators";
+import { impersonateInput, type ImpersonateInput } from "@cowork/validators";
 import { type Context } from "./context";
 import { DomainError, domainErrorOf, toTRPCError } from "./errors";
-import { findTeamTarget, refuse } from "./services/impersonation";
+import { admitIssuer, findTeamTarget, refuse } from "./services/impersonation";
+import { type SessionContext } from "./services/sessions";
 
 export interface Meta {
   /** Mutations a read-only impersonated session may still call (ending the session). */
@@ -32,9 +33,9 @@ export const router = t.router;
 /** Domain errors and outages become tRPC errors carrying the contract's code. */
 const errorMapping = t.middleware(async ({ next }) => {
   const result = await next();
-  // Input errors and errors already carrying a DomainError pass as they are; anything else
-  // (an outage, a bug) is mapped here, once.
-  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR" && !(result.error.cause instanceof DomainError)) {
+  // Input errors keep their own code; a DomainError thrown by a service, an outage or a bug
+  // arrive as INTERNAL_SERVER_ERROR and are mapped here, once.
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
     throw toTRPCError(domainErrorOf(result.error));
   }
   return result;
@@ -44,14 +45,19 @@ export const publicProcedure = t.procedure.use(errorMapping);
 
 const unauthorized = (message = "Sign in first.") => toTRPCError(new DomainError("unauthorized", message));
 
-/** A live session (checked against the database on this request). */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next, type, meta }) => {
+/** A live session (checked against the database on this request), whatever it may do. */
+const liveSessionProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.sessionError) throw toTRPCError(ctx.sessionError);
   if (!ctx.session) throw unauthorized();
+  return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+/** A live session; a read-only impersonation may only read (and end itself). */
+export const authedProcedure = liveSessionProcedure.use(({ ctx, next, type, meta }) => {
   if (type === "mutation" && ctx.session.impersonation?.readOnly && !meta?.allowReadOnly) {
     throw toTRPCError(new DomainError("read_only", "This is a read-only impersonation: nothing can be changed."));
   }
-  return next({ ctx: { ...ctx, session: ctx.session } });
+  return next();
 });
 
 /** The caller's own session, not an impersonated one. */
@@ -64,10 +70,10 @@ export const ownSessionProcedure = (refusal: "unauthorized" | "forbidden") =>
   });
 
 /** Admin or operator of the active location. The contract answers 401 to anyone else. */
-export const staffProcedure = authedProcedure.use(({ ctx, next }) => {
+export const staffProcedure = liveSessionProcedure.use(({ ctx, next }) => {
   const { staffRole } = ctx.session;
   if (!staffRole || ctx.session.impersonation) throw unauthorized("Staff only.");
-  return next({ ctx: { ...ctx, session: { ...ctx.session, staffRole } } });
+  return next({ ctx: { ...ctx, session: { ...ctx.session, staffRole, impersonation: null } } });
 });
 
 /** Admin of the active location. */
@@ -76,28 +82,50 @@ export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, session: { ...ctx.session, staffRole: "admin" as const } } });
 });
 
+const issueEvent = (ctx: Context & { session: SessionContext }, input: ImpersonateInput, kind: "staff" | "team") => ({
+  type: "impersonation.issued" as const,
+  actorUserId: ctx.session.userId,
+  coworkerId: input.coworkerId,
+  locationId: ctx.session.locationId,
+  kind,
+  reason: input.reason ?? null,
+});
+
+/**
+ * Asking for an impersonation token: the whole, strict input is checked first, every refusal is
+ * audited (the caller's own included), and the feature switch and the per-actor limit come
+ * before any target is looked at, so sweeping ids runs into the limit on both routes.
+ */
+const issuerProcedure = (kind: "staff" | "team") =>
+  liveSessionProcedure.input(impersonateInput).use(async ({ ctx, input, next }) => {
+    const event = issueEvent(ctx, input, kind);
+    if (ctx.session.impersonation) {
+      await refuse(ctx.deps, ctx.meta, event, new DomainError("unauthorized", "An impersonated session cannot impersonate."), "impersonated");
+    }
+    if (kind === "staff" && !ctx.session.staffRole) {
+      await refuse(ctx.deps, ctx.meta, event, new DomainError("unauthorized", "Staff only."), "not_staff");
+    }
+    await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, kind);
+    return next({ ctx: { ...ctx, session: { ...ctx.session, impersonation: null } } });
+  });
+
+/** Staff issuing for a coworker of the active location. */
+export const staffIssuerProcedure = issuerProcedure("staff").use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, session: { ...ctx.session, staffRole: ctx.session.staffRole! } } }),
+);
+
 /**
  * The caller administers a team, in the active location, that holds the input's target. The
  * target is resolved once here and handed on in `ctx.target`.
  */
-export const teamAdminProcedure = ownSessionProcedure("unauthorized")
-  // The whole, strict input: nothing unvalidated reaches the lookup or the audit log.
-  .input(impersonateInput)
-  .use(async ({ ctx, input, next }) => {
-    const { isTeamAdmin, target } = await findTeamTarget(ctx.deps, ctx.session, input.coworkerId);
-    const event = {
-      type: "impersonation.issued" as const,
-      actorUserId: ctx.session.userId,
-      coworkerId: input.coworkerId,
-      locationId: ctx.session.locationId,
-      kind: "team" as const,
-      reason: input.reason ?? null,
-    };
-    if (!isTeamAdmin) {
-      await refuse(ctx.deps, ctx.meta, event, new DomainError("forbidden", "Only team admins can do this."), "not_team_admin");
-    }
-    if (!target) {
-      await refuse(ctx.deps, ctx.meta, event, new DomainError("not_found", "No such member in a team you administer."));
-    }
-    return next({ ctx: { ...ctx, target: target! } });
-  });
+export const teamAdminProcedure = issuerProcedure("team").use(async ({ ctx, input, next }) => {
+  const { isTeamAdmin, target } = await findTeamTarget(ctx.deps, ctx.session, input.coworkerId);
+  const event = issueEvent(ctx, input, "team");
+  if (!isTeamAdmin) {
+    await refuse(ctx.deps, ctx.meta, event, new DomainError("forbidden", "Only team admins can do this."), "not_team_admin");
+  }
+  if (!target) {
+    await refuse(ctx.deps, ctx.meta, event, new DomainError("not_found", "No such member in a team you administer."));
+  }
+  return next({ ctx: { ...ctx, target: target! } });
+});

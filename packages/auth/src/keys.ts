@@ -64,12 +64,17 @@ export async function loadKeySet(privateJwks: readonly JWK[]): Promise<KeySet> {
     }
     if (verifying.has(jwk.kid)) throw new KeyConfigError(`duplicate kid ${jwk.kid}`);
     const publicJwk = publicPart(jwk);
-    const publicKey = (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey;
+    let publicKey: CryptoKey;
+    let privateKey: CryptoKey;
+    try {
+      publicKey = (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey;
+      privateKey = (await importJWK({ ...jwk, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey;
+    } catch {
+      throw new KeyConfigError(`key ${jwk.kid} is not a valid Ed25519 key pair`);
+    }
     verifying.set(jwk.kid, publicKey);
     jwks.push(publicJwk);
-    if (!signing) {
-      signing = { kid: jwk.kid, privateKey: (await importJWK({ ...jwk, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey };
-    }
+    signing ??= { kid: jwk.kid, privateKey };
   }
   return { signing: signing!, verifying, jwks: { keys: jwks } };
 }

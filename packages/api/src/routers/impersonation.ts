@@ -1,8 +1,7 @@
 // Impersonation: issue (staff, team admin), exchange, stop.
 import { verifyAccessToken } from "@cowork/auth";
-import { accessTokenOutput, exchangeInput, impersonateInput, impersonationTokenOutput } from "@cowork/validators";
+import { accessTokenOutput, exchangeInput, impersonationTokenOutput } from "@cowork/validators";
 import {
-  admitIssuer,
   exchange,
   issueForStaff,
   issueForTeam,
@@ -10,20 +9,18 @@ import {
 } from "../services/impersonation";
 import { loadSession } from "../services/sessions";
 import { accessTokenFor } from "../services/sign-in";
-import { authedProcedure, publicProcedure, router, staffProcedure, teamAdminProcedure } from "../trpc";
+import { authedProcedure, publicProcedure, router, staffIssuerProcedure, teamAdminProcedure } from "../trpc";
 import { requireImpersonated } from "./auth";
 
 export const impersonationRouter = router({
   /** Staff: a token for a coworker of the active location. */
-  impersonate: staffProcedure.input(impersonateInput).output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
-    await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, "staff");
+  impersonate: staffIssuerProcedure.output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
     const { token, expiresAt } = await issueForStaff(ctx.deps, ctx.session, ctx.meta, input);
     return { token, expiresAt: expiresAt.toISOString() };
   }),
 
   /** Team admin: a token for a member of a team they administer. */
-  impersonateTeamMember: teamAdminProcedure.input(impersonateInput).output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
-    await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, "team");
+  impersonateTeamMember: teamAdminProcedure.output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
     const { token, expiresAt } = await issueForTeam(ctx.deps, ctx.session, ctx.meta, input, ctx.target);
     return { token, expiresAt: expiresAt.toISOString() };
   }),

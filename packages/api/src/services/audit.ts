@@ -34,12 +34,13 @@ export interface AuditRecord {
 }
 
 export async function recordAudit(db: Database, record: AuditRecord): Promise<void> {
-  // A refusal may name a coworker that does not exist; keep the id in words, not as a reference.
+  // A refusal may name a coworker that does not exist, or one of another location: only a
+  // coworker of the event's own location is referenced (and so named in that location's log).
   await queryRows(
     db,
     sql`insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, detail, jti, session_id, read_only)
         values (${record.type}, ${record.outcome}, ${record.actorUserId ?? null},
-          (select id from coworkers where id = ${record.targetCoworkerId ?? null}),
+          (select id from coworkers where id = ${record.targetCoworkerId ?? null} and location_id = ${record.locationId ?? null}),
           ${record.locationId ?? null}, ${record.kind ?? null}, ${record.reason ?? null}, ${record.ip ?? null},
           ${record.detail ?? null}, ${record.jti ?? null}, ${record.sessionId ?? null}, ${record.readOnly ?? null})`,
   );
