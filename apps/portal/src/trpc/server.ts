@@ -9,8 +9,11 @@ import { getServices, requestMeta } from "~/server/services";
 
 /** One caller per request (React `cache`), so the session is resolved once per render. */
 export const serverApi = cache(async () => {
-  const { deps } = await getServices();
+  // Request data first: it marks the render as dynamic before anything touches the database
+  // (a page must never be prerendered, with a database query, at build time).
   const token = (await cookies()).get(SESSION_COOKIE)?.value ?? null;
-  const context = await createContext({ deps, token, meta: requestMeta(await headers(), deps) });
+  const requestHeaders = await headers();
+  const { deps } = await getServices();
+  const context = await createContext({ deps, token, meta: requestMeta(requestHeaders, deps) });
   return { api: createCaller(context), session: context.session };
 });

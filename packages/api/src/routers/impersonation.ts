@@ -3,6 +3,7 @@ import { verifyAccessToken } from "@cowork/auth";
 import { accessTokenOutput, exchangeInput, impersonationTokenOutput } from "@cowork/validators";
 import {
   exchange,
+  lastReturnPath,
   issueForStaff,
   issueForTeam,
   stopImpersonating,
@@ -54,7 +55,7 @@ export const impersonationRouter = router({
     const browser = ctx.browser;
     if (!browser) return { restored: false, returnPath: null };
     const stopped = ctx.session?.impersonation ? await stopImpersonating(ctx.deps, ctx.session, ctx.meta) : null;
-    let restored = false;
+    let returnTo: { returnPath: string | null } | null = null;
     if (browser.actorToken) {
       const actor = await verifyAccessToken(ctx.deps.signer, browser.actorToken)
         .then((claims) => loadSession(ctx.deps, claims))
@@ -62,11 +63,12 @@ export const impersonationRouter = router({
       const linked = stopped === null || actor?.id === stopped.actorSessionId;
       if (actor && !actor.impersonation && linked) {
         browser.setSession(await accessTokenFor(ctx.deps, { id: actor.id, userId: actor.userId, expiresAt: actor.expiresAt, actorUserId: null }));
-        restored = true;
+        // The page the impersonation started from: from the grant, even when its session already ended.
+        returnTo = { returnPath: stopped ? stopped.returnPath : await lastReturnPath(ctx.deps, actor.id) };
       }
     }
-    if (!restored) browser.clearSession();
+    if (!returnTo) browser.clearSession();
     browser.setActor(null);
-    return { restored, returnPath: restored ? (stopped?.returnPath ?? null) : null };
+    return { restored: returnTo !== null, returnPath: returnTo?.returnPath ?? null };
   }),
 });

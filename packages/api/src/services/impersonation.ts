@@ -322,3 +322,13 @@ export async function findTeamTarget(
     },
   };
 }
+
+/** Where the actor's latest impersonation started from, for a browser coming back after it ended. */
+export async function lastReturnPath(deps: ServiceDeps, actorSessionId: string): Promise<string | null> {
+  const [row] = await queryRows<{ return_path: string | null }>(
+    deps.db,
+    sql`select g.return_path from sessions s join impersonation_grants g on g.jti = s.grant_jti
+        where s.actor_session_id = ${actorSessionId} order by s.created_at desc limit 1`,
+  );
+  return row?.return_path ?? null;
+}
