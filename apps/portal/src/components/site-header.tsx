@@ -10,6 +10,7 @@ function linksFor(me: Me) {
   return [
     { href: "/", label: "Home" },
     { href: "/team", label: "Team" },
+    ...(me.impersonation ? [] : [{ href: "/account/access", label: "Access history" }]),
     ...(me.staffRole ? [{ href: "/admin/impersonate", label: "Console" }] : []),
     ...(me.staffRole === "admin" ? [{ href: "/admin/audit", label: "Audit" }] : []),
   ];

@@ -17,8 +17,13 @@ export function getServices(): Promise<Services> {
   holder.__coworkServices ??= (async () => {
     const config = loadConfig(process.env);
     const database = createDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir, maxConnections: 20 });
-    const deps = await createServiceDeps(database.db, config);
-    return { deps, database };
+    try {
+      return { deps: await createServiceDeps(database.db, config), database };
+    } catch (error) {
+      // Keys could not be loaded (database down): drop this pool, the next request tries anew.
+      await database.close().catch(() => undefined);
+      throw error;
+    }
   })().catch((error: unknown) => {
     holder.__coworkServices = undefined;
     throw error;
