@@ -12,7 +12,8 @@ export interface PortalClientOptions {
 }
 
 export function createPortalClient(options: PortalClientOptions) {
-  const tokenOf = typeof options.token === "function" ? options.token : () => options.token;
+  const { token: given } = options;
+  const tokenOf: () => string | null | undefined = typeof given === "function" ? given : () => given;
   return createTRPCClient<AppRouter>({
     links: [
       httpBatchLink({
