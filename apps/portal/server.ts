@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { ConfigError, loadConfig, logger, metrics, requestLogger, scrub } from "@cowork/api";
+import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createPglite } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
 import { demoFixturePath, describeSummary, isEmpty, readFixtureFile, seedFixture } from "@cowork/db/seed";
@@ -24,6 +25,13 @@ process.env.PGLITE_DIR = resolve(repoRoot, process.env.PGLITE_DIR?.trim() || ".d
 let config;
 try {
   config = loadConfig(process.env);
+  // Configured keys are imported now (once, and again in the app), so a key that cannot sign
+  // stops start-up here instead of failing every request later.
+  if (config.signingKeys) {
+    await loadKeySet(config.signingKeys).catch((error: unknown) => {
+      throw new ConfigError("AUTH_SIGNING_KEYS", error instanceof KeyConfigError ? error.message : "holds a key that cannot be imported");
+    });
+  }
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`Configuration error: ${error.message}`);

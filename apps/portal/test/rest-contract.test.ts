@@ -564,7 +564,7 @@ describe("REST contract (CONTRACT §5)", () => {
       }
       // A refusal keeps the type of what was refused, with the reason code in `detail`.
       const refused = items.find((item) => item.type === "impersonation.issued" && item.outcome === "refused" && item.target?.coworkerId === 47);
-      expect(refused?.detail).toMatch(/forbidden/);
+      expect(refused?.detail).toMatch(/^(rank|forbidden)/);
       // Ada on L2 sees L2 events only (G5).
       for (const item of await auditAll(portal, tokens.adaL2!)) expect(item.locationId).toBe(2);
     });
@@ -655,8 +655,9 @@ describe("REST contract (CONTRACT §5)", () => {
   });
 
   describe("/api/trpc: the same procedures behind the second door (B11)", () => {
+    // Without a bearer, a POST is a browser call and must come from our own origin.
     const trpc = (procedure: string, token: string | null, input: unknown) =>
-      call(portal, "POST", `/api/trpc/${procedure}`, { token, json: input });
+      call(portal, "POST", `/api/trpc/${procedure}`, { token, json: input, headers: { origin: portal.url } });
     const code = (reply: Reply) => ((fields(reply).error as { data?: { code?: string } } | undefined)?.data?.code ?? null);
 
     it("gives the REST outcome and status for each refusal, with the matching tRPC code", async () => {
@@ -801,7 +802,7 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("answers 429 with Retry-After from the limit on, per actor, on both issue routes, whatever the address or session (H1, H2)", async () => {
-    await awaitWindowRoom(60, 25);
+    await awaitWindowRoom(60, 12);
     const otto = await login(portal, EMAIL.otto);
     for (let attempt = 0; attempt < LIMIT; attempt++) expect((await issueReply(portal, otto, 42)).status).toBe(200);
     const throttled = await issueReply(portal, otto, 42);
@@ -856,7 +857,7 @@ describe("IMPERSONATION=off (CONTRACT §6)", () => {
   });
 
   it("switches the feature off in that process on every path: 403 impersonation_disabled, 401 at the exchange, live sessions stop there", async () => {
-    let on = await start("on");
+    const on = await start("on");
     const otto = await login(on, EMAIL.otto);
     const tess = await login(on, EMAIL.tess);
     const live = await impersonate(on, otto, 42);
@@ -883,10 +884,6 @@ describe("IMPERSONATION=off (CONTRACT §6)", () => {
       // the refused exchange did not consume the token.
       expect(fields(await me(on, live)).userId).toBe(4);
       expectTokenResponse(await exchangeReply(on, pending));
-    } else {
-      await off.stop();
-      on = await start("on");
-      expect(fields(await me(on, live)).userId).toBe(4);
     }
   });
 });
@@ -923,7 +920,8 @@ describe("start-up configuration (CONTRACT §2)", () => {
     });
   };
 
-  it.each([
+  // Each case is its own short-lived process; a few at a time keep the file quick.
+  it.concurrent.for([
     ["IMPERSONATION", "maybe"],
     ["PORT", "abc"],
     ["AUTH_SIGNING_KEYS", "not json"],
@@ -935,7 +933,7 @@ describe("start-up configuration (CONTRACT §2)", () => {
     ["TRUSTED_PROXIES", "not-an-address"],
     ["AUTH_ISSUER", "not a url"],
     ["DATABASE_URL", "mysql://nope"],
-  ])("refuses %s=%s with one line naming the variable and a non-zero exit", async (variable, value) => {
+  ] as const)("refuses %s=%s with one line naming the variable and a non-zero exit", async ([variable, value], { expect }) => {
     const { code, output } = await run({ [variable]: value });
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();

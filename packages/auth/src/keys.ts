@@ -56,12 +56,7 @@ export async function loadKeySet(privateJwks: readonly JWK[]): Promise<KeySet> {
   const jwks: JWK[] = [];
   let signing: SigningKey | undefined;
   for (const jwk of privateJwks) {
-    if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string") {
-      throw new KeyConfigError("every signing key must be a private Ed25519 (OKP) JWK");
-    }
-    if (typeof jwk.kid !== "string" || jwk.kid.length === 0 || jwk.kid.length > 128) {
-      throw new KeyConfigError("every signing key needs a kid of at most 128 characters");
-    }
+    checkPrivateJwkShape(jwk);
     if (verifying.has(jwk.kid)) throw new KeyConfigError(`duplicate kid ${jwk.kid}`);
     const publicJwk = publicPart(jwk);
     let publicKey: CryptoKey;
@@ -79,6 +74,22 @@ export async function loadKeySet(privateJwks: readonly JWK[]): Promise<KeySet> {
   return { signing: signing!, verifying, jwks: { keys: jwks } };
 }
 
+const BASE64URL_32_BYTES = /^[A-Za-z0-9_-]{43}$/;
+
+/** A private Ed25519 JWK with a kid, by shape (importing it proves the rest). */
+function checkPrivateJwkShape(jwk: JWK): asserts jwk is PrivateJwk {
+  if (typeof jwk !== "object" || jwk === null) throw new KeyConfigError("must hold JWK objects");
+  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string") {
+    throw new KeyConfigError("every signing key must be a private Ed25519 (OKP) JWK with d and x");
+  }
+  if (!BASE64URL_32_BYTES.test(jwk.d) || !BASE64URL_32_BYTES.test(jwk.x)) {
+    throw new KeyConfigError("every signing key must carry 32-byte d and x (base64url)");
+  }
+  if (typeof jwk.kid !== "string" || !/^[A-Za-z0-9._~-]{1,128}$/.test(jwk.kid)) {
+    throw new KeyConfigError("every signing key needs a kid of 1 to 128 URL-safe characters");
+  }
+}
+
 /** Parses AUTH_SIGNING_KEYS: a JWKS ({"keys":[…]}) or an array of private JWKs. */
 export function parseKeyConfig(text: string): JWK[] {
   let value: unknown;
@@ -89,5 +100,11 @@ export function parseKeyConfig(text: string): JWK[] {
   }
   const keys = Array.isArray(value) ? value : (value as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new KeyConfigError("must be a JWKS with at least one key");
+  const kids = new Set<string>();
+  for (const key of keys as JWK[]) {
+    checkPrivateJwkShape(key);
+    if (kids.has(key.kid!)) throw new KeyConfigError(`has the kid ${key.kid} twice`);
+    kids.add(key.kid!);
+  }
   return keys as JWK[];
 }

@@ -4,6 +4,8 @@ import "server-only";
 import { type BrowserSession, type IssuedAccessToken } from "@cowork/api";
 
 export const SESSION_COOKIE = "portal_session";
+/** Sent by the portal's own tRPC client; only calls carrying it use (and set) the cookies. */
+export const BROWSER_CLIENT_HEADER = "x-portal-client";
 export const ACTOR_COOKIE = "portal_actor";
 
 export function readCookie(header: string | null, name: string): string | null {

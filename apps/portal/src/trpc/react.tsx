@@ -25,7 +25,10 @@ function getQueryClient(): QueryClient {
 export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const queryClient = getQueryClient();
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc" })] }),
+    createTRPCClient<AppRouter>({
+      // The marker makes the server use the session cookie (and no other caller can ride it).
+      links: [httpBatchLink({ url: "/api/trpc", headers: { "x-portal-client": "web" } })],
+    }),
   );
   return (
     <QueryClientProvider client={queryClient}>

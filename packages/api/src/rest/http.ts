@@ -58,10 +58,8 @@ export async function readBody(request: Request): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A JSON object body, or a 400. */
-export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  const type = request.headers.get("content-type") ?? "";
-  const text = await readBody(request);
+/** A JSON object body (already read, with its Content-Type), or a 400. */
+export function parseJsonObject(text: string, type: string): Record<string, unknown> {
   if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("Send a JSON body (Content-Type: application/json).");
   let value: unknown;
   try {

@@ -1,5 +1,5 @@
 // The REST door: route handlers and the HTTP helpers they share.
 export { rest, type RestRequest } from "./routes";
-export { answer, bearerToken, errorResponse, json, MAX_BODY_BYTES } from "./http";
+export { answer, bearerToken, errorResponse, json, MAX_BODY_BYTES, readBody } from "./http";
 export { endpoints } from "./endpoints";
 export { openApiDocument } from "./openapi";

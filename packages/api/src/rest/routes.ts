@@ -10,8 +10,8 @@ import {
   invalidRequest,
   json,
   noContent,
+  parseJsonObject,
   readBody,
-  readJsonObject,
   singleParam,
 } from "./http";
 import { DomainError } from "../errors";
@@ -26,13 +26,21 @@ export interface RestRequest {
 
 type Handler = (input: RestRequest) => Promise<Response>;
 
+interface RouteInput extends RestRequest {
+  /** The body, read (at most 64 KiB, else 413) for every method but GET and HEAD. */
+  body: string;
+  contentType: string;
+}
+
 /** Runs a handler with a caller whose context comes from the bearer header only. */
 const route =
-  (handler: (caller: ReturnType<typeof createCaller>, input: RestRequest) => Promise<Response>): Handler =>
+  (handler: (caller: ReturnType<typeof createCaller>, input: RouteInput) => Promise<Response>): Handler =>
   (input) =>
     answer(async () => {
+      const { method, headers } = input.request;
+      const body = method === "GET" || method === "HEAD" ? "" : await readBody(input.request);
       const context = await createContext({ deps: input.deps, token: bearerToken(input.request), meta: input.meta });
-      return handler(createCaller(context), input);
+      return handler(createCaller(context), { ...input, body, contentType: headers.get("content-type") ?? "" });
     }, input.meta.requestId);
 
 /** An id from text: anything but plain digits becomes NaN, which the procedure's schema refuses with 400. */
@@ -50,9 +58,7 @@ const modeParam = (url: URL) => {
 
 export const rest = {
   /** POST /api/token: password grant, JSON or form body. */
-  token: route(async (caller, { request }) => {
-    const type = request.headers.get("content-type") ?? "";
-    const text = await readBody(request);
+  token: route(async (caller, { body: text, contentType: type }) => {
     let fields: Record<string, unknown>;
     if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
       fields = Object.fromEntries(new URLSearchParams(text));
@@ -103,8 +109,8 @@ export const rest = {
   }),
 
   /** POST /api/sys/users/exchange { token } */
-  exchange: route(async (caller, { request }) => {
-    const body = await readJsonObject(request);
+  exchange: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
     if (typeof body.token !== "string" || body.token === "") throw invalidRequest("token is required.");
     return tokenResponse(await caller.impersonation.exchange({ token: body.token }));
   }),
@@ -113,8 +119,8 @@ export const rest = {
   profiles: route(async (caller) => json(await caller.profiles.listProfiles())),
 
   /** PUT /api/public/coworkers/profiles/current { coworkerId } */
-  setCurrentProfile: route(async (caller, { request }) => {
-    const body = await readJsonObject(request);
+  setCurrentProfile: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
     const coworkerId = typeof body.coworkerId === "number" ? body.coworkerId : Number.NaN;
     return json(await caller.profiles.setCurrentProfile({ coworkerId }));
   }),

@@ -194,8 +194,15 @@ interface ExchangedRow {
  */
 export async function exchange(deps: ServiceDeps, token: string, meta: RequestMeta): Promise<IssuedAccessToken & { returnPath: string | null; actorSessionId: string }> {
   const invalid = (why: string) => new DomainError("invalid_token", `The impersonation token is not valid (${why}).`);
+  // Refusals of tokens that never verified are recorded, but the answer (401) does not depend on
+  // the database: a failed write is dropped, and an unreachable database delays it by 1 s at most.
+  const recordOnTheSide = (detail: string) =>
+    Promise.race([
+      recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail }).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+    ]);
   if (!deps.config.impersonationEnabled) {
-    await recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail: "impersonation_disabled" });
+    await recordOnTheSide("impersonation_disabled");
     metrics.refused("impersonation.exchanged", "impersonation_disabled");
     throw invalid("impersonation is switched off");
   }
@@ -204,7 +211,7 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
     claims = await verifyImpersonationToken(deps.signer, token);
   } catch (error) {
     const reason = error instanceof InvalidTokenError ? error.reason : "malformed";
-    await recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail: reason === "expired" ? "expired" : "bad_token" });
+    await recordOnTheSide(reason === "expired" ? "expired" : "bad_token");
     metrics.refused("impersonation.exchanged", reason === "expired" ? "expired" : "bad_token");
     throw invalid(reason === "expired" ? "expired" : "bad token");
   }

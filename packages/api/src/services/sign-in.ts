@@ -8,7 +8,7 @@ import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { type SessionContext } from "./sessions";
-import { hit, pruneThrottle, refund } from "./throttle";
+import { hit, peek, pruneThrottle } from "./throttle";
 
 const SIGNIN_WINDOW_S = 15 * 60;
 
@@ -45,10 +45,10 @@ export async function accessTokenFor(
 export async function signIn(deps: ServiceDeps, input: SignInInput, meta: RequestMeta): Promise<IssuedAccessToken> {
   const email = input.email.toLowerCase();
   const keys = [`signin:account:${email}`, ...(meta.ip ? [`signin:ip:${meta.ip}`] : [])];
-  // Reserve the attempt first: under any concurrency the limit is exact, and a throttled
-  // caller never gets as far as a password check (a correct password included).
-  const { count, retryAfterS } = await hit(deps.db, keys, SIGNIN_WINDOW_S);
-  if (count > deps.config.signinLimitPer15Minutes) {
+  // Only failures count. Once the limit is reached, every further attempt is refused before
+  // any password check (a correct password included) until the window moves on.
+  const { count, retryAfterS } = await peek(deps.db, keys, SIGNIN_WINDOW_S);
+  if (count >= deps.config.signinLimitPer15Minutes) {
     await recordAudit(deps.db, { type: "signin.failed", outcome: "refused", ip: meta.ip, detail: "throttled" });
     metrics.throttled("signin");
     throw new DomainError("throttled", "Too many failed sign-in attempts. Try again later.", retryAfterS);
@@ -71,9 +71,10 @@ export async function signIn(deps: ServiceDeps, input: SignInInput, meta: Reques
       ip: meta.ip,
       detail: "invalid_credentials",
     });
+    // One atomic upsert per key: concurrent failures are all counted.
+    await hit(deps.db, keys, SIGNIN_WINDOW_S);
     throw new DomainError("invalid_grant", "The email or password is not correct.");
   }
-  await refund(deps.db, keys, SIGNIN_WINDOW_S);
 
   const location = await chooseLocation(deps, user.id, input.locationId);
   const [session] = await queryRows<{ id: string; expires_at: Date }>(

@@ -35,14 +35,19 @@ export async function hit(db: Database, keys: string[], windowS: number): Promis
   };
 }
 
-/** Gives an attempt back (a sign-in that turned out to be correct does not count). */
-export async function refund(db: Database, keys: string[], windowS: number): Promise<void> {
-  await queryRows(
+/** The current counts of the keys (the highest), without counting anything. */
+export async function peek(db: Database, keys: string[], windowS: number): Promise<ThrottleResult> {
+  const rows = await queryRows<{ count: number; retry_after: number }>(
     db,
-    sql`update throttle_counters set count = greatest(count - 1, 0)
+    sql`select count, ceil(extract(epoch from (window_start + make_interval(secs => ${windowS}) - now())))::int as retry_after
+        from throttle_counters
         where key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
           and window_start = to_timestamp(floor(extract(epoch from now()) / ${windowS}) * ${windowS})`,
   );
+  return {
+    count: Math.max(0, ...rows.map((row) => row.count)),
+    retryAfterS: Math.max(1, ...rows.map((row) => row.retry_after)),
+  };
 }
 
 /** Old windows are useless; drop them now and then so the table stays small. */
