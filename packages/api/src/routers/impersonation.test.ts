@@ -347,10 +347,14 @@ describe("exchange", () => {
   });
 
   it("answers 400 invalid_request to a missing or garbled body", async () => {
-    const bodies: unknown[] = [undefined, null, {}, { token: "" }, { token: 123 }, { token: null }, { token: ["x"] }, { token: "a".repeat(8193) }, "token"];
+    const bodies: unknown[] = [undefined, null, {}, { token: "" }, { token: 123 }, { token: null }, { token: ["x"] }, "token"];
     for (const body of bodies) {
       await expectRefused(exchange(body), 400, "invalid_request", JSON.stringify(body));
     }
+  });
+
+  it("refuses an oversized token as a bad token (401), not as a bad body", async () => {
+    await expectRefused(exchange({ token: "a".repeat(60_000) }), 401, "invalid_token");
   });
 
   it("refuses extra body fields without consuming the token", async () => {
