@@ -207,7 +207,8 @@ describe("when the impersonated session ends on its own", () => {
     // Before any poll: a navigation finds no session, and the actor's own is restored.
     await page.goto(`${portal.url}/team`);
     await page.getByText("Your impersonation of Milo Member has ended.").waitFor();
-    expect(pathOf(page)).toBe("/");
+    // Back on the page the impersonation started from, known from the server's grant.
+    expect(pathOf(page)).toBe("/admin/impersonate");
     expect(await banner(page).count()).toBe(0);
     expect(await header(page).textContent()).toContain("Ada Admin");
     await context.close();

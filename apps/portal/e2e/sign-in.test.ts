@@ -66,7 +66,7 @@ describe("signing in", () => {
     // One profile: no switcher; a member: no staff links.
     expect(await page.getByLabel("Profile").count()).toBe(0);
     const nav = page.getByRole("navigation", { name: "Main" });
-    expect(await nav.getByRole("link").allTextContents()).toEqual(["Home", "Team"]);
+    expect(await nav.getByRole("link").allTextContents()).toEqual(["Home", "Team", "Access history"]);
     await context.close();
   });
 
@@ -74,7 +74,7 @@ describe("signing in", () => {
     const { context, page } = await signedInPage(browser, portal, "ada.admin@demo.test");
     expect(pathOf(page)).toBe("/admin/impersonate");
     const nav = page.getByRole("navigation", { name: "Main" });
-    expect(await nav.getByRole("link").allTextContents()).toEqual(["Home", "Team", "Console", "Audit"]);
+    expect(await nav.getByRole("link").allTextContents()).toEqual(["Home", "Team", "Access history", "Console", "Audit"]);
     await context.close();
   });
 

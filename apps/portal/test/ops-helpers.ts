@@ -84,7 +84,8 @@ export async function browserCall(
   cookie = "",
   kind: "mutation" | "query" = "mutation",
 ) {
-  const headers: Record<string, string> = { origin: portal.url, ...(cookie ? { cookie } : {}) };
+  // As the portal's own client: the marker header makes the server use (and set) the cookies.
+  const headers: Record<string, string> = { origin: portal.url, "x-portal-client": "web", ...(cookie ? { cookie } : {}) };
   if (kind === "query") {
     return call<{ result?: { data: unknown }; error?: { data: { error: string } } }>(
       portal,

@@ -208,7 +208,8 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
 
   it("refuses oversized tokens at the exchange with 401, as any bad token (C12)", async () => {
     const real = decodeJwt(await issue(portal, otto, 42));
-    for (const size of [16_000, 60_000]) {
+    // Both stay under the 64 KiB body cap once base64url-encoded (over it, the answer is 413).
+    for (const size of [16_000, 40_000]) {
       const reply = await exchangeReply(portal, await resign(real, real.header, { ...real.payload, pad: "p".repeat(size) }));
       expect({ size, status: reply.status }).toEqual({ size, status: 401 });
       expectError(reply, 401, "invalid_token");
