@@ -10,12 +10,17 @@ if (!existsSync(CHROMIUM)) {
   const sudo = asRoot ? "" : "sudo ";
   console.log(`${CHROMIUM} is missing: installing Debian's chromium package (apt-get)…`);
   try {
-    execSync(`${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends chromium`, {
-      stdio: "inherit",
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
+    execSync(
+      `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends chromium`,
+      {
+        stdio: "inherit",
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      },
+    );
   } catch {
-    console.error(`Could not install chromium. Install it yourself (apt-get install chromium) and run the tests again.`);
+    console.error(
+      `Could not install chromium. Install it yourself (apt-get install chromium) and run the tests again.`,
+    );
     process.exit(1);
   }
   if (!existsSync(CHROMIUM)) {

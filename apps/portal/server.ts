@@ -11,7 +11,13 @@ import { ConfigError, loadConfig, logger, metrics, requestLogger, scrub } from "
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createPglite } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
-import { demoFixturePath, describeSummary, isEmpty, readFixtureFile, seedFixture } from "@cowork/db/seed";
+import {
+  demoFixturePath,
+  describeSummary,
+  isEmpty,
+  readFixtureFile,
+  seedFixture,
+} from "@cowork/db/seed";
 import { FORWARDED_HEADER, FORWARDING_HEADERS, PEER_HEADER } from "./src/server/peer-header";
 import { routeMatcher } from "./src/server/route-patterns";
 
@@ -29,7 +35,10 @@ try {
   // stops start-up here instead of failing every request later.
   if (config.signingKeys) {
     await loadKeySet(config.signingKeys).catch((error: unknown) => {
-      throw new ConfigError("AUTH_SIGNING_KEYS", error instanceof KeyConfigError ? error.message : "holds a key that cannot be imported");
+      throw new ConfigError(
+        "AUTH_SIGNING_KEYS",
+        error instanceof KeyConfigError ? error.message : "holds a key that cannot be imported",
+      );
     });
   }
 } catch (error) {
@@ -47,7 +56,9 @@ if (config.databaseUrl) {
   await migrateDatabase(handle);
   if (await isEmpty(handle.db)) {
     const summary = await seedFixture(handle.db, await readFixtureFile(demoFixturePath));
-    logger.info(`First start: seeded the demo data (${describeSummary(summary)}) into ${config.pgliteDir}.`);
+    logger.info(
+      `First start: seeded the demo data (${describeSummary(summary)}) into ${config.pgliteDir}.`,
+    );
   }
   await handle.close();
 }
@@ -65,9 +76,12 @@ const pathOf = (url: string | undefined) => scrub((url ?? "/").split("?")[0]!.sl
 const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
   // Whatever a client sends in this header is replaced: only the socket speaks here.
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "";
-  req.headers[FORWARDED_HEADER] = FORWARDING_HEADERS.some((name) => name in req.headers) ? "1" : "0";
+  req.headers[FORWARDED_HEADER] = FORWARDING_HEADERS.some((name) => name in req.headers)
+    ? "1"
+    : "0";
   const incoming = req.headers["x-request-id"];
-  const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const requestId =
+    typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   req.headers["x-request-id"] = requestId;
   res.setHeader("x-request-id", requestId);
   const started = performance.now();
@@ -78,7 +92,14 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
     const route = routes.match(path);
     metrics.observeRequest(route, method, res.statusCode, durationMs / 1000);
     requestLogger(requestId).info(
-      { method, path, route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, ...(res.writableFinished ? {} : { aborted: true }) },
+      {
+        method,
+        path,
+        route,
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      },
       "request",
     );
   });
@@ -87,7 +108,9 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
 
 server.listen(config.port, () => {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
-  logger.info(`Portal ready on http://localhost:${config.port} (${dev ? "development" : "production"}, ${database}).`);
+  logger.info(
+    `Portal ready on http://localhost:${config.port} (${dev ? "development" : "production"}, ${database}).`,
+  );
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

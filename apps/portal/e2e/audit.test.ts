@@ -31,16 +31,33 @@ describe("the audit log", () => {
     await page.getByRole("button", { name: "Stop impersonating" }).click();
     await page.waitForURL((url) => url.pathname === "/admin/impersonate");
 
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit" }).click();
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Audit" })
+      .click();
     await page.waitForURL((url) => url.pathname === "/admin/audit");
     const table = page.getByRole("table");
     await table.waitFor();
     const headers = await table.locator("thead th").allTextContents();
-    expect(headers).toEqual(["Time", "Type", "Outcome", "Actor", "Target", "Reason", "IP", "Detail"]);
+    expect(headers).toEqual([
+      "Time",
+      "Type",
+      "Outcome",
+      "Actor",
+      "Target",
+      "Reason",
+      "IP",
+      "Detail",
+    ]);
 
     const types = await table.locator("tbody tr td:nth-child(2)").allTextContents();
     // Newest first: the stop, the exchange, the issue, then Ada's sign-in.
-    expect(types.slice(0, 4)).toEqual(["impersonation.stopped", "impersonation.exchanged", "impersonation.issued", "signin"]);
+    expect(types.slice(0, 4)).toEqual([
+      "impersonation.stopped",
+      "impersonation.exchanged",
+      "impersonation.issued",
+      "signin",
+    ]);
     const issued = table.locator("tbody tr").nth(2);
     const cells = await issued.locator("td").allTextContents();
     expect(cells[2]).toBe("success");
@@ -51,7 +68,9 @@ describe("the audit log", () => {
     expect(cells[7]).toContain("staff impersonation");
     // The reason was text: no element came out of it, no script ran.
     expect(await table.locator("img, b").count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
     await screenshot(page, "audit");
     await context.close();
   });
@@ -59,7 +78,9 @@ describe("the audit log", () => {
   it("records refusals with their reason code", async () => {
     // Through the API, as a crafted request would: Milo is no team admin.
     const token = await signIn(portal, "milo.member@demo.test");
-    const refused = await fetch(`${portal.url}/api/public/coworkers/43/impersonate`, { headers: { authorization: `Bearer ${token}` } });
+    const refused = await fetch(`${portal.url}/api/public/coworkers/43/impersonate`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(refused.status).toBe(403);
 
     const admin = await signedInPage(browser, portal, "ada.admin@demo.test");
@@ -112,12 +133,16 @@ describe("the audit log", () => {
     await page.getByRole("table").waitFor();
     const rows = page.locator("tbody tr");
     await expect.poll(() => rows.count()).toBe(20);
-    const firstPage = await page.locator("tbody tr td:first-child time").evaluateAll((times) => times.map((time) => time.getAttribute("datetime")));
+    const firstPage = await page
+      .locator("tbody tr td:first-child time")
+      .evaluateAll((times) => times.map((time) => time.getAttribute("datetime")));
     const next = page.getByRole("button", { name: "Next page" });
     await expect.poll(() => next.isEnabled()).toBe(true);
     await next.click();
     await page.getByText(/^Page 2:/).waitFor();
-    const secondPage = await page.locator("tbody tr td:first-child time").evaluateAll((times) => times.map((time) => time.getAttribute("datetime")));
+    const secondPage = await page
+      .locator("tbody tr td:first-child time")
+      .evaluateAll((times) => times.map((time) => time.getAttribute("datetime")));
     expect(secondPage.length).toBeGreaterThan(0);
     // Strictly older, newest first within the page.
     expect(secondPage[0]! <= firstPage.at(-1)!).toBe(true);

@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 /** On the console: search, then impersonate the named coworker with the given options. */
-async function impersonateFromConsole(page: Page, name: string, options: { reason?: string; readOnly?: boolean } = {}) {
+async function impersonateFromConsole(
+  page: Page,
+  name: string,
+  options: { reason?: string; readOnly?: boolean } = {},
+) {
   await page.getByLabel("Search coworkers").fill(name.split(" ")[0]!);
   const button = page.getByRole("button", { name: `Impersonate ${name}` });
   await button.waitFor();
@@ -66,7 +70,9 @@ describe("from the operator console", () => {
     await page.getByLabel("Search coworkers").waitFor();
     await page.getByRole("button", { name: "Impersonate Milo Member" }).waitFor();
     await screenshot(page, "console");
-    await impersonateFromConsole(page, "Milo Member", { reason: "Ticket 4711: cannot book a desk" });
+    await impersonateFromConsole(page, "Milo Member", {
+      reason: "Ticket 4711: cannot book a desk",
+    });
 
     const text = await banner(page).textContent();
     expect(text).toContain("Viewing as Milo Member");
@@ -82,10 +88,15 @@ describe("from the operator console", () => {
 
     // The banner is on every page, and the countdown runs.
     const before = await page.locator(".countdown").textContent();
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team" }).click();
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Team" })
+      .click();
     await page.waitForURL((url) => url.pathname === "/team");
     expect(await banner(page).textContent()).toContain("Viewing as Milo Member");
-    await expect.poll(() => page.locator(".countdown").textContent(), { timeout: 5_000 }).not.toBe(before);
+    await expect
+      .poll(() => page.locator(".countdown").textContent(), { timeout: 5_000 })
+      .not.toBe(before);
     // Staff pages are not part of the member's view.
     await page.goto(`${portal.url}/admin/impersonate`);
     await page.getByRole("heading", { name: "Not allowed" }).waitFor();
@@ -102,7 +113,10 @@ describe("from the operator console", () => {
   it("says read-only in the banner of a read-only impersonation", async () => {
     const { context, page } = await signedInPage(browser, portal, "otto.operator@demo.test");
     // Otto also has a member profile: he lands on his home, the console is one link away.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Console" }).click();
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Console" })
+      .click();
     await page.getByRole("button", { name: "Impersonate Nora Nomad" }).waitFor();
     await impersonateFromConsole(page, "Nora Nomad", { readOnly: true });
     const text = await banner(page).textContent();
@@ -121,7 +135,9 @@ describe("from the operator console", () => {
     await page.getByRole("button", { name: "Impersonate Milo Member" }).waitFor();
     await screenshot(page, "console-375px");
     await impersonateFromConsole(page, "Sam Second", { reason: "Phone support call" });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "banner-375px");
     await page.getByRole("button", { name: "Stop impersonating" }).click();
@@ -139,7 +155,10 @@ describe("from the team table", () => {
     expect(await table.textContent()).toContain("Tess Teamadmin");
     expect(await table.textContent()).toContain("Otto Operator");
     const buttons = page.getByRole("button", { name: /^Impersonate / });
-    expect((await buttons.allTextContents()).sort()).toEqual(["Impersonate Milo Member", "Impersonate Nora Nomad"]);
+    expect((await buttons.allTextContents()).sort()).toEqual([
+      "Impersonate Milo Member",
+      "Impersonate Nora Nomad",
+    ]);
     expect(await page.getByRole("button", { name: "Impersonate Tess Teamadmin" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "Impersonate Otto Operator" }).count()).toBe(0);
     await screenshot(page, "team");
@@ -178,7 +197,9 @@ describe("when the impersonated session ends on its own", () => {
     await impersonateFromConsole(page, "Ivan Indie");
     // Revoke it behind the page's back, as another tab or the API would: the browser's session
     // cookie holds the impersonated access token.
-    const session = (await context.cookies(portal.url)).find((cookie) => cookie.name === "portal_session");
+    const session = (await context.cookies(portal.url)).find(
+      (cookie) => cookie.name === "portal_session",
+    );
     expect(session).toBeDefined();
     const stopped = await fetch(`${portal.url}/api/sys/users/stop-impersonating`, {
       method: "POST",
@@ -198,7 +219,9 @@ describe("when the impersonated session ends on its own", () => {
     const { context, page } = await signedInPage(browser, portal, "ada.admin@demo.test");
     await page.getByRole("button", { name: "Impersonate Milo Member" }).waitFor();
     await impersonateFromConsole(page, "Milo Member");
-    const session = (await context.cookies(portal.url)).find((cookie) => cookie.name === "portal_session");
+    const session = (await context.cookies(portal.url)).find(
+      (cookie) => cookie.name === "portal_session",
+    );
     const stopped = await fetch(`${portal.url}/api/sys/users/stop-impersonating`, {
       method: "POST",
       headers: { authorization: `Bearer ${decodeURIComponent(session!.value)}` },
@@ -222,7 +245,9 @@ describe("when the impersonated session ends on its own", () => {
     await impersonateFromConsole(page, "Sam Second", { reason: "Clock test" });
     expect(await banner(page).textContent()).toContain("Viewing as Sam Second");
     await page.clock.fastForward("01:00:05");
-    await page.getByText("Your impersonation of Sam Second has ended.").waitFor({ timeout: 20_000 });
+    await page
+      .getByText("Your impersonation of Sam Second has ended.")
+      .waitFor({ timeout: 20_000 });
     expect(pathOf(page)).toBe("/admin/impersonate");
     expect(await banner(page).count()).toBe(0);
     await context.close();

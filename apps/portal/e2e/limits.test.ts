@@ -28,11 +28,17 @@ describe("limits", () => {
     await page.waitForURL((url) => url.pathname === "/admin/impersonate");
 
     await page.getByRole("button", { name: "Impersonate Nora Nomad" }).click();
-    await page.getByRole("main").getByRole("alert").filter({ hasText: "Too many requests — try again in a minute." }).waitFor();
+    await page
+      .getByRole("main")
+      .getByRole("alert")
+      .filter({ hasText: "Too many requests — try again in a minute." })
+      .waitFor();
     expect(pathOf(page)).toBe("/admin/impersonate");
     expect(await banner(page).count()).toBe(0);
     // The buttons are usable again (the failure is reported, not stuck).
-    expect(await page.getByRole("button", { name: "Impersonate Nora Nomad" }).isEnabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Impersonate Nora Nomad" }).isEnabled()).toBe(
+      true,
+    );
     await context.close();
   });
 
@@ -43,12 +49,16 @@ describe("limits", () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       await page.getByLabel("Email").fill("ivan.indie@demo.test");
       await page.getByLabel("Password").fill(`wrong-${attempt}`);
-      const answered = page.waitForResponse((response) => response.url().includes("/api/trpc/auth.signIn"));
+      const answered = page.waitForResponse((response) =>
+        response.url().includes("/api/trpc/auth.signIn"),
+      );
       await page.getByRole("button", { name: "Sign in" }).click();
       await answered;
       await alert.waitFor();
     }
-    expect(await alert.textContent()).toMatch(/^Too many requests — try again in (a minute|\d+ minutes)\.$/);
+    expect(await alert.textContent()).toMatch(
+      /^Too many requests — try again in (a minute|\d+ minutes)\.$/,
+    );
     await context.close();
   });
 });

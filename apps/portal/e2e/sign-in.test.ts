@@ -3,7 +3,15 @@
 import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Portal, startPortal } from "../test/support/portal";
-import { DESKTOP, PHONE, launchBrowser, newPage, pathOf, screenshot, signedInPage } from "./support";
+import {
+  DESKTOP,
+  PHONE,
+  launchBrowser,
+  newPage,
+  pathOf,
+  screenshot,
+  signedInPage,
+} from "./support";
 
 let portal: Portal;
 let browser: Browser;
@@ -47,7 +55,9 @@ describe("signing in", () => {
 
     await page.getByLabel("Email").fill("nobody@demo.test");
     await page.getByLabel("Password").fill("not-the-password");
-    const answered = page.waitForResponse((response) => response.url().includes("/api/trpc/auth.signIn"));
+    const answered = page.waitForResponse((response) =>
+      response.url().includes("/api/trpc/auth.signIn"),
+    );
     await page.getByRole("button", { name: "Sign in" }).click();
     await answered;
     await alert.waitFor();
@@ -66,7 +76,11 @@ describe("signing in", () => {
     // One profile: no switcher; a member: no staff links.
     expect(await page.getByLabel("Profile").count()).toBe(0);
     const nav = page.getByRole("navigation", { name: "Main" });
-    expect(await nav.getByRole("link").allTextContents()).toEqual(["Home", "Team", "Access history"]);
+    expect(await nav.getByRole("link").allTextContents()).toEqual([
+      "Home",
+      "Team",
+      "Access history",
+    ]);
     await context.close();
   });
 
@@ -74,7 +88,13 @@ describe("signing in", () => {
     const { context, page } = await signedInPage(browser, portal, "ada.admin@demo.test");
     expect(pathOf(page)).toBe("/admin/impersonate");
     const nav = page.getByRole("navigation", { name: "Main" });
-    expect(await nav.getByRole("link").allTextContents()).toEqual(["Home", "Team", "Access history", "Console", "Audit"]);
+    expect(await nav.getByRole("link").allTextContents()).toEqual([
+      "Home",
+      "Team",
+      "Access history",
+      "Console",
+      "Audit",
+    ]);
     await context.close();
   });
 
@@ -109,7 +129,9 @@ describe("profiles", () => {
   it("works on a 375 px wide screen", async () => {
     const { context, page } = await signedInPage(browser, portal, "nora.nomad@demo.test", PHONE);
     await page.getByLabel("Profile").waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "home-375px");
     await context.close();
@@ -123,7 +145,9 @@ describe("pages a role does not cover", () => {
       const response = await page.goto(`${portal.url}${path}`);
       expect(response?.status()).toBeLessThan(500);
       await page.getByRole("heading", { name: "Not allowed" }).waitFor();
-      expect(await page.locator("main").textContent()).toContain("Your account does not have access");
+      expect(await page.locator("main").textContent()).toContain(
+        "Your account does not have access",
+      );
       expect(await page.getByLabel("Search coworkers").count()).toBe(0);
     }
     await screenshot(page, "not-allowed");

@@ -32,15 +32,27 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 740 };
 
 /** A fresh browser context (own cookies) with one page. */
-export async function newPage(browser: Browser, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, locale: "en-GB", timezoneId: "Europe/London" });
+export async function newPage(
+  browser: Browser,
+  viewport = DESKTOP,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport,
+    locale: "en-GB",
+    timezoneId: "Europe/London",
+  });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   return { context, page };
 }
 
 /** Signs in through the form and waits until the portal has moved on from /sign-in. */
-export async function signInThroughForm(page: Page, portal: Portal, email: string, password = passwordOf(email)): Promise<void> {
+export async function signInThroughForm(
+  page: Page,
+  portal: Portal,
+  email: string,
+  password = passwordOf(email),
+): Promise<void> {
   await page.goto(`${portal.url}/sign-in`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
@@ -48,7 +60,12 @@ export async function signInThroughForm(page: Page, portal: Portal, email: strin
   await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
 }
 
-export async function signedInPage(browser: Browser, portal: Portal, email: string, viewport = DESKTOP) {
+export async function signedInPage(
+  browser: Browser,
+  portal: Portal,
+  email: string,
+  viewport = DESKTOP,
+) {
   const opened = await newPage(browser, viewport);
   await signInThroughForm(opened.page, portal, email);
   return opened;
@@ -63,10 +80,19 @@ export const banner = (page: Page) => page.getByRole("status");
 const screenshotDir = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
 
 /** Saves a screenshot for docs/screenshots when SCREENSHOTS=1; a no-op otherwise. */
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<void> {
   if (process.env.SCREENSHOTS !== "1") return;
   mkdirSync(screenshotDir, { recursive: true });
   // Let fonts and the last re-render settle so the picture shows what a person sees.
   await page.evaluate(() => document.fonts.ready);
-  await page.screenshot({ path: `${screenshotDir}${name}.png`, fullPage: options.fullPage ?? true, animations: "disabled", caret: "hide" });
+  await page.screenshot({
+    path: `${screenshotDir}${name}.png`,
+    fullPage: options.fullPage ?? true,
+    animations: "disabled",
+    caret: "hide",
+  });
 }

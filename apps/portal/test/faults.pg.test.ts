@@ -18,7 +18,10 @@ import { decodeJwt, signEdDSA, generateTestKey } from "./support/tokens";
 const ANSWER_MS = 5000;
 
 function expectUnavailable(reply: Reply, what: string): void {
-  expect({ what, status: reply.status, body: reply.text.slice(0, 200) }).toMatchObject({ what, status: 503 });
+  expect({ what, status: reply.status, body: reply.text.slice(0, 200) }).toMatchObject({
+    what,
+    status: 503,
+  });
   expectError(reply, 503, "unavailable");
   expect(reply.ms, `${what} answered after ${Math.round(reply.ms)} ms`).toBeLessThan(ANSWER_MS);
 }
@@ -35,7 +38,10 @@ describe("database outage (faults)", () => {
     sql = sqlClient(database.url!);
     const upstream = new URL(process.env.DATABASE_URL!);
     proxy = await startTcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-    portal = await startPortal({ databaseUrl: proxy.urlFor(database.url!), env: { IMPERSONATE_LIMIT_PER_MINUTE: "100000" } });
+    portal = await startPortal({
+      databaseUrl: proxy.urlFor(database.url!),
+      env: { IMPERSONATE_LIMIT_PER_MINUTE: "100000" },
+    });
     serverPid = portal.serverPid();
   });
 
@@ -53,7 +59,8 @@ describe("database outage (faults)", () => {
       const reply = await me(portal, token);
       if (reply.status === 200) return;
       expect(reply.status).toBe(503);
-      if (Date.now() > deadline) throw new Error("the portal did not recover within 30 s of the database coming back");
+      if (Date.now() > deadline)
+        throw new Error("the portal did not recover within 30 s of the database coming back");
       await sleep(250);
     }
   };
@@ -64,22 +71,37 @@ describe("database outage (faults)", () => {
     const nora = await login(portal, EMAIL.nora);
     const ada = await login(portal, EMAIL.ada);
     const pending = await issue(portal, otto, 42);
-    const asMilo = fields(await exchangeReply(portal, await issue(portal, otto, 42))).access_token as string;
+    const asMilo = fields(await exchangeReply(portal, await issue(portal, otto, 42)))
+      .access_token as string;
     const grantsBefore = await sql`select count(*)::int as n from impersonation_grants`;
 
     await proxy.cut();
     const replies: [string, Reply][] = [
-      ["sign-in", await call(portal, "POST", "/api/token", { json: { grant_type: "password", username: EMAIL.milo, password: "demo-member-pass" } })],
+      [
+        "sign-in",
+        await call(portal, "POST", "/api/token", {
+          json: { grant_type: "password", username: EMAIL.milo, password: "demo-member-pass" },
+        }),
+      ],
       ["staff issue", await issueReply(portal, otto, 42)],
       ["team issue", await issueReply(portal, tess, 42, { team: true })],
       ["exchange", await exchangeReply(portal, pending)],
       ["me", await me(portal, otto)],
       ["profiles", await call(portal, "GET", "/api/public/coworkers/profiles", { token: nora })],
-      ["switch profile", await call(portal, "PUT", "/api/public/coworkers/profiles/current", { token: nora, json: { coworkerId: 50 } })],
+      [
+        "switch profile",
+        await call(portal, "PUT", "/api/public/coworkers/profiles/current", {
+          token: nora,
+          json: { coworkerId: 50 },
+        }),
+      ],
       ["stop", await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: asMilo })],
       ["sign-out", await call(portal, "POST", "/api/sys/users/sign-out", { token: otto })],
       ["audit", await call(portal, "GET", "/api/sys/audit", { token: ada })],
-      ["access history", await call(portal, "GET", "/api/public/coworkers/access-history", { token: nora })],
+      [
+        "access history",
+        await call(portal, "GET", "/api/public/coworkers/access-history", { token: nora }),
+      ],
     ];
     for (const [what, reply] of replies) expectUnavailable(reply, what);
     // Several at once, all bounded too.
@@ -87,8 +109,11 @@ describe("database outage (faults)", () => {
     for (const reply of burst) expectUnavailable(reply, "me (burst)");
 
     // Nothing was written meanwhile (checked directly, not through the proxy).
-    expect((await sql`select count(*)::int as n from impersonation_grants`)[0]!.n).toBe(grantsBefore[0]!.n);
-    const [revoked] = await sql`select count(*)::int as n from sessions where revoked_at is not null`;
+    expect((await sql`select count(*)::int as n from impersonation_grants`)[0]!.n).toBe(
+      grantsBefore[0]!.n,
+    );
+    const [revoked] =
+      await sql`select count(*)::int as n from sessions where revoked_at is not null`;
     expect(revoked!.n).toBe(0);
 
     await proxy.restore();
@@ -114,7 +139,12 @@ describe("database outage (faults)", () => {
       const actor = actors[index % actors.length]!;
       while (running) {
         try {
-          const issued = await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=${42 + (index % 2)}`, { token: actor, agent, timeoutMs: 15_000 });
+          const issued = await call(
+            portal,
+            "GET",
+            `/api/sys/users/impersonate?coworkerId=${42 + (index % 2)}`,
+            { token: actor, agent, timeoutMs: 15_000 },
+          );
           replies.push({ kind: "issue", reply: issued });
           if (issued.status !== 200) {
             await sleep(50);
@@ -122,9 +152,16 @@ describe("database outage (faults)", () => {
           }
           const token = fields(issued).token as string;
           issuedJtis.push(decodeJwt(token).payload.jti as string);
-          const exchanged = await call(portal, "POST", "/api/sys/users/exchange", { json: { token }, agent, timeoutMs: 15_000 });
+          const exchanged = await call(portal, "POST", "/api/sys/users/exchange", {
+            json: { token },
+            agent,
+            timeoutMs: 15_000,
+          });
           replies.push({ kind: "exchange", reply: exchanged });
-          if (exchanged.status === 200) sessionIds.push(decodeJwt(fields(exchanged).access_token as string).payload.sid as string);
+          if (exchanged.status === 200)
+            sessionIds.push(
+              decodeJwt(fields(exchanged).access_token as string).payload.sid as string,
+            );
         } catch (error) {
           transport.push(String(error));
         }
@@ -153,14 +190,19 @@ describe("database outage (faults)", () => {
       expect(reply.ms, `${kind} took ${Math.round(reply.ms)} ms`).toBeLessThan(ANSWER_MS);
       if (reply.status === 503) expectError(reply, 503, "unavailable");
       else if (reply.status === 401) expectError(reply, 401, "invalid_token");
-      else expect({ kind, status: reply.status, body: reply.text.slice(0, 300) }).toMatchObject({ kind, status: 200 });
+      else
+        expect({ kind, status: reply.status, body: reply.text.slice(0, 300) }).toMatchObject({
+          kind,
+          status: 200,
+        });
     }
     // Traffic ran on both sides of the outage.
     expect(byStatus["issue 200"] ?? 0, JSON.stringify(byStatus)).toBeGreaterThan(10);
     expect(byStatus["issue 503"] ?? 0, JSON.stringify(byStatus)).toBeGreaterThan(0);
 
     // What clients were given is durable; nothing is half-written.
-    const grants = await sql`select jti::text from impersonation_grants where jti = any(${issuedJtis}::uuid[])`;
+    const grants =
+      await sql`select jti::text from impersonation_grants where jti = any(${issuedJtis}::uuid[])`;
     expect(grants.length).toBe(new Set(issuedJtis).size);
     const sessions = await sql`select id::text from sessions where id = any(${sessionIds}::uuid[])`;
     expect(sessions.length).toBe(new Set(sessionIds).size);
@@ -177,8 +219,16 @@ describe("database outage (faults)", () => {
     const otto = await login(portal, EMAIL.otto);
     const genuine = await issue(portal, otto, 42);
     const attacker = await generateTestKey();
-    const forgedGrant = await signEdDSA(decodeJwt(genuine).header, decodeJwt(genuine).payload, attacker.privateKey);
-    const forgedAccess = await signEdDSA(decodeJwt(otto).header, { ...decodeJwt(otto).payload, sub: "1" }, attacker.privateKey);
+    const forgedGrant = await signEdDSA(
+      decodeJwt(genuine).header,
+      decodeJwt(genuine).payload,
+      attacker.privateKey,
+    );
+    const forgedAccess = await signEdDSA(
+      decodeJwt(otto).header,
+      { ...decodeJwt(otto).payload, sub: "1" },
+      attacker.privateKey,
+    );
     const [h, p] = genuine.split(".");
 
     await proxy.cut();
@@ -195,7 +245,9 @@ describe("database outage (faults)", () => {
         ["team issue: garbage", await issueReply(portal, "x.y.z", 42, { team: true })],
         ["me: no bearer", await me(portal, null)],
       ];
-      const failures = cases.filter(([, reply]) => reply.status !== 401).map(([what, reply]) => `${what}: ${reply.status} ${reply.text.slice(0, 100)}`);
+      const failures = cases
+        .filter(([, reply]) => reply.status !== 401)
+        .map(([what, reply]) => `${what}: ${reply.status} ${reply.text.slice(0, 100)}`);
       expect(failures).toEqual([]);
       for (const [what, reply] of cases) {
         expectError(reply, 401);

@@ -59,7 +59,9 @@ describe("input validation (F1-F6)", () => {
   };
 
   beforeAll(async () => {
-    portal = await startPortal({ env: { IMPERSONATE_LIMIT_PER_MINUTE: "100000", SIGNIN_LIMIT_PER_15_MINUTES: "100000" } });
+    portal = await startPortal({
+      env: { IMPERSONATE_LIMIT_PER_MINUTE: "100000", SIGNIN_LIMIT_PER_15_MINUTES: "100000" },
+    });
     otto = await login(portal, EMAIL.otto);
     tess = await login(portal, EMAIL.tess);
     ada = await login(portal, EMAIL.ada);
@@ -74,14 +76,30 @@ describe("input validation (F1-F6)", () => {
   it("F1/F2: the staff route accepts only ^[1-9][0-9]{0,9}$ up to 2147483647; anything else is 400 with nothing written", async () => {
     const before = await successCounts();
     for (const [name, value] of BAD_IDS) {
-      const reply = await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=${value}`, { token: otto });
+      const reply = await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=${value}`, {
+        token: otto,
+      });
       expect({ name, status: reply.status }).toEqual({ name, status: 400 });
       expectError(reply, 400, "invalid_request");
-      expect(reply.text).not.toContain("token\":");
+      expect(reply.text).not.toContain('token":');
     }
-    expectError(await call(portal, "GET", "/api/sys/users/impersonate", { token: otto }), 400, "invalid_request");
-    expectError(await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=2147483647", { token: otto }), 404, "not_found");
-    expectError(await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=1", { token: otto }), 404, "not_found");
+    expectError(
+      await call(portal, "GET", "/api/sys/users/impersonate", { token: otto }),
+      400,
+      "invalid_request",
+    );
+    expectError(
+      await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=2147483647", {
+        token: otto,
+      }),
+      404,
+      "not_found",
+    );
+    expectError(
+      await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=1", { token: otto }),
+      404,
+      "not_found",
+    );
     expect(await successCounts()).toEqual(before);
   });
 
@@ -95,12 +113,22 @@ describe("input validation (F1-F6)", () => {
       "coworkerId[0]=42",
       "coworkerId=42&reason=a&reason=b",
     ]) {
-      const reply = await call(portal, "GET", `/api/sys/users/impersonate?${query}`, { token: otto });
+      const reply = await call(portal, "GET", `/api/sys/users/impersonate?${query}`, {
+        token: otto,
+      });
       expect({ query, status: reply.status }).toEqual({ query, status: 400 });
       expectError(reply, 400, "invalid_request");
     }
-    for (const input of [{ coworkerId: { gt: 0 } }, { coworkerId: [42] }, { coworkerId: "42" }, [42]]) {
-      const reply = await call(portal, "POST", "/api/trpc/impersonation.impersonate", { token: otto, json: input });
+    for (const input of [
+      { coworkerId: { gt: 0 } },
+      { coworkerId: [42] },
+      { coworkerId: "42" },
+      [42],
+    ]) {
+      const reply = await call(portal, "POST", "/api/trpc/impersonation.impersonate", {
+        token: otto,
+        json: input,
+      });
       expect(reply.status).toBe(400);
       expectNoLeak(reply);
     }
@@ -108,20 +136,34 @@ describe("input validation (F1-F6)", () => {
 
   it("F4: the team route's path parameter follows the same grammar; routing tricks never reach a token", async () => {
     for (const [name, value] of BAD_IDS.filter(([, value]) => value !== "")) {
-      const reply = await call(portal, "GET", `/api/public/coworkers/${value}/impersonate`, { token: tess });
+      const reply = await call(portal, "GET", `/api/public/coworkers/${value}/impersonate`, {
+        token: tess,
+      });
       expect({ name, status: reply.status }).toEqual({ name, status: 400 });
       expectError(reply, 400, "invalid_request");
     }
     for (const path of ["42%2F..%2F43", "..", "42;x", "%20", "42%2F", "%2e%2e", "%2e%2e%2f43"]) {
-      const reply = await call(portal, "GET", `/api/public/coworkers/${path}/impersonate`, { token: tess });
-      expect({ path, status: [400, 404].includes(reply.status) ? "400 or 404" : reply.status }).toEqual({ path, status: "400 or 404" });
+      const reply = await call(portal, "GET", `/api/public/coworkers/${path}/impersonate`, {
+        token: tess,
+      });
+      expect({
+        path,
+        status: [400, 404].includes(reply.status) ? "400 or 404" : reply.status,
+      }).toEqual({ path, status: "400 or 404" });
       expectNoLeak(reply);
       expect(reply.text).not.toMatch(/"token"/);
     }
-    const slash = await call(portal, "GET", "/api/public/coworkers/42/impersonate/", { token: tess });
+    const slash = await call(portal, "GET", "/api/public/coworkers/42/impersonate/", {
+      token: tess,
+    });
     expect(slash.status === 200 || (slash.status >= 300 && slash.status < 500)).toBe(true);
-    if (slash.status >= 300 && slash.status < 400) expect(slash.headers.location ?? "").not.toMatch(/ey[A-Za-z0-9_-]+\./);
-    expectError(await call(portal, "GET", "/api/public/coworkers/2147483647/impersonate", { token: tess }), 404, "not_found");
+    if (slash.status >= 300 && slash.status < 400)
+      expect(slash.headers.location ?? "").not.toMatch(/ey[A-Za-z0-9_-]+\./);
+    expectError(
+      await call(portal, "GET", "/api/public/coworkers/2147483647/impersonate", { token: tess }),
+      404,
+      "not_found",
+    );
   });
 
   it("F5: exchange bodies: 400 for anything but { token: string }, 413 beyond 64 KiB, extras never steer the grant", async () => {
@@ -138,51 +180,110 @@ describe("input validation (F1-F6)", () => {
       ["no content type", { body: '{"token":"a.b.c"}' }],
       ["invalid JSON", { body: '{"token":', headers: { "content-type": "application/json" } }],
       ["JSON string", { json: "a.b.c" }],
-      ["deep JSON", { body: `{"token":${"[".repeat(30_000)}${"]".repeat(30_000)}}`, headers: { "content-type": "application/json" } }],
+      [
+        "deep JSON",
+        {
+          body: `{"token":${"[".repeat(30_000)}${"]".repeat(30_000)}}`,
+          headers: { "content-type": "application/json" },
+        },
+      ],
     ];
     for (const [name, options] of cases) {
       const reply = await call(portal, "POST", "/api/sys/users/exchange", options);
       expect({ name, status: reply.status }).toEqual({ name, status: 400 });
       expectError(reply, 400, "invalid_request");
     }
-    const huge = await call(portal, "POST", "/api/sys/users/exchange", { json: { token: "a".repeat(1024 * 1024) } });
+    const huge = await call(portal, "POST", "/api/sys/users/exchange", {
+      json: { token: "a".repeat(1024 * 1024) },
+    });
     expectError(huge, 413);
     const token = await issue(portal, otto, 42);
-    const steered = await call(portal, "POST", "/api/sys/users/exchange", { json: { token, coworkerId: 43, act: { sub: "1" }, sub: "5" } });
+    const steered = await call(portal, "POST", "/api/sys/users/exchange", {
+      json: { token, coworkerId: 43, act: { sub: "1" }, sub: "5" },
+    });
     if (steered.status === 200) {
       const who = fields(await me(portal, fields(steered).access_token as string));
-      expect(who).toMatchObject({ userId: 4, profile: { coworkerId: 42 }, impersonation: { actor: { userId: 2 } } });
+      expect(who).toMatchObject({
+        userId: 4,
+        profile: { coworkerId: 42 },
+        impersonation: { actor: { userId: 2 } },
+      });
     } else {
       expectError(steered, 400, "invalid_request");
     }
   });
 
   it("F6: a reason over 500 characters is 400; an injected one is stored verbatim as one field of one event", async () => {
-    expectError(await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=42&reason=${"r".repeat(5000)}`, { token: otto }), 400, "invalid_request");
-    expectError(await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=42&reason=${"r".repeat(501)}`, { token: otto }), 400, "invalid_request");
+    expectError(
+      await call(
+        portal,
+        "GET",
+        `/api/sys/users/impersonate?coworkerId=42&reason=${"r".repeat(5000)}`,
+        { token: otto },
+      ),
+      400,
+      "invalid_request",
+    );
+    expectError(
+      await call(
+        portal,
+        "GET",
+        `/api/sys/users/impersonate?coworkerId=42&reason=${"r".repeat(501)}`,
+        { token: otto },
+      ),
+      400,
+      "invalid_request",
+    );
     const before = await successCounts();
     const reason = `inj-${Date.now()}\r\n{"type":"impersonation.issued","actor":1}<script>alert(1)</script>'; drop table audit_events;--`;
-    const reply = await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=42&reason=${encodeURIComponent(reason)}`, { token: otto });
+    const reply = await call(
+      portal,
+      "GET",
+      `/api/sys/users/impersonate?coworkerId=42&reason=${encodeURIComponent(reason)}`,
+      { token: otto },
+    );
     expect(reply.status).toBe(200);
     const after = await successCounts();
     expect(after["impersonation.issued"]).toBe((before["impersonation.issued"] ?? 0) + 1);
-    const events = (await auditAll(portal, ada, { actorUserId: 2 })).filter((event) => event.reason?.startsWith("inj-"));
+    const events = (await auditAll(portal, ada, { actorUserId: 2 })).filter((event) =>
+      event.reason?.startsWith("inj-"),
+    );
     expect(events).toHaveLength(1);
     expect(events[0]!.reason).toBe(reason);
     expect(events[0]!.actor?.userId).toBe(2);
   });
 
   it("F6: profile bodies follow one grammar { coworkerId: positive integer }", async () => {
-    const put = (body: Parameters<typeof call>[3]) => call(portal, "PUT", "/api/public/coworkers/profiles/current", { token: nora, ...body });
-    for (const body of [{}, { coworkerId: "50" }, { coworkerId: 50.5 }, { coworkerId: -1 }, { coworkerId: 2147483648 }, { coworkerId: 1e300 }, { coworkerId: true }, { id: 50 }]) {
+    const put = (body: Parameters<typeof call>[3]) =>
+      call(portal, "PUT", "/api/public/coworkers/profiles/current", { token: nora, ...body });
+    for (const body of [
+      {},
+      { coworkerId: "50" },
+      { coworkerId: 50.5 },
+      { coworkerId: -1 },
+      { coworkerId: 2147483648 },
+      { coworkerId: 1e300 },
+      { coworkerId: true },
+      { id: 50 },
+    ]) {
       const reply = await put({ json: body });
       expect({ body, status: reply.status }).toEqual({ body, status: 400 });
       expectError(reply, 400, "invalid_request");
     }
     expectError(await put({ form: { coworkerId: "50" } }), 400, "invalid_request");
-    expectError(await put({ body: `{"coworkerId":${"{".repeat(20_000)}${"}".repeat(20_000)}}`, headers: { "content-type": "application/json" } }), 400, "invalid_request");
+    expectError(
+      await put({
+        body: `{"coworkerId":${"{".repeat(20_000)}${"}".repeat(20_000)}}`,
+        headers: { "content-type": "application/json" },
+      }),
+      400,
+      "invalid_request",
+    );
     // 50.0 is the integer 50 in JSON: one grammar, one value.
-    expect((await put({ body: '{"coworkerId":50.0}', headers: { "content-type": "application/json" } })).status).toBe(200);
+    expect(
+      (await put({ body: '{"coworkerId":50.0}', headers: { "content-type": "application/json" } }))
+        .status,
+    ).toBe(200);
     expect((await put({ json: { coworkerId: 43 } })).status).toBe(200);
   });
 
@@ -198,7 +299,11 @@ describe("input validation (F1-F6)", () => {
       ["POST", "/api/sys/users/sign-out", milo],
     ];
     for (const [method, path, token] of routes) {
-      const declared = await call(portal, method, path, { token, body: JSON.stringify({ token: big, coworkerId: 50 }), headers: { "content-type": "application/json" } });
+      const declared = await call(portal, method, path, {
+        token,
+        body: JSON.stringify({ token: big, coworkerId: 50 }),
+        headers: { "content-type": "application/json" },
+      });
       expect.soft({ path, status: declared.status }).toEqual({ path, status: 413 });
       if (declared.status === 413) expectError(declared, 413);
       const chunked = await call(portal, method, path, {
@@ -213,29 +318,54 @@ describe("input validation (F1-F6)", () => {
   });
 
   it("answers 431 from Node to oversized headers and URLs, never a 5xx; a big bearer is just a bad bearer", async () => {
-    const header = await call(portal, "GET", "/api/sys/users/me", { headers: { "x-padding": "a".repeat(20_000) } });
+    const header = await call(portal, "GET", "/api/sys/users/me", {
+      headers: { "x-padding": "a".repeat(20_000) },
+    });
     expect(header.status).toBe(431);
-    const many = await call(portal, "GET", "/api/sys/users/me", { headers: Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`x-h${i}`, "a".repeat(40)])) });
+    const many = await call(portal, "GET", "/api/sys/users/me", {
+      headers: Object.fromEntries(
+        Array.from({ length: 600 }, (_, i) => [`x-h${i}`, "a".repeat(40)]),
+      ),
+    });
     expect(many.status).toBe(431);
-    const url = await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=42&reason=${"a".repeat(20_000)}`, { token: otto });
+    const url = await call(
+      portal,
+      "GET",
+      `/api/sys/users/impersonate?coworkerId=42&reason=${"a".repeat(20_000)}`,
+      { token: otto },
+    );
     expect([414, 431]).toContain(url.status);
-    expectError(await call(portal, "GET", "/api/sys/users/me", { token: `${"a".repeat(6000)}.${"b".repeat(6000)}.c` }), 401);
+    expectError(
+      await call(portal, "GET", "/api/sys/users/me", {
+        token: `${"a".repeat(6000)}.${"b".repeat(6000)}.c`,
+      }),
+      401,
+    );
     // The server is still fine afterwards.
     expect((await me(portal, otto)).status).toBe(200);
   });
 
   it("fuzz: 10,000 generated requests across the REST surface, 16 in flight: no 5xx, and no change without a 2xx", async () => {
     const milo = await login(portal, EMAIL.milo);
-    const asMilo = fields(await call(portal, "POST", "/api/sys/users/exchange", { json: { token: await issue(portal, otto, 42) } })).access_token as string;
+    const asMilo = fields(
+      await call(portal, "POST", "/api/sys/users/exchange", {
+        json: { token: await issue(portal, otto, 42) },
+      }),
+    ).access_token as string;
     // Fresh impersonation tokens in the pool: some exchanges can succeed, each exactly once.
     const grants: string[] = [];
-    for (let index = 0; index < 8; index++) grants.push(await issue(portal, otto, 42 + (index % 2)));
+    for (let index = 0; index < 8; index++)
+      grants.push(await issue(portal, otto, 42 + (index % 2)));
     const liveTokens = [otto, tess, ada, nora, milo, asMilo];
     const before = await successCounts();
-    const database = portal.databaseUrl ? postgres(portal.databaseUrl, { max: 2, onnotice: () => undefined }) : null;
+    const database = portal.databaseUrl
+      ? postgres(portal.databaseUrl, { max: 2, onnotice: () => undefined })
+      : null;
     const snapshot = async () => {
       if (!database) return null;
-      const [row] = await database<{ sessions: string; revoked: string; grants: string; consumed: string }[]>`
+      const [row] = await database<
+        { sessions: string; revoked: string; grants: string; consumed: string }[]
+      >`
         select (select count(*) from sessions) as sessions, (select count(*) from sessions where revoked_at is not null) as revoked,
                (select count(*) from impersonation_grants) as grants, (select count(*) from impersonation_grants where consumed_at is not null) as consumed`;
       return row!;
@@ -244,7 +374,20 @@ describe("input validation (F1-F6)", () => {
 
     const idText = fc.oneof(
       fc.integer({ min: 1, max: 60 }).map(String),
-      fc.constantFrom("0", "-1", "042", "1e1", "0x2A", "2147483647", "2147483648", "42abc", "%00", "%2042", "null", encodeURIComponent("４２")),
+      fc.constantFrom(
+        "0",
+        "-1",
+        "042",
+        "1e1",
+        "0x2A",
+        "2147483647",
+        "2147483648",
+        "42abc",
+        "%00",
+        "%2042",
+        "null",
+        encodeURIComponent("４２"),
+      ),
       fc.string({ maxLength: 12 }).map(encodeURIComponent),
       fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map(String),
     );
@@ -252,30 +395,75 @@ describe("input validation (F1-F6)", () => {
       fc.constant<string | null>(null),
       fc.constantFrom(...liveTokens),
       fc.string({ maxLength: 40 }),
-      fc.constantFrom(`${otto}x`, otto.split(".").slice(0, 2).join("."), grants[0]!, "a.b.c", `${otto.split(".")[0]}.e30.`),
+      fc.constantFrom(
+        `${otto}x`,
+        otto.split(".").slice(0, 2).join("."),
+        grants[0]!,
+        "a.b.c",
+        `${otto.split(".")[0]}.e30.`,
+      ),
     );
     const anyJson = fc.jsonValue({ maxDepth: 4 });
     const body = fc.oneof(
       anyJson.map((value) => ({ json: value })),
-      fc.record({ token: fc.oneof(fc.constantFrom(...grants), fc.string({ maxLength: 60 }), anyJson) }).map((value) => ({ json: value })),
-      fc.record({ coworkerId: fc.oneof(fc.integer({ min: -5, max: 60 }), fc.double(), fc.string({ maxLength: 5 })) }).map((value) => ({ json: value })),
-      fc.record(
-        { grant_type: fc.constantFrom("password", "refresh_token", ""), username: fc.constantFrom(EMAIL.milo, EMAIL.otto, "x@y.z", ""), password: fc.string({ maxLength: 20 }), location_id: idText },
-        { requiredKeys: [] },
-      ).map((value) => ({ form: value })),
-      fc.string({ maxLength: 200 }).map((text) => ({ body: text, headers: { "content-type": "application/json" } })),
-      fc.string({ maxLength: 200 }).map((text) => ({ body: text, headers: { "content-type": "text/plain" } })),
+      fc
+        .record({
+          token: fc.oneof(fc.constantFrom(...grants), fc.string({ maxLength: 60 }), anyJson),
+        })
+        .map((value) => ({ json: value })),
+      fc
+        .record({
+          coworkerId: fc.oneof(
+            fc.integer({ min: -5, max: 60 }),
+            fc.double(),
+            fc.string({ maxLength: 5 }),
+          ),
+        })
+        .map((value) => ({ json: value })),
+      fc
+        .record(
+          {
+            grant_type: fc.constantFrom("password", "refresh_token", ""),
+            username: fc.constantFrom(EMAIL.milo, EMAIL.otto, "x@y.z", ""),
+            password: fc.string({ maxLength: 20 }),
+            location_id: idText,
+          },
+          { requiredKeys: [] },
+        )
+        .map((value) => ({ form: value })),
+      fc
+        .string({ maxLength: 200 })
+        .map((text) => ({ body: text, headers: { "content-type": "application/json" } })),
+      fc
+        .string({ maxLength: 200 })
+        .map((text) => ({ body: text, headers: { "content-type": "text/plain" } })),
     );
     const reason = fc.option(fc.string({ maxLength: 520 }), { nil: undefined });
     const request = fc.oneof(
       fc.record({ op: fc.constant("staff"), id: idText, reason, dup: fc.boolean(), token: bearer }),
       fc.record({ op: fc.constant("team"), id: idText, reason, dup: fc.boolean(), token: bearer }),
       fc.record({ op: fc.constantFrom("token", "exchange", "setProfile"), body, token: bearer }),
-      fc.record({ op: fc.constantFrom("me", "profiles", "audit", "history", "jwks"), token: bearer, query: fc.string({ maxLength: 30 }).map(encodeURIComponent) }),
+      fc.record({
+        op: fc.constantFrom("me", "profiles", "audit", "history", "jwks"),
+        token: bearer,
+        query: fc.string({ maxLength: 30 }).map(encodeURIComponent),
+      }),
       // Ending sessions is tested elsewhere; here only with credentials that cannot end one.
-      fc.record({ op: fc.constantFrom("stop", "signOut"), token: fc.oneof(fc.constant<string | null>(null), fc.string({ maxLength: 40 })), body }),
+      fc.record({
+        op: fc.constantFrom("stop", "signOut"),
+        token: fc.oneof(fc.constant<string | null>(null), fc.string({ maxLength: 40 })),
+        body,
+      }),
     );
-    type Generated = { op: string; id?: string; reason?: string | undefined; dup?: boolean; token: string | null; body?: Parameters<typeof call>[3]; query?: string };
+    type Generated = {
+      op: string;
+      id?: string;
+      reason?: string | undefined;
+      dup?: boolean;
+      token: string | null;
+      body?: Parameters<typeof call>[3];
+      query?: string;
+    };
 
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     const successes: Record<string, number> = {};
@@ -283,15 +471,26 @@ describe("input validation (F1-F6)", () => {
     const statuses: Record<number, number> = {};
     const send = async (generated: Generated): Promise<Reply> => {
       const token = generated.token;
-      const query = (id: string) => `coworkerId=${id}${generated.dup ? `&coworkerId=${id}` : ""}${generated.reason === undefined ? "" : `&reason=${encodeURIComponent(generated.reason)}`}`;
+      const query = (id: string) =>
+        `coworkerId=${id}${generated.dup ? `&coworkerId=${id}` : ""}${generated.reason === undefined ? "" : `&reason=${encodeURIComponent(generated.reason)}`}`;
       const reasonQuery = () =>
-        generated.reason === undefined ? "" : `?reason=${encodeURIComponent(generated.reason)}${generated.dup ? "&reason=x" : ""}`;
+        generated.reason === undefined
+          ? ""
+          : `?reason=${encodeURIComponent(generated.reason)}${generated.dup ? "&reason=x" : ""}`;
       const options = { token, agent, ...generated.body };
       switch (generated.op) {
         case "staff":
-          return call(portal, "GET", `/api/sys/users/impersonate?${query(generated.id!)}`, { token, agent });
+          return call(portal, "GET", `/api/sys/users/impersonate?${query(generated.id!)}`, {
+            token,
+            agent,
+          });
         case "team":
-          return call(portal, "GET", `/api/public/coworkers/${generated.id || "%20"}/impersonate${reasonQuery()}`, { token, agent });
+          return call(
+            portal,
+            "GET",
+            `/api/public/coworkers/${generated.id || "%20"}/impersonate${reasonQuery()}`,
+            { token, agent },
+          );
         case "token":
           return call(portal, "POST", "/api/token", options);
         case "exchange":
@@ -301,11 +500,17 @@ describe("input validation (F1-F6)", () => {
         case "me":
           return call(portal, "GET", `/api/sys/users/me?${generated.query}`, { token, agent });
         case "profiles":
-          return call(portal, "GET", `/api/public/coworkers/profiles?${generated.query}`, { token, agent });
+          return call(portal, "GET", `/api/public/coworkers/profiles?${generated.query}`, {
+            token,
+            agent,
+          });
         case "audit":
           return call(portal, "GET", `/api/sys/audit?${generated.query}`, { token, agent });
         case "history":
-          return call(portal, "GET", `/api/public/coworkers/access-history?${generated.query}`, { token, agent });
+          return call(portal, "GET", `/api/public/coworkers/access-history?${generated.query}`, {
+            token,
+            agent,
+          });
         case "jwks":
           return call(portal, "GET", `/.well-known/jwks.json?${generated.query}`, { token, agent });
         case "stop":
@@ -331,8 +536,11 @@ describe("input validation (F1-F6)", () => {
         replies.forEach((reply, index) => {
           sent++;
           statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
-          expect(reply.status, `${batch[index]!.op}: ${reply.text.slice(0, 200)}`).toBeLessThan(500);
-          if (reply.status >= 400 && reply.headers["content-type"]?.startsWith("application/json")) expectError(reply, reply.status);
+          expect(reply.status, `${batch[index]!.op}: ${reply.text.slice(0, 200)}`).toBeLessThan(
+            500,
+          );
+          if (reply.status >= 400 && reply.headers["content-type"]?.startsWith("application/json"))
+            expectError(reply, reply.status);
           else if (reply.status >= 400) expect([404, 405, 431]).toContain(reply.status);
           const change = changeOf[batch[index]!.op];
           if (reply.status < 300 && change) successes[change] = (successes[change] ?? 0) + 1;
@@ -346,14 +554,27 @@ describe("input validation (F1-F6)", () => {
     expect(Object.keys(statuses).length).toBeGreaterThan(4);
 
     const after = await successCounts();
-    for (const type of new Set([...Object.keys(before), ...Object.keys(after), ...Object.keys(successes)])) {
-      expect({ type, delta: (after[type] ?? 0) - (before[type] ?? 0) }).toEqual({ type, delta: successes[type] ?? 0 });
+    for (const type of new Set([
+      ...Object.keys(before),
+      ...Object.keys(after),
+      ...Object.keys(successes),
+    ])) {
+      expect({ type, delta: (after[type] ?? 0) - (before[type] ?? 0) }).toEqual({
+        type,
+        delta: successes[type] ?? 0,
+      });
     }
     if (database) {
       const dbAfter = (await snapshot())!;
-      expect(Number(dbAfter.sessions) - Number(dbBefore!.sessions)).toBe((successes.signin ?? 0) + (successes["impersonation.exchanged"] ?? 0));
-      expect(Number(dbAfter.grants) - Number(dbBefore!.grants)).toBe(successes["impersonation.issued"] ?? 0);
-      expect(Number(dbAfter.consumed) - Number(dbBefore!.consumed)).toBe(successes["impersonation.exchanged"] ?? 0);
+      expect(Number(dbAfter.sessions) - Number(dbBefore!.sessions)).toBe(
+        (successes.signin ?? 0) + (successes["impersonation.exchanged"] ?? 0),
+      );
+      expect(Number(dbAfter.grants) - Number(dbBefore!.grants)).toBe(
+        successes["impersonation.issued"] ?? 0,
+      );
+      expect(Number(dbAfter.consumed) - Number(dbBefore!.consumed)).toBe(
+        successes["impersonation.exchanged"] ?? 0,
+      );
       expect(dbAfter.revoked).toBe(dbBefore!.revoked);
       await database.end({ timeout: 2 });
     }

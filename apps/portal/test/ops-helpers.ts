@@ -85,7 +85,11 @@ export async function browserCall(
   kind: "mutation" | "query" = "mutation",
 ) {
   // As the portal's own client: the marker header makes the server use (and set) the cookies.
-  const headers: Record<string, string> = { origin: portal.url, "x-portal-client": "web", ...(cookie ? { cookie } : {}) };
+  const headers: Record<string, string> = {
+    origin: portal.url,
+    "x-portal-client": "web",
+    ...(cookie ? { cookie } : {}),
+  };
   if (kind === "query") {
     return call<{ result?: { data: unknown }; error?: { data: { error: string } } }>(
       portal,

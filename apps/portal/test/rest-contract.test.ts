@@ -32,7 +32,18 @@ const seenTokens = new Set<string>();
 const remember = (token: string) => (seenTokens.add(token), token);
 
 const PROFILE_KEYS = ["coworkerId", "fullName", "isCurrent", "locationId", "locationName"];
-const AUDIT_KEYS = ["actor", "at", "detail", "id", "ip", "locationId", "outcome", "reason", "target", "type"];
+const AUDIT_KEYS = [
+  "actor",
+  "at",
+  "detail",
+  "id",
+  "ip",
+  "locationId",
+  "outcome",
+  "reason",
+  "target",
+  "type",
+];
 const AUDIT_TYPES = [
   "signin",
   "signin.failed",
@@ -70,11 +81,16 @@ function expectImpersonationTokenResponse(reply: Reply): string {
 describe("REST contract (CONTRACT §5)", () => {
   let portal: Portal;
   const tokens: Record<string, string> = {};
-  const session = async (name: keyof typeof EMAIL, locationId?: number) => remember(await login(portal, EMAIL[name], locationId));
+  const session = async (name: keyof typeof EMAIL, locationId?: number) =>
+    remember(await login(portal, EMAIL[name], locationId));
 
   beforeAll(async () => {
-    portal = await startPortal({ fixture: await rankFixture(), env: { IMPERSONATE_LIMIT_PER_MINUTE: "10000" } });
-    for (const name of ["ada", "otto", "tess", "milo", "nora", "ivan", "rita"] as const) tokens[name] = await session(name);
+    portal = await startPortal({
+      fixture: await rankFixture(),
+      env: { IMPERSONATE_LIMIT_PER_MINUTE: "10000" },
+    });
+    for (const name of ["ada", "otto", "tess", "milo", "nora", "ivan", "rita"] as const)
+      tokens[name] = await session(name);
     tokens.adaL2 = await session("ada", 2);
   });
 
@@ -86,45 +102,85 @@ describe("REST contract (CONTRACT §5)", () => {
     it("answers 200 with a bearer token for a JSON body and for a form body, never cached", async () => {
       const viaJson = expectTokenResponse(await signInReply(portal, EMAIL.milo));
       const viaForm = expectTokenResponse(
-        await call(portal, "POST", "/api/token", { form: { grant_type: "password", username: EMAIL.milo, password: "demo-member-pass" } }),
+        await call(portal, "POST", "/api/token", {
+          form: { grant_type: "password", username: EMAIL.milo, password: "demo-member-pass" },
+        }),
       );
-      for (const token of [viaJson, viaForm]) expect(fields(await me(portal, token)).userId).toBe(4);
+      for (const token of [viaJson, viaForm])
+        expect(fields(await me(portal, token)).userId).toBe(4);
     });
 
     it("picks the active location: location_id, else the first profile's, else the first staff location", async () => {
-      const where = async (token: string) => fields(await me(portal, token)).location as { id: number };
+      const where = async (token: string) =>
+        fields(await me(portal, token)).location as { id: number };
       expect((await where(tokens.nora!)).id).toBe(1); // profiles 43 (L1) and 50 (L2): lowest id
       expect((await where(await session("nora", 2))).id).toBe(2);
       expect((await where(tokens.ada!)).id).toBe(1); // no profile: first staff location
       expect((await where(tokens.adaL2!)).id).toBe(2);
-      expect(fields(await me(portal, await session("nora", 2))).profile).toMatchObject({ coworkerId: 50 });
+      expect(fields(await me(portal, await session("nora", 2))).profile).toMatchObject({
+        coworkerId: 50,
+      });
     });
 
     it("answers 400 invalid_request to malformed requests and to a location the user has no access to", async () => {
       const cases: Reply[] = [
         await call(portal, "POST", "/api/token"),
-        await call(portal, "POST", "/api/token", { body: "{not json", headers: { "content-type": "application/json" } }),
+        await call(portal, "POST", "/api/token", {
+          body: "{not json",
+          headers: { "content-type": "application/json" },
+        }),
         await call(portal, "POST", "/api/token", { json: ["grant_type", "password"] }),
-        await call(portal, "POST", "/api/token", { body: "grant_type=password", headers: { "content-type": "text/plain" } }),
-        await call(portal, "POST", "/api/token", { json: { username: EMAIL.milo, password: "demo-member-pass" } }),
-        await call(portal, "POST", "/api/token", { json: { grant_type: "password", username: EMAIL.milo } }),
-        await call(portal, "POST", "/api/token", { json: { grant_type: "password", password: "x" } }),
-        await call(portal, "POST", "/api/token", { json: { grant_type: "password", username: EMAIL.milo, password: 12 } }),
+        await call(portal, "POST", "/api/token", {
+          body: "grant_type=password",
+          headers: { "content-type": "text/plain" },
+        }),
+        await call(portal, "POST", "/api/token", {
+          json: { username: EMAIL.milo, password: "demo-member-pass" },
+        }),
+        await call(portal, "POST", "/api/token", {
+          json: { grant_type: "password", username: EMAIL.milo },
+        }),
+        await call(portal, "POST", "/api/token", {
+          json: { grant_type: "password", password: "x" },
+        }),
+        await call(portal, "POST", "/api/token", {
+          json: { grant_type: "password", username: EMAIL.milo, password: 12 },
+        }),
         await signInReply(portal, EMAIL.otto, { locationId: 2 }),
-        await call(portal, "POST", "/api/token", { form: { grant_type: "password", username: EMAIL.milo, password: "demo-member-pass", location_id: "1abc" } }),
+        await call(portal, "POST", "/api/token", {
+          form: {
+            grant_type: "password",
+            username: EMAIL.milo,
+            password: "demo-member-pass",
+            location_id: "1abc",
+          },
+        }),
       ];
       for (const reply of cases) expectError(reply, 400, "invalid_request");
     });
 
     it("answers 400 unsupported_grant_type to any other grant", async () => {
-      for (const grant of ["refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", "PASSWORD"]) {
-        expectError(await call(portal, "POST", "/api/token", { json: { grant_type: grant, username: EMAIL.milo, password: "demo-member-pass" } }), 400, "unsupported_grant_type");
+      for (const grant of [
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+        "PASSWORD",
+      ]) {
+        expectError(
+          await call(portal, "POST", "/api/token", {
+            json: { grant_type: grant, username: EMAIL.milo, password: "demo-member-pass" },
+          }),
+          400,
+          "unsupported_grant_type",
+        );
       }
     });
 
     it("answers 400 invalid_grant with the same body for a wrong password and an unknown user", async () => {
       const wrong = await signInReply(portal, EMAIL.milo, { password: "not-the-password" });
-      const unknown = await signInReply(portal, "nobody@demo.test", { password: "not-the-password" });
+      const unknown = await signInReply(portal, "nobody@demo.test", {
+        password: "not-the-password",
+      });
       expectError(wrong, 400, "invalid_grant");
       expectError(unknown, 400, "invalid_grant");
       expect(unknown.text).toBe(wrong.text);
@@ -141,7 +197,9 @@ describe("REST contract (CONTRACT §5)", () => {
       expect(typeof header.typ).toBe("string");
       expect(String(header.typ).toLowerCase()).not.toBe(String(access.header.typ).toLowerCase());
       expect(String(header.typ).toLowerCase()).not.toBe("jwt");
-      const jwks = fields(await call(portal, "GET", "/.well-known/jwks.json")).keys as { kid: string }[];
+      const jwks = fields(await call(portal, "GET", "/.well-known/jwks.json")).keys as {
+        kid: string;
+      }[];
       expect(jwks.map((key) => key.kid)).toContain(header.kid);
       expect(payload.iss).toBe(portal.url);
       expect(payload.aud).toBeDefined();
@@ -158,8 +216,13 @@ describe("REST contract (CONTRACT §5)", () => {
 
     it("writes one complete success event per issue, with the socket's address, not a forwarded one (G1)", async () => {
       const reason = `ticket-${Date.now()}`;
-      await issueReply(portal, tokens.otto!, 42, { reason, headers: { "x-forwarded-for": "6.6.6.6" } });
-      const events = (await auditAll(portal, tokens.ada!, { actorUserId: 2 })).filter((event) => event.reason === reason);
+      await issueReply(portal, tokens.otto!, 42, {
+        reason,
+        headers: { "x-forwarded-for": "6.6.6.6" },
+      });
+      const events = (await auditAll(portal, tokens.ada!, { actorUserId: 2 })).filter(
+        (event) => event.reason === reason,
+      );
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         type: "impersonation.issued",
@@ -187,7 +250,9 @@ describe("REST contract (CONTRACT §5)", () => {
         await issueReply(portal, tokens.otto!, 42, { reason: "x".repeat(501) }),
       ];
       for (const reply of replies) expectError(reply, 400, "invalid_request");
-      expectImpersonationTokenResponse(await issueReply(portal, tokens.otto!, 42, { reason: "x".repeat(500) }));
+      expectImpersonationTokenResponse(
+        await issueReply(portal, tokens.otto!, 42, { reason: "x".repeat(500) }),
+      );
     });
 
     it("answers 401 without a bearer, to a customer or team admin session, and to an impersonated session (A1, B2, E3)", async () => {
@@ -196,8 +261,14 @@ describe("REST contract (CONTRACT §5)", () => {
         await issueReply(portal, null, 42),
         await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=42&userId=1&actorId=1"),
         await issueReply(portal, "not-a-token", 42),
-        await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=42", { headers: { authorization: `Basic ${Buffer.from("ada:x").toString("base64")}` } }),
-        await call(portal, "GET", `/api/sys/users/impersonate?coworkerId=42&access_token=${tokens.otto!}`),
+        await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=42", {
+          headers: { authorization: `Basic ${Buffer.from("ada:x").toString("base64")}` },
+        }),
+        await call(
+          portal,
+          "GET",
+          `/api/sys/users/impersonate?coworkerId=42&access_token=${tokens.otto!}`,
+        ),
         await issueReply(portal, tokens.milo!, 43),
         await issueReply(portal, tokens.tess!, 43),
         await issueReply(portal, impersonatedByAda, 42),
@@ -236,10 +307,15 @@ describe("REST contract (CONTRACT §5)", () => {
     });
 
     it("never takes the actor or the tenant from input (B6)", async () => {
-      const reply = await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=42&actorId=1&userId=1&locationId=2&act=1", {
-        token: tokens.otto!,
-        headers: { "x-user-id": "1", "x-location-id": "2", "x-forwarded-user": "ada" },
-      });
+      const reply = await call(
+        portal,
+        "GET",
+        "/api/sys/users/impersonate?coworkerId=42&actorId=1&userId=1&locationId=2&act=1",
+        {
+          token: tokens.otto!,
+          headers: { "x-user-id": "1", "x-location-id": "2", "x-forwarded-user": "ada" },
+        },
+      );
       if (reply.status === 200) {
         const { payload } = decodeJwt(expectImpersonationTokenResponse(reply));
         expect(payload.act).toEqual({ sub: "2" });
@@ -252,18 +328,34 @@ describe("REST contract (CONTRACT §5)", () => {
 
   describe("GET /api/public/coworkers/{coworkerId}/impersonate (team admin)", () => {
     it("answers 200 { token } to a team admin for a member of their team (B7)", async () => {
-      const tess = decodeJwt(expectImpersonationTokenResponse(await issueReply(portal, tokens.tess!, 42, { team: true })));
+      const tess = decodeJwt(
+        expectImpersonationTokenResponse(
+          await issueReply(portal, tokens.tess!, 42, { team: true }),
+        ),
+      );
       expect(tess.payload).toMatchObject({ sub: "4", coworker_id: 42, act: { sub: "3" } });
       expect(tess.header.typ).toBe(decodeJwt(await issue(portal, tokens.otto!, 42)).header.typ);
-      const rita = decodeJwt(expectImpersonationTokenResponse(await issueReply(portal, await session("rita"), 50, { team: true })));
+      const rita = decodeJwt(
+        expectImpersonationTokenResponse(
+          await issueReply(portal, await session("rita"), 50, { team: true }),
+        ),
+      );
       expect(rita.payload).toMatchObject({ sub: "5", coworker_id: 50, act: { sub: "7" } });
     });
 
     it("answers 400 to a bad id", async () => {
       for (const id of ["abc", "0", "-1", "1.5", "042", "2147483648", "1e1"]) {
-        expectError(await issueReply(portal, tokens.tess!, id, { team: true }), 400, "invalid_request");
+        expectError(
+          await issueReply(portal, tokens.tess!, id, { team: true }),
+          400,
+          "invalid_request",
+        );
       }
-      expectError(await issueReply(portal, tokens.tess!, 42, { team: true, reason: "y".repeat(501) }), 400, "invalid_request");
+      expectError(
+        await issueReply(portal, tokens.tess!, 42, { team: true, reason: "y".repeat(501) }),
+        400,
+        "invalid_request",
+      );
     });
 
     it("answers 401 without a bearer and to an impersonated session, even a team admin's (E3)", async () => {
@@ -279,7 +371,11 @@ describe("REST contract (CONTRACT §5)", () => {
         expectError(await issueReply(portal, caller, 43, { team: true }), 403, "forbidden");
       }
       for (const target of [46, 48, 40]) {
-        expectError(await issueReply(portal, tokens.tess!, target, { team: true }), 403, "forbidden");
+        expectError(
+          await issueReply(portal, tokens.tess!, target, { team: true }),
+          403,
+          "forbidden",
+        );
       }
     });
 
@@ -293,7 +389,8 @@ describe("REST contract (CONTRACT §5)", () => {
         [tokens.ivan!, 42],
         [tokens.rita!, 43],
       ];
-      for (const [caller, target] of cases) expectError(await issueReply(portal, caller, target, { team: true }), 404, "not_found");
+      for (const [caller, target] of cases)
+        expectError(await issueReply(portal, caller, target, { team: true }), 404, "not_found");
     });
   });
 
@@ -310,7 +407,12 @@ describe("REST contract (CONTRACT §5)", () => {
       const body = fields(await exchangeReply(portal, await issue(portal, tokens.otto!, 42)));
       expect(body.expires_in as number).toBeLessThanOrEqual(3600);
       const who = fields(await me(portal, access));
-      expect(who).toMatchObject({ userId: 4, profile: { coworkerId: 42 }, location: { id: 1 }, staffRole: null });
+      expect(who).toMatchObject({
+        userId: 4,
+        profile: { coworkerId: 42 },
+        location: { id: 1 },
+        staffRole: null,
+      });
     });
 
     it("answers 400 invalid_request to a missing or garbled body", async () => {
@@ -321,8 +423,14 @@ describe("REST contract (CONTRACT §5)", () => {
         await call(portal, "POST", "/api/sys/users/exchange", { json: { token: null } }),
         await call(portal, "POST", "/api/sys/users/exchange", { json: { token: ["x"] } }),
         await call(portal, "POST", "/api/sys/users/exchange", { json: { token: "" } }),
-        await call(portal, "POST", "/api/sys/users/exchange", { body: "{token", headers: { "content-type": "application/json" } }),
-        await call(portal, "POST", "/api/sys/users/exchange", { body: JSON.stringify({ token: "a.b.c" }), headers: { "content-type": "text/plain" } }),
+        await call(portal, "POST", "/api/sys/users/exchange", {
+          body: "{token",
+          headers: { "content-type": "application/json" },
+        }),
+        await call(portal, "POST", "/api/sys/users/exchange", {
+          body: JSON.stringify({ token: "a.b.c" }),
+          headers: { "content-type": "text/plain" },
+        }),
       ];
       for (const reply of replies) expectError(reply, 400, "invalid_request");
     });
@@ -344,7 +452,9 @@ describe("REST contract (CONTRACT §5)", () => {
 
     it("takes the target and actor from the grant, never from extra body fields (F5)", async () => {
       const token = await issue(portal, tokens.otto!, 42);
-      const reply = await call(portal, "POST", "/api/sys/users/exchange", { json: { token, coworkerId: 43, act: { sub: "1" } } });
+      const reply = await call(portal, "POST", "/api/sys/users/exchange", {
+        json: { token, coworkerId: 43, act: { sub: "1" } },
+      });
       if (reply.status === 200) {
         const access = expectTokenResponse(reply);
         expect(decodeJwt(access).payload).toMatchObject({ sub: "4", act: { sub: "2" } });
@@ -357,7 +467,9 @@ describe("REST contract (CONTRACT §5)", () => {
       const otto = await session("otto");
       const live = remember(await impersonate(portal, otto, 42));
       const pending = await issue(portal, otto, 43);
-      expect((await call(portal, "POST", "/api/sys/users/sign-out", { token: otto })).status).toBe(204);
+      expect((await call(portal, "POST", "/api/sys/users/sign-out", { token: otto })).status).toBe(
+        204,
+      );
       expectError(await me(portal, live), 401);
       expectError(await exchangeReply(portal, pending), 401, "invalid_token");
     });
@@ -365,53 +477,102 @@ describe("REST contract (CONTRACT §5)", () => {
 
   describe("GET /api/public/coworkers/profiles", () => {
     it("lists every profile of the caller with the current one marked", async () => {
-      const reply = await call(portal, "GET", "/api/public/coworkers/profiles", { token: await session("nora") });
+      const reply = await call(portal, "GET", "/api/public/coworkers/profiles", {
+        token: await session("nora"),
+      });
       expect(reply.status).toBe(200);
       const profiles = reply.json as Record<string, unknown>[];
       for (const profile of profiles) expect(Object.keys(profile).sort()).toEqual(PROFILE_KEYS);
       expect(profiles).toEqual([
-        { coworkerId: 43, locationId: 1, locationName: "Downtown Hub", fullName: "Nora Nomad", isCurrent: true },
-        { coworkerId: 50, locationId: 2, locationName: "Riverside Loft", fullName: "Nora Nomad", isCurrent: false },
+        {
+          coworkerId: 43,
+          locationId: 1,
+          locationName: "Downtown Hub",
+          fullName: "Nora Nomad",
+          isCurrent: true,
+        },
+        {
+          coworkerId: 50,
+          locationId: 2,
+          locationName: "Riverside Loft",
+          fullName: "Nora Nomad",
+          isCurrent: false,
+        },
       ]);
-      const ada = await call(portal, "GET", "/api/public/coworkers/profiles", { token: tokens.ada! });
+      const ada = await call(portal, "GET", "/api/public/coworkers/profiles", {
+        token: tokens.ada!,
+      });
       expect(ada.json).toEqual([]);
     });
 
     it("shows an impersonated session only the impersonated profile", async () => {
       const asNora = remember(await impersonate(portal, tokens.otto!, 43));
       const reply = await call(portal, "GET", "/api/public/coworkers/profiles", { token: asNora });
-      expect(reply.json).toEqual([{ coworkerId: 43, locationId: 1, locationName: "Downtown Hub", fullName: "Nora Nomad", isCurrent: true }]);
+      expect(reply.json).toEqual([
+        {
+          coworkerId: 43,
+          locationId: 1,
+          locationName: "Downtown Hub",
+          fullName: "Nora Nomad",
+          isCurrent: true,
+        },
+      ]);
     });
 
     it("answers 401 without a live session", async () => {
       expectError(await call(portal, "GET", "/api/public/coworkers/profiles"), 401);
-      expectError(await call(portal, "GET", "/api/public/coworkers/profiles", { token: "x.y.z" }), 401);
+      expectError(
+        await call(portal, "GET", "/api/public/coworkers/profiles", { token: "x.y.z" }),
+        401,
+      );
     });
   });
 
   describe("PUT /api/public/coworkers/profiles/current", () => {
-    const put = (token: string | null, body: unknown) => call(portal, "PUT", "/api/public/coworkers/profiles/current", { token, json: body });
+    const put = (token: string | null, body: unknown) =>
+      call(portal, "PUT", "/api/public/coworkers/profiles/current", { token, json: body });
 
     it("answers 200 with the new current profile, and the session's location follows at once (B13)", async () => {
       const nora = await session("nora");
       const reply = await put(nora, { coworkerId: 50 });
       expect(reply.status, reply.text).toBe(200);
-      expect(reply.json).toEqual({ coworkerId: 50, locationId: 2, locationName: "Riverside Loft", fullName: "Nora Nomad", isCurrent: true });
+      expect(reply.json).toEqual({
+        coworkerId: 50,
+        locationId: 2,
+        locationName: "Riverside Loft",
+        fullName: "Nora Nomad",
+        isCurrent: true,
+      });
       const who = fields(await me(portal, nora));
       expect(who.location).toEqual({ id: 2, name: "Riverside Loft" });
       expect(who.profile).toEqual({ coworkerId: 50, locationId: 2, fullName: "Nora Nomad" });
       expect(who.staffRole).toBeNull();
-      const events = (await auditAll(portal, tokens.adaL2!, { targetCoworkerId: 50 })).filter((event) => event.type === "profile.switched");
+      const events = (await auditAll(portal, tokens.adaL2!, { targetCoworkerId: 50 })).filter(
+        (event) => event.type === "profile.switched",
+      );
       expect(events[0]).toMatchObject({ outcome: "success", actor: { userId: 5 }, locationId: 2 });
     });
 
     it("lets the body set the profile and nothing else: no actor, location or impersonation marker (better-auth #9965)", async () => {
       const nora = await session("nora");
-      const reply = await put(nora, { coworkerId: 43, locationId: 2, actorUserId: 1, impersonatedBy: 1, act: { sub: "1" }, staffRole: "admin" });
+      const reply = await put(nora, {
+        coworkerId: 43,
+        locationId: 2,
+        actorUserId: 1,
+        impersonatedBy: 1,
+        act: { sub: "1" },
+        staffRole: "admin",
+      });
       if (reply.status === 200) {
         expect(reply.json).toMatchObject({ coworkerId: 43, locationId: 1 });
         const who = fields(await me(portal, nora));
-        expect(who).toMatchObject({ userId: 5, location: { id: 1 }, profile: { coworkerId: 43 }, staffRole: null, impersonation: null });
+        expect(who).toMatchObject({
+          userId: 5,
+          location: { id: 1 },
+          profile: { coworkerId: 43 },
+          staffRole: null,
+          impersonation: null,
+        });
       } else {
         expectError(reply, 400, "invalid_request");
       }
@@ -419,10 +580,27 @@ describe("REST contract (CONTRACT §5)", () => {
 
     it("answers 400 to a body outside the grammar { coworkerId: positive integer }", async () => {
       const nora = await session("nora");
-      for (const body of [{}, { coworkerId: "50" }, { coworkerId: -1 }, { coworkerId: 0 }, { coworkerId: 1.5 }, { coworkerId: null }, [50], "50"]) {
+      for (const body of [
+        {},
+        { coworkerId: "50" },
+        { coworkerId: -1 },
+        { coworkerId: 0 },
+        { coworkerId: 1.5 },
+        { coworkerId: null },
+        [50],
+        "50",
+      ]) {
         expectError(await put(nora, body), 400, "invalid_request");
       }
-      expectError(await call(portal, "PUT", "/api/public/coworkers/profiles/current", { token: nora, body: "{", headers: { "content-type": "application/json" } }), 400, "invalid_request");
+      expectError(
+        await call(portal, "PUT", "/api/public/coworkers/profiles/current", {
+          token: nora,
+          body: "{",
+          headers: { "content-type": "application/json" },
+        }),
+        400,
+        "invalid_request",
+      );
     });
 
     it("answers 401 without a session, 403 to an impersonated one, 404 for someone else's profile (B13, E6)", async () => {
@@ -471,7 +649,15 @@ describe("REST contract (CONTRACT §5)", () => {
       const started = Date.now();
       const asMilo = remember(await impersonate(portal, tokens.otto!, 42, { reason: "ticket-1" }));
       const who = fields(await me(portal, asMilo));
-      expect(Object.keys(who).sort()).toEqual(["email", "fullName", "impersonation", "location", "profile", "staffRole", "userId"]);
+      expect(Object.keys(who).sort()).toEqual([
+        "email",
+        "fullName",
+        "impersonation",
+        "location",
+        "profile",
+        "staffRole",
+        "userId",
+      ]);
       expect(who).toMatchObject({
         userId: 4,
         email: EMAIL.milo,
@@ -482,7 +668,9 @@ describe("REST contract (CONTRACT §5)", () => {
         impersonation: { actor: { userId: 2, fullName: "Otto Operator" }, reason: "ticket-1" },
       });
       const impersonation = who.impersonation as Record<string, unknown>;
-      expect(Object.keys(impersonation)).toEqual(expect.arrayContaining(["actor", "expiresAt", "reason"]));
+      expect(Object.keys(impersonation)).toEqual(
+        expect.arrayContaining(["actor", "expiresAt", "reason"]),
+      );
       expect(Object.keys(impersonation.actor as object).sort()).toEqual(["fullName", "userId"]);
       const expiresAt = Date.parse(impersonation.expiresAt as string);
       expect(expiresAt).toBeGreaterThan(started);
@@ -497,9 +685,22 @@ describe("REST contract (CONTRACT §5)", () => {
     it("answers 401 without a live session", async () => {
       expectError(await me(portal, null), 401);
       expectError(await me(portal, "a.b.c"), 401);
-      expectError(await call(portal, "GET", "/api/sys/users/me", { headers: { authorization: "Bearer" } }), 401);
-      expectError(await call(portal, "GET", "/api/sys/users/me", { headers: { authorization: `Bearer ${tokens.otto!}.` } }), 401);
-      expectError(await call(portal, "GET", "/api/sys/users/me", { headers: { cookie: `portal_session=${tokens.otto!}` } }), 401);
+      expectError(
+        await call(portal, "GET", "/api/sys/users/me", { headers: { authorization: "Bearer" } }),
+        401,
+      );
+      expectError(
+        await call(portal, "GET", "/api/sys/users/me", {
+          headers: { authorization: `Bearer ${tokens.otto!}.` },
+        }),
+        401,
+      );
+      expectError(
+        await call(portal, "GET", "/api/sys/users/me", {
+          headers: { cookie: `portal_session=${tokens.otto!}` },
+        }),
+        401,
+      );
     });
   });
 
@@ -508,20 +709,38 @@ describe("REST contract (CONTRACT §5)", () => {
       const otto = await session("otto");
       const milo = await session("milo");
       const asMilo = remember(await impersonate(portal, otto, 42));
-      const stop = await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: asMilo, json: { userId: 1, actorId: 1 } });
+      const stop = await call(portal, "POST", "/api/sys/users/stop-impersonating", {
+        token: asMilo,
+        json: { userId: 1, actorId: 1 },
+      });
       expect(stop.status).toBe(204);
       expect(stop.text).toBe("");
       expect(stop.headers["set-cookie"]).toBeUndefined();
       expectError(await me(portal, asMilo), 401);
       expect(fields(await me(portal, otto)).userId).toBe(2);
       expect(fields(await me(portal, milo)).userId).toBe(4);
-      expectError(await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: asMilo }), 401);
-      expectError(await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: otto }), 409);
-      expectError(await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: milo }), 409);
+      expectError(
+        await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: asMilo }),
+        401,
+      );
+      expectError(
+        await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: otto }),
+        409,
+      );
+      expectError(
+        await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: milo }),
+        409,
+      );
       expectError(await call(portal, "POST", "/api/sys/users/stop-impersonating"), 401);
       expect(fields(await me(portal, milo)).userId).toBe(4);
-      const stopped = (await auditAll(portal, tokens.ada!, { actorUserId: 2 })).filter((event) => event.type === "impersonation.stopped");
-      expect(stopped[0]).toMatchObject({ outcome: "success", actor: { userId: 2 }, target: { coworkerId: 42 } });
+      const stopped = (await auditAll(portal, tokens.ada!, { actorUserId: 2 })).filter(
+        (event) => event.type === "impersonation.stopped",
+      );
+      expect(stopped[0]).toMatchObject({
+        outcome: "success",
+        actor: { userId: 2 },
+        target: { coworkerId: 42 },
+      });
     });
   });
 
@@ -539,7 +758,9 @@ describe("REST contract (CONTRACT §5)", () => {
     it("signing out an impersonated session leaves the actor's own session alone", async () => {
       const otto = await session("otto");
       const asMilo = remember(await impersonate(portal, otto, 42));
-      expect((await call(portal, "POST", "/api/sys/users/sign-out", { token: asMilo })).status).toBe(204);
+      expect(
+        (await call(portal, "POST", "/api/sys/users/sign-out", { token: asMilo })).status,
+      ).toBe(204);
       expectError(await me(portal, asMilo), 401);
       expect((await me(portal, otto)).status).toBe(200);
     });
@@ -556,14 +777,20 @@ describe("REST contract (CONTRACT §5)", () => {
         expect(item.at).toMatch(ISO_UTC);
         expect(item.locationId).toBe(1);
         if (item.actor) expect(Object.keys(item.actor).sort()).toEqual(["fullName", "userId"]);
-        if (item.target) expect(Object.keys(item.target).sort()).toEqual(["coworkerId", "fullName"]);
+        if (item.target)
+          expect(Object.keys(item.target).sort()).toEqual(["coworkerId", "fullName"]);
       }
       for (let index = 1; index < items.length; index++) {
         expect(items[index]!.id).toBeLessThan(items[index - 1]!.id);
         expect(Date.parse(items[index]!.at)).toBeLessThanOrEqual(Date.parse(items[index - 1]!.at));
       }
       // A refusal keeps the type of what was refused, with the reason code in `detail`.
-      const refused = items.find((item) => item.type === "impersonation.issued" && item.outcome === "refused" && item.target?.coworkerId === 47);
+      const refused = items.find(
+        (item) =>
+          item.type === "impersonation.issued" &&
+          item.outcome === "refused" &&
+          item.target?.coworkerId === 47,
+      );
       expect(refused?.detail).toMatch(/^(rank|forbidden)/);
       // Ada on L2 sees L2 events only (G5).
       for (const item of await auditAll(portal, tokens.adaL2!)) expect(item.locationId).toBe(2);
@@ -575,13 +802,37 @@ describe("REST contract (CONTRACT §5)", () => {
       expect(Object.keys(page1).sort()).toEqual(["items", "nextCursor"]);
       expect(page1.items).toHaveLength(3);
       expect(page1.nextCursor).not.toBeNull();
-      const page2 = (await call(portal, "GET", `/api/sys/audit?limit=3&cursor=${page1.nextCursor}`, { token: tokens.ada! })).json as typeof page1;
+      const page2 = (
+        await call(portal, "GET", `/api/sys/audit?limit=3&cursor=${page1.nextCursor}`, {
+          token: tokens.ada!,
+        })
+      ).json as typeof page1;
       expect(page2.items[0]!.id).toBeLessThan(page1.items[2]!.id);
       const all = await auditAll(portal, tokens.ada!);
-      expect([...page1.items, ...page2.items].map((item) => item.id)).toEqual(all.slice(0, 6).map((item) => item.id));
-      expect(((await call(portal, "GET", "/api/sys/audit?limit=200", { token: tokens.ada! })).json as typeof page1).items.length).toBeLessThanOrEqual(200);
-      for (const bad of ["limit=201", "limit=0", "limit=-1", "limit=abc", "limit=5&limit=6", "cursor=abc", "actorUserId=0", "targetCoworkerId=x"]) {
-        expectError(await call(portal, "GET", `/api/sys/audit?${bad}`, { token: tokens.ada! }), 400, "invalid_request");
+      expect([...page1.items, ...page2.items].map((item) => item.id)).toEqual(
+        all.slice(0, 6).map((item) => item.id),
+      );
+      expect(
+        (
+          (await call(portal, "GET", "/api/sys/audit?limit=200", { token: tokens.ada! }))
+            .json as typeof page1
+        ).items.length,
+      ).toBeLessThanOrEqual(200);
+      for (const bad of [
+        "limit=201",
+        "limit=0",
+        "limit=-1",
+        "limit=abc",
+        "limit=5&limit=6",
+        "cursor=abc",
+        "actorUserId=0",
+        "targetCoworkerId=x",
+      ]) {
+        expectError(
+          await call(portal, "GET", `/api/sys/audit?${bad}`, { token: tokens.ada! }),
+          400,
+          "invalid_request",
+        );
       }
       const byOtto = await auditAll(portal, tokens.ada!, { actorUserId: 2 });
       expect(byOtto.length).toBeGreaterThan(0);
@@ -602,7 +853,10 @@ describe("REST contract (CONTRACT §5)", () => {
 
     it("offers no way to change the log", async () => {
       for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
-        const reply = await call(portal, method, "/api/sys/audit", { token: tokens.ada!, json: { id: 1 } });
+        const reply = await call(portal, method, "/api/sys/audit", {
+          token: tokens.ada!,
+          json: { id: 1 },
+        });
         expect([404, 405]).toContain(reply.status);
         expectNoLeak(reply);
       }
@@ -616,7 +870,8 @@ describe("REST contract (CONTRACT §5)", () => {
       const keys = fields(reply).keys as Record<string, unknown>[];
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
-        for (const secret of ["d", "p", "q", "dp", "dq", "qi", "k"]) expect(key).not.toHaveProperty(secret);
+        for (const secret of ["d", "p", "q", "dp", "dq", "qi", "k"])
+          expect(key).not.toHaveProperty(secret);
         expect(key.kty).not.toBe("oct");
         expect(typeof key.kid).toBe("string");
       }
@@ -634,31 +889,57 @@ describe("REST contract (CONTRACT §5)", () => {
       const asMilo = await impersonate(portal, tokens.otto!, 42, { reason });
       await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: asMilo });
       await impersonate(portal, tokens.tess!, 42, { team: true, reason: `${reason}-team` });
-      const reply = await call(portal, "GET", "/api/public/coworkers/access-history", { token: milo });
+      const reply = await call(portal, "GET", "/api/public/coworkers/access-history", {
+        token: milo,
+      });
       expect(reply.status).toBe(200);
       const items = fields(reply).items as Record<string, unknown>[];
       for (const item of items) {
-        expect(Object.keys(item)).toEqual(expect.arrayContaining(["at", "actor", "kind", "reason", "endedAt"]));
+        expect(Object.keys(item)).toEqual(
+          expect.arrayContaining(["at", "actor", "kind", "reason", "endedAt"]),
+        );
         expect(Object.keys(item.actor as object)).toEqual(["fullName"]);
       }
-      expect(items.find((item) => item.reason === reason)).toMatchObject({ actor: { fullName: "Otto Operator" }, kind: "staff", endedAt: expect.stringMatching(ISO_UTC) as unknown });
-      expect(items.find((item) => item.reason === `${reason}-team`)).toMatchObject({ actor: { fullName: "Tess Teamadmin" }, kind: "team", endedAt: null });
+      expect(items.find((item) => item.reason === reason)).toMatchObject({
+        actor: { fullName: "Otto Operator" },
+        kind: "staff",
+        endedAt: expect.stringMatching(ISO_UTC) as unknown,
+      });
+      expect(items.find((item) => item.reason === `${reason}-team`)).toMatchObject({
+        actor: { fullName: "Tess Teamadmin" },
+        kind: "team",
+        endedAt: null,
+      });
       // Nobody impersonated Ivan.
-      expect(fields(await call(portal, "GET", "/api/public/coworkers/access-history", { token: tokens.ivan! })).items).toEqual([]);
+      expect(
+        fields(
+          await call(portal, "GET", "/api/public/coworkers/access-history", {
+            token: tokens.ivan!,
+          }),
+        ).items,
+      ).toEqual([]);
     });
 
     it("answers 401 without a session and 403 to an impersonated one", async () => {
       expectError(await call(portal, "GET", "/api/public/coworkers/access-history"), 401);
       const asMilo = remember(await impersonate(portal, tokens.otto!, 42));
-      expectError(await call(portal, "GET", "/api/public/coworkers/access-history", { token: asMilo }), 403);
+      expectError(
+        await call(portal, "GET", "/api/public/coworkers/access-history", { token: asMilo }),
+        403,
+      );
     });
   });
 
   describe("/api/trpc: the same procedures behind the second door (B11)", () => {
     // Without a bearer, a POST is a browser call and must come from our own origin.
     const trpc = (procedure: string, token: string | null, input: unknown) =>
-      call(portal, "POST", `/api/trpc/${procedure}`, { token, json: input, headers: { origin: portal.url } });
-    const code = (reply: Reply) => ((fields(reply).error as { data?: { code?: string } } | undefined)?.data?.code ?? null);
+      call(portal, "POST", `/api/trpc/${procedure}`, {
+        token,
+        json: input,
+        headers: { origin: portal.url },
+      });
+    const code = (reply: Reply) =>
+      (fields(reply).error as { data?: { code?: string } } | undefined)?.data?.code ?? null;
 
     it("gives the REST outcome and status for each refusal, with the matching tRPC code", async () => {
       const cases: [string, string | null, unknown, number, string][] = [
@@ -671,12 +952,21 @@ describe("REST contract (CONTRACT §5)", () => {
       ];
       for (const [procedure, token, input, status, trpcCode] of cases) {
         const reply = await trpc(procedure, token, input);
-        expect({ procedure, input, status: reply.status, code: code(reply) }).toEqual({ procedure, input, status, code: trpcCode });
+        expect({ procedure, input, status: reply.status, code: code(reply) }).toEqual({
+          procedure,
+          input,
+          status,
+          code: trpcCode,
+        });
         expectNoLeak(reply);
       }
-      const ok = await trpc("impersonation.impersonate", tokens.otto!, { coworkerId: 42, actorId: 1, locationId: 2 });
+      const ok = await trpc("impersonation.impersonate", tokens.otto!, {
+        coworkerId: 42,
+        actorId: 1,
+        locationId: 2,
+      });
       if (ok.status === 200) {
-        const token = ((fields(ok).result as { data: { token: string } }).data.token);
+        const token = (fields(ok).result as { data: { token: string } }).data.token;
         expect(decodeJwt(token).payload.act).toEqual({ sub: "2" });
       } else {
         expect(ok.status).toBe(400);
@@ -742,49 +1032,84 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   it("believes X-Forwarded-For from a listed proxy only; from anyone else the socket's address counts (G1)", async () => {
     const ada = await login(portal, EMAIL.ada);
     const viaProxy = await signInReply(portal, EMAIL.ivan, { headers: xff("203.0.113.7") });
-    const viaProxyChain = await signInReply(portal, EMAIL.ivan, { headers: xff("203.0.113.8, 127.0.0.1") });
+    const viaProxyChain = await signInReply(portal, EMAIL.ivan, {
+      headers: xff("203.0.113.8, 127.0.0.1"),
+    });
     const direct = await call(portal, "POST", "/api/token", {
       host: "::1",
       json: { grant_type: "password", username: EMAIL.ivan, password: "demo-member-pass" },
       headers: xff("203.0.113.9"),
     });
-    for (const reply of [viaProxy, viaProxyChain, direct]) expect(reply.status, reply.text).toBe(200);
-    const signins = (await auditAll(portal, ada, { actorUserId: 6 })).filter((event) => event.type === "signin");
-    expect(signins.slice(0, 3).map((event) => event.ip)).toEqual(["::1", "203.0.113.8", "203.0.113.7"]);
+    for (const reply of [viaProxy, viaProxyChain, direct])
+      expect(reply.status, reply.text).toBe(200);
+    const signins = (await auditAll(portal, ada, { actorUserId: 6 })).filter(
+      (event) => event.type === "signin",
+    );
+    expect(signins.slice(0, 3).map((event) => event.ip)).toEqual([
+      "::1",
+      "203.0.113.8",
+      "203.0.113.7",
+    ]);
   });
 
   it("answers 429 with Retry-After once an account reaches its failed sign-ins, a correct password included", async () => {
     await awaitWindowRoom(900, 30);
     for (let attempt = 0; attempt < LIMIT; attempt++) {
-      expectError(await signInReply(portal, EMAIL.milo, { password: "wrong-password", headers: xff(`198.51.100.${attempt + 1}`) }), 400, "invalid_grant");
+      expectError(
+        await signInReply(portal, EMAIL.milo, {
+          password: "wrong-password",
+          headers: xff(`198.51.100.${attempt + 1}`),
+        }),
+        400,
+        "invalid_grant",
+      );
     }
     const throttled = await signInReply(portal, EMAIL.milo, { headers: xff("198.51.100.50") });
     expectError(throttled, 429);
     retryAfter(throttled, 900);
     expect(throttled.text).not.toContain("access_token");
     // Another account from the same addresses is not affected.
-    expect((await signInReply(portal, EMAIL.sam, { headers: xff("198.51.100.1") })).status).toBe(200);
+    expect((await signInReply(portal, EMAIL.sam, { headers: xff("198.51.100.1") })).status).toBe(
+      200,
+    );
   });
 
   it("answers 429 once a client address reaches its failed sign-ins, whatever the account; malformed requests do not count", async () => {
     await awaitWindowRoom(900, 30);
     const client = xff("192.0.2.77");
     for (let attempt = 0; attempt < LIMIT + 2; attempt++) {
-      expectError(await call(portal, "POST", "/api/token", { json: { grant_type: "password", username: EMAIL.nora }, headers: client }), 400, "invalid_request");
+      expectError(
+        await call(portal, "POST", "/api/token", {
+          json: { grant_type: "password", username: EMAIL.nora },
+          headers: client,
+        }),
+        400,
+        "invalid_request",
+      );
     }
     for (const account of [EMAIL.rita, EMAIL.sam, "nobody@demo.test"]) {
-      expectError(await signInReply(portal, account, { password: "wrong-password", headers: client }), 400, "invalid_grant");
+      expectError(
+        await signInReply(portal, account, { password: "wrong-password", headers: client }),
+        400,
+        "invalid_grant",
+      );
     }
     const throttled = await signInReply(portal, EMAIL.nora, { headers: client });
     expectError(throttled, 429);
     retryAfter(throttled, 900);
-    expect((await signInReply(portal, EMAIL.nora, { headers: xff("192.0.2.78") })).status).toBe(200);
+    expect((await signInReply(portal, EMAIL.nora, { headers: xff("192.0.2.78") })).status).toBe(
+      200,
+    );
   });
 
   it("never counts correct sign-ins, not even concurrent ones from one address for one account", async () => {
     await awaitWindowRoom(900, 30);
     // Adam signs in nowhere else in this portal, so a wrong 429 here cannot spill into other tests.
-    const replies = await Promise.all(Array.from({ length: LIMIT + 3 }, () => signInReply(portal, EMAIL.adam, { headers: xff("192.0.2.200") })));
+    const replies = await Promise.all(
+      Array.from({ length: LIMIT + 3 }, () =>
+        signInReply(portal, EMAIL.adam, { headers: xff("192.0.2.200") }),
+      ),
+    );
     expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200));
   });
 
@@ -793,9 +1118,17 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
     // From ::1 (not a listed proxy): failures for different accounts, each with another
     // forwarded address. Only the socket's address can tie them together.
     const direct = (account: string, password: string, ip: string) =>
-      call(portal, "POST", "/api/token", { host: "::1", json: { grant_type: "password", username: account, password }, headers: xff(ip) });
+      call(portal, "POST", "/api/token", {
+        host: "::1",
+        json: { grant_type: "password", username: account, password },
+        headers: xff(ip),
+      });
     for (let attempt = 0; attempt < LIMIT; attempt++) {
-      expectError(await direct(`h2-${attempt}@demo.test`, "wrong-password", `10.9.9.${attempt}`), 400, "invalid_grant");
+      expectError(
+        await direct(`h2-${attempt}@demo.test`, "wrong-password", `10.9.9.${attempt}`),
+        400,
+        "invalid_grant",
+      );
     }
     expectError(await direct(EMAIL.ivan, "demo-member-pass", "10.9.9.200"), 429);
     expect((await signInReply(portal, EMAIL.ivan)).status).toBe(200);
@@ -804,7 +1137,8 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   it("answers 429 with Retry-After from the limit on, per actor, on both issue routes, whatever the address or session (H1, H2)", async () => {
     await awaitWindowRoom(60, 12);
     const otto = await login(portal, EMAIL.otto);
-    for (let attempt = 0; attempt < LIMIT; attempt++) expect((await issueReply(portal, otto, 42)).status).toBe(200);
+    for (let attempt = 0; attempt < LIMIT; attempt++)
+      expect((await issueReply(portal, otto, 42)).status).toBe(200);
     const throttled = await issueReply(portal, otto, 42);
     expectError(throttled, 429);
     retryAfter(throttled, 60);
@@ -813,20 +1147,25 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
     expectError(await issueReply(portal, await login(portal, EMAIL.otto), 43), 429);
 
     const tess = await login(portal, EMAIL.tess);
-    for (let attempt = 0; attempt < LIMIT; attempt++) expect((await issueReply(portal, tess, 42, { team: true })).status).toBe(200);
+    for (let attempt = 0; attempt < LIMIT; attempt++)
+      expect((await issueReply(portal, tess, 42, { team: true })).status).toBe(200);
     const team = await issueReply(portal, tess, 42, { team: true });
     expectError(team, 429);
     retryAfter(team, 60);
     // An enumeration sweep runs into the limit too (H3): refused attempts count, on both routes.
     const ada = await login(portal, EMAIL.ada);
     const staffSweep = [];
-    for (let id = 90; id < 90 + LIMIT + 2; id++) staffSweep.push((await issueReply(portal, ada, id)).status);
+    for (let id = 90; id < 90 + LIMIT + 2; id++)
+      staffSweep.push((await issueReply(portal, ada, id)).status);
     expect(staffSweep).toEqual([404, 404, 404, 429, 429]);
     const ivan = await login(portal, EMAIL.ivan);
     const teamSweep = [];
-    for (let id = 40; id < 40 + LIMIT + 2; id++) teamSweep.push((await issueReply(portal, ivan, id, { team: true })).status);
+    for (let id = 40; id < 40 + LIMIT + 2; id++)
+      teamSweep.push((await issueReply(portal, ivan, id, { team: true })).status);
     expect(teamSweep.slice(LIMIT)).toEqual([429, 429]);
-    const refusals = (await auditAll(portal, ada, { actorUserId: 2 })).filter((event) => event.outcome === "refused" && event.type === "impersonation.issued");
+    const refusals = (await auditAll(portal, ada, { actorUserId: 2 })).filter(
+      (event) => event.outcome === "refused" && event.type === "impersonation.issued",
+    );
     expect(refusals[0]?.detail).toMatch(/throttled/);
   });
 
@@ -842,7 +1181,10 @@ describe("IMPERSONATION=off (CONTRACT §6)", () => {
   let store: Store;
   const running: Portal[] = [];
   const start = async (impersonation: "on" | "off") => {
-    const portal = await startPortal({ ...store.options, env: { IMPERSONATION: impersonation, AUTH_ISSUER: "http://portal.test" } });
+    const portal = await startPortal({
+      ...store.options,
+      env: { IMPERSONATION: impersonation, AUTH_ISSUER: "http://portal.test" },
+    });
     running.push(portal);
     return portal;
   };
@@ -876,8 +1218,13 @@ describe("IMPERSONATION=off (CONTRACT §6)", () => {
     // Own sessions are untouched, and tokens of the 'on' process verify here.
     expect(fields(await me(off, otto)).userId).toBe(2);
     const ada = await login(off, EMAIL.ada);
-    const refusals = (await auditAll(off, ada, { actorUserId: 2 })).filter((event) => event.outcome === "refused");
-    expect(refusals[0]).toMatchObject({ type: "impersonation.issued", detail: expect.stringMatching(/impersonation_disabled/) as unknown });
+    const refusals = (await auditAll(off, ada, { actorUserId: 2 })).filter(
+      (event) => event.outcome === "refused",
+    );
+    expect(refusals[0]).toMatchObject({
+      type: "impersonation.issued",
+      detail: expect.stringMatching(/impersonation_disabled/) as unknown,
+    });
 
     if (onPostgres()) {
       // The same database, another process with the feature on: the session lives there, and
@@ -896,7 +1243,14 @@ describe("start-up configuration (CONTRACT §2)", () => {
       const dir = mkdtempSync(join(tmpdir(), "portal-config-"));
       const child = spawn(join(portalDir, "node_modules/.bin/tsx"), ["server.ts"], {
         cwd: portalDir,
-        env: { ...process.env, NODE_ENV: "production", PORT: port, DATABASE_URL: "", PGLITE_DIR: dir, ...env },
+        env: {
+          ...process.env,
+          NODE_ENV: "production",
+          PORT: port,
+          DATABASE_URL: "",
+          PGLITE_DIR: dir,
+          ...env,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let output = "";
@@ -926,20 +1280,35 @@ describe("start-up configuration (CONTRACT §2)", () => {
     ["PORT", "abc"],
     ["AUTH_SIGNING_KEYS", "not json"],
     ["AUTH_SIGNING_KEYS", JSON.stringify({ keys: [{ kty: "oct", k: "c2VjcmV0", kid: "hmac" }] })],
-    ["AUTH_SIGNING_KEYS", JSON.stringify({ keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid: "public-only" }] })],
+    [
+      "AUTH_SIGNING_KEYS",
+      JSON.stringify({
+        keys: [
+          {
+            kty: "OKP",
+            crv: "Ed25519",
+            x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            kid: "public-only",
+          },
+        ],
+      }),
+    ],
     ["AUTH_SIGNING_KEYS", JSON.stringify({ keys: [] })],
     ["IMPERSONATE_LIMIT_PER_MINUTE", "-1"],
     ["SIGNIN_LIMIT_PER_15_MINUTES", "ten"],
     ["TRUSTED_PROXIES", "not-an-address"],
     ["AUTH_ISSUER", "not a url"],
     ["DATABASE_URL", "mysql://nope"],
-  ] as const)("refuses %s=%s with one line naming the variable and a non-zero exit", async ([variable, value], { expect }) => {
-    const { code, output } = await run({ [variable]: value });
-    expect(code).not.toBe(0);
-    expect(code).not.toBeNull();
-    const lines = output.split("\n").filter((line) => line.trim() !== "");
-    expect(lines, output).toHaveLength(1);
-    expect(lines[0]).toContain(variable);
-    expect(lines[0]).not.toMatch(/\n\s+at /);
-  });
+  ] as const)(
+    "refuses %s=%s with one line naming the variable and a non-zero exit",
+    async ([variable, value], { expect }) => {
+      const { code, output } = await run({ [variable]: value });
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      const lines = output.split("\n").filter((line) => line.trim() !== "");
+      expect(lines, output).toHaveLength(1);
+      expect(lines[0]).toContain(variable);
+      expect(lines[0]).not.toMatch(/\n\s+at /);
+    },
+  );
 });

@@ -5,7 +5,17 @@
 import { Agent } from "node:http";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitWindowRoom, EMAIL, exchangeReply, impersonate, issue, issueReply, login, me, signInReply } from "./support/flows";
+import {
+  awaitWindowRoom,
+  EMAIL,
+  exchangeReply,
+  impersonate,
+  issue,
+  issueReply,
+  login,
+  me,
+  signInReply,
+} from "./support/flows";
 import { call, expectError, fields, pool, type Reply } from "./support/http";
 import { invariantViolations } from "./support/invariants";
 import { createSharedDatabase, startPortal, type Portal } from "./support/portal";
@@ -31,7 +41,10 @@ describe("scale-out: two processes, one database", () => {
     database = await createSharedDatabase({ seed: true });
     sql = sqlClient(database.url!);
     // Started together: the signing key is generated once, by whichever process gets there first.
-    [a, b] = await Promise.all([startPortal({ databaseUrl: database.url!, env }), startPortal({ databaseUrl: database.url!, env })]);
+    [a, b] = await Promise.all([
+      startPortal({ databaseUrl: database.url!, env }),
+      startPortal({ databaseUrl: database.url!, env }),
+    ]);
   });
 
   afterAll(async () => {
@@ -41,7 +54,9 @@ describe("scale-out: two processes, one database", () => {
   });
 
   it("shares one key set: each process verifies the other's tokens", async () => {
-    expect((await call(a, "GET", "/.well-known/jwks.json")).text).toBe((await call(b, "GET", "/.well-known/jwks.json")).text);
+    expect((await call(a, "GET", "/.well-known/jwks.json")).text).toBe(
+      (await call(b, "GET", "/.well-known/jwks.json")).text,
+    );
     expect((await sql`select count(*)::int as n from signing_keys`)[0]!.n).toBe(1);
     const otto = await login(a, EMAIL.otto);
     expect(fields(await me(b, otto)).userId).toBe(2);
@@ -54,7 +69,10 @@ describe("scale-out: two processes, one database", () => {
   it("lets exactly one of 50 racing exchanges of one token win, across both processes, 20 rounds in a row (D2, D3)", async () => {
     const ada = await login(a, EMAIL.ada);
     // One connection per request, so the 50 really race instead of queueing on a few sockets.
-    const agents = [new Agent({ keepAlive: true, maxSockets: 25 }), new Agent({ keepAlive: true, maxSockets: 25 })];
+    const agents = [
+      new Agent({ keepAlive: true, maxSockets: 25 }),
+      new Agent({ keepAlive: true, maxSockets: 25 }),
+    ];
     const summary: string[] = [];
     for (let round = 0; round < 20; round++) {
       const token = await issue(round % 2 ? a : b, ada, round % 2 ? 42 : 43);
@@ -63,11 +81,15 @@ describe("scale-out: two processes, one database", () => {
       await Promise.all([me(a, ada), me(b, ada)]);
       const replies: Reply[] = await Promise.all(
         Array.from({ length: 50 }, (_, index) =>
-          call(index % 2 ? a : b, "POST", "/api/sys/users/exchange", { json: { token }, agent: agents[index % 2]! }),
+          call(index % 2 ? a : b, "POST", "/api/sys/users/exchange", {
+            json: { token },
+            agent: agents[index % 2]!,
+          }),
         ),
       );
       const winners = replies.filter((reply) => reply.status === 200);
-      for (const reply of replies.filter((reply) => reply.status !== 200)) expectError(reply, 401, "invalid_token");
+      for (const reply of replies.filter((reply) => reply.status !== 200))
+        expectError(reply, 401, "invalid_token");
       summary.push(`round ${round}: ${winners.length} winner(s)`);
       expect(winners, summary.join("\n")).toHaveLength(1);
       const [row] = await sql`
@@ -78,7 +100,10 @@ describe("scale-out: two processes, one database", () => {
       expect(row).toEqual({ sessions: 1, successes: 1, refusals: 49, consumed: true });
       // The winner's session is the one in the database, and it works on both processes.
       const sid = decodeJwt(fields(winners[0]!).access_token as string).payload.sid;
-      expect((await sql`select grant_jti::text as jti from sessions where id = ${sid as string}`)[0]!.jti).toBe(jti);
+      expect(
+        (await sql`select grant_jti::text as jti from sessions where id = ${sid as string}`)[0]!
+          .jti,
+      ).toBe(jti);
     }
     for (const agent of agents) agent.destroy();
     expect(await invariantViolations(sql)).toEqual([]);
@@ -102,14 +127,19 @@ describe("scale-out: two processes, one database", () => {
     const otto = await login(b, EMAIL.otto);
     const live = await impersonate(a, otto, 42);
     expect((await me(b, live)).status).toBe(200);
-    expect((await call(b, "POST", "/api/sys/users/stop-impersonating", { token: live })).status).toBe(204);
+    expect(
+      (await call(b, "POST", "/api/sys/users/stop-impersonating", { token: live })).status,
+    ).toBe(204);
     expectError(await me(a, live), 401);
     expectError(await call(a, "POST", "/api/sys/users/stop-impersonating", { token: live }), 401);
     expect((await me(a, otto)).status).toBe(200);
   });
 
   it("IMPERSONATION=off on a third process switches the feature off there only, at once", async () => {
-    const off = await startPortal({ databaseUrl: database.url!, env: { ...env, IMPERSONATION: "off" } });
+    const off = await startPortal({
+      databaseUrl: database.url!,
+      env: { ...env, IMPERSONATION: "off" },
+    });
     try {
       const otto = await login(a, EMAIL.otto);
       const live = await impersonate(a, otto, 43);
@@ -130,7 +160,11 @@ describe("scale-out: two processes, one database", () => {
     await awaitWindowRoom(60, 20);
     const tess = await login(a, EMAIL.tess);
     const statuses = await pool(
-      Array.from({ length: ISSUE_LIMIT }, (_, index) => () => issueReply(index % 2 ? a : b, tess, 42, { team: true }).then((reply) => reply.status)),
+      Array.from(
+        { length: ISSUE_LIMIT },
+        (_, index) => () =>
+          issueReply(index % 2 ? a : b, tess, 42, { team: true }).then((reply) => reply.status),
+      ),
       4,
     );
     expect(statuses).toEqual(Array.from({ length: ISSUE_LIMIT }, () => 200));
@@ -143,9 +177,20 @@ describe("scale-out: two processes, one database", () => {
     await awaitWindowRoom(900, 20);
     for (let attempt = 0; attempt < SIGNIN_LIMIT; attempt++) {
       const portal = attempt % 2 ? a : b;
-      expectError(await signInReply(portal, EMAIL.sam, { password: "wrong", headers: { "x-forwarded-for": `198.18.0.${attempt}` } }), 400, "invalid_grant");
+      expectError(
+        await signInReply(portal, EMAIL.sam, {
+          password: "wrong",
+          headers: { "x-forwarded-for": `198.18.0.${attempt}` },
+        }),
+        400,
+        "invalid_grant",
+      );
     }
-    for (const portal of [a, b]) expectError(await signInReply(portal, EMAIL.sam, { headers: { "x-forwarded-for": "198.18.1.1" } }), 429);
+    for (const portal of [a, b])
+      expectError(
+        await signInReply(portal, EMAIL.sam, { headers: { "x-forwarded-for": "198.18.1.1" } }),
+        429,
+      );
   });
 
   describe("changes in the database take effect on the next request, on every process", () => {
@@ -161,7 +206,8 @@ describe("scale-out: two processes, one database", () => {
           expect(fields(await me(portal, otto)).staffRole).toBeNull();
         }
         expectError(await exchangeReply(b, pending), 401, "invalid_token");
-        const refusal = await sql`select detail from audit_events where jti = ${decodeJwt(pending).payload.jti as string} and outcome = 'refused'`;
+        const refusal =
+          await sql`select detail from audit_events where jti = ${decodeJwt(pending).payload.jti as string} and outcome = 'refused'`;
         expect(refusal[0]?.detail).toMatch(/revoked/);
       } finally {
         await sql`insert into staff_roles (user_id, location_id, role) values (2, 1, 'operator')`;

@@ -10,12 +10,26 @@ import { EMAIL, exchangeReply, issue, issueReply, login, me } from "./support/fl
 import { call, expectError, fields, type Reply } from "./support/http";
 import { startPortal, type Portal } from "./support/portal";
 import { createStore, onPostgres, type Store } from "./support/store";
-import { b64json, b64url, decodeJwt, generateTestKey, nowS, signEdDSA, signHmac, signingKeysEnv, type Decoded, type TestKey } from "./support/tokens";
+import {
+  b64json,
+  b64url,
+  decodeJwt,
+  generateTestKey,
+  nowS,
+  signEdDSA,
+  signHmac,
+  signingKeysEnv,
+  type Decoded,
+  type TestKey,
+} from "./support/tokens";
 
 type Forge = (real: Decoded, key: TestKey) => Promise<string> | string;
 
-const unsigned = (header: Record<string, unknown>, payload: Record<string, unknown>, signature = "") =>
-  `${b64json(header)}.${b64json(payload)}.${signature}`;
+const unsigned = (
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  signature = "",
+) => `${b64json(header)}.${b64json(payload)}.${signature}`;
 const without = (object: Record<string, unknown>, ...names: string[]) =>
   Object.fromEntries(Object.entries(object).filter(([name]) => !names.includes(name)));
 
@@ -31,11 +45,23 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
   let publicPem: string;
   let jwksText: string;
 
-  const resign = (real: Decoded, header: Record<string, unknown>, payload: Record<string, unknown>) => signEdDSA(header, payload, key.privateKey);
-  const withHeader = (extra: Record<string, unknown>): Forge => (real) => resign(real, { ...real.header, ...extra }, real.payload);
-  const withClaims = (extra: Record<string, unknown>, ...drop: string[]): Forge => (real) =>
-    resign(real, real.header, { ...without(real.payload, ...drop), ...extra });
-  const keepSignature = (extra: Record<string, unknown>): Forge => (real) => unsigned(real.header, { ...real.payload, ...extra }, real.signature);
+  const resign = (
+    real: Decoded,
+    header: Record<string, unknown>,
+    payload: Record<string, unknown>,
+  ) => signEdDSA(header, payload, key.privateKey);
+  const withHeader =
+    (extra: Record<string, unknown>): Forge =>
+    (real) =>
+      resign(real, { ...real.header, ...extra }, real.payload);
+  const withClaims =
+    (extra: Record<string, unknown>, ...drop: string[]): Forge =>
+    (real) =>
+      resign(real, real.header, { ...without(real.payload, ...drop), ...extra });
+  const keepSignature =
+    (extra: Record<string, unknown>): Forge =>
+    (real) =>
+      unsigned(real.header, { ...real.payload, ...extra }, real.signature);
 
   /** Forgeries that apply to any token of the service, impersonation or access. */
   const common = (): [string, Forge][] => {
@@ -44,25 +70,107 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
       // C1: alg none, in any case, with the signature dropped or kept
       ...["none", "None", "NONE", "nOnE"].flatMap((alg): [string, Forge][] => [
         [`alg ${alg}, no signature`, (real) => unsigned({ ...real.header, alg }, real.payload)],
-        [`alg ${alg}, signature kept`, (real) => unsigned({ ...real.header, alg }, real.payload, real.signature)],
+        [
+          `alg ${alg}, signature kept`,
+          (real) => unsigned({ ...real.header, alg }, real.payload, real.signature),
+        ],
       ]),
       // C2: HMAC keyed with the public key, in every spelling an attacker can get
       ...(["SHA-256", "SHA-384", "SHA-512"] as const).flatMap((hash): [string, Forge][] => {
         const alg = `HS${hash.slice(4)}`;
         return [
-          [`${alg} keyed with the raw public key`, (real) => signHmac({ ...real.header, alg }, real.payload, new Uint8Array(Buffer.from(key.publicJwk.x!, "base64url")), hash)],
-          [`${alg} keyed with the public JWK`, (real) => signHmac({ ...real.header, alg }, real.payload, new Uint8Array(Buffer.from(JSON.stringify(key.publicJwk))), hash)],
-          [`${alg} keyed with the PEM`, (real) => signHmac({ ...real.header, alg }, real.payload, new Uint8Array(Buffer.from(publicPem)), hash)],
-          [`${alg} keyed with the JWKS document`, (real) => signHmac({ ...real.header, alg }, real.payload, new Uint8Array(Buffer.from(jwksText)), hash)],
+          [
+            `${alg} keyed with the raw public key`,
+            (real) =>
+              signHmac(
+                { ...real.header, alg },
+                real.payload,
+                new Uint8Array(Buffer.from(key.publicJwk.x!, "base64url")),
+                hash,
+              ),
+          ],
+          [
+            `${alg} keyed with the public JWK`,
+            (real) =>
+              signHmac(
+                { ...real.header, alg },
+                real.payload,
+                new Uint8Array(Buffer.from(JSON.stringify(key.publicJwk))),
+                hash,
+              ),
+          ],
+          [
+            `${alg} keyed with the PEM`,
+            (real) =>
+              signHmac(
+                { ...real.header, alg },
+                real.payload,
+                new Uint8Array(Buffer.from(publicPem)),
+                hash,
+              ),
+          ],
+          [
+            `${alg} keyed with the JWKS document`,
+            (real) =>
+              signHmac(
+                { ...real.header, alg },
+                real.payload,
+                new Uint8Array(Buffer.from(jwksText)),
+                hash,
+              ),
+          ],
         ];
       }),
       // C3: the attacker's key, under the service's kid or announced in the header
-      ["attacker key with the real kid", (real) => signEdDSA(real.header, real.payload, attacker.privateKey)],
-      ["embedded jwk (attacker key)", (real) => signEdDSA({ ...real.header, jwk: attacker.publicJwk }, real.payload, attacker.privateKey)],
-      ["embedded jwk (attacker key, own kid)", (real) => signEdDSA({ ...real.header, kid: attacker.kid, jwk: attacker.publicJwk }, real.payload, attacker.privateKey)],
-      ["jku to an attacker server", (real) => signEdDSA({ ...real.header, kid: attacker.kid, jku: `${keyServerUrl}/jwks.json` }, real.payload, attacker.privateKey)],
-      ["x5u to an attacker server", (real) => signEdDSA({ ...real.header, kid: attacker.kid, x5u: `${keyServerUrl}/cert.pem` }, real.payload, attacker.privateKey)],
-      ["x5c with an attacker certificate", (real) => signEdDSA({ ...real.header, kid: attacker.kid, x5c: [b64url("not really a certificate").replace(/-/g, "+")] }, real.payload, attacker.privateKey)],
+      [
+        "attacker key with the real kid",
+        (real) => signEdDSA(real.header, real.payload, attacker.privateKey),
+      ],
+      [
+        "embedded jwk (attacker key)",
+        (real) =>
+          signEdDSA({ ...real.header, jwk: attacker.publicJwk }, real.payload, attacker.privateKey),
+      ],
+      [
+        "embedded jwk (attacker key, own kid)",
+        (real) =>
+          signEdDSA(
+            { ...real.header, kid: attacker.kid, jwk: attacker.publicJwk },
+            real.payload,
+            attacker.privateKey,
+          ),
+      ],
+      [
+        "jku to an attacker server",
+        (real) =>
+          signEdDSA(
+            { ...real.header, kid: attacker.kid, jku: `${keyServerUrl}/jwks.json` },
+            real.payload,
+            attacker.privateKey,
+          ),
+      ],
+      [
+        "x5u to an attacker server",
+        (real) =>
+          signEdDSA(
+            { ...real.header, kid: attacker.kid, x5u: `${keyServerUrl}/cert.pem` },
+            real.payload,
+            attacker.privateKey,
+          ),
+      ],
+      [
+        "x5c with an attacker certificate",
+        (real) =>
+          signEdDSA(
+            {
+              ...real.header,
+              kid: attacker.kid,
+              x5c: [b64url("not really a certificate").replace(/-/g, "+")],
+            },
+            real.payload,
+            attacker.privateKey,
+          ),
+      ],
       ["jku beside the real kid, real key", withHeader({ jku: `${keyServerUrl}/jwks.json` })],
       ["jwk beside the real kid, real key", withHeader({ jwk: key.publicJwk })],
       // C4: kid
@@ -93,28 +201,55 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
       ["sub not a user id", withClaims({ sub: "ada" })],
       // C5: tampered payload under the original signature
       ["sub changed, signature kept", keepSignature({ sub: "5" })],
-      ["exp extended, signature kept", (real) => keepSignature({ exp: (real.payload.exp as number) + 3600 })(real, key)],
+      [
+        "exp extended, signature kept",
+        (real) => keepSignature({ exp: (real.payload.exp as number) + 3600 })(real, key),
+      ],
       ["aud changed, signature kept", keepSignature({ aud: "https://other" })],
       ["act changed, signature kept", keepSignature({ act: { sub: "1" } })],
       // C6: segment mangling
       ["signature removed", (real) => unsigned(real.header, real.payload)],
-      ["signature truncated", (real) => unsigned(real.header, real.payload, real.signature.slice(0, -1))],
-      ["signature with a bit flipped", (real) => {
-        const bytes = Buffer.from(real.signature, "base64url");
-        bytes[5] = bytes[5]! ^ 1;
-        return unsigned(real.header, real.payload, bytes.toString("base64url"));
-      }],
-      ["standard base64 segments", async (real) => (await resign(real, real.header, real.payload)).replace(/-/g, "+").replace(/_/g, "/") + "=="],
+      [
+        "signature truncated",
+        (real) => unsigned(real.header, real.payload, real.signature.slice(0, -1)),
+      ],
+      [
+        "signature with a bit flipped",
+        (real) => {
+          const bytes = Buffer.from(real.signature, "base64url");
+          bytes[5] = bytes[5]! ^ 1;
+          return unsigned(real.header, real.payload, bytes.toString("base64url"));
+        },
+      ],
+      [
+        "standard base64 segments",
+        async (real) =>
+          (await resign(real, real.header, real.payload)).replace(/-/g, "+").replace(/_/g, "/") +
+          "==",
+      ],
       ["a fourth segment", async (real) => `${await resign(real, real.header, real.payload)}.e30`],
       ["leading whitespace", async (real) => ` ${await resign(real, real.header, real.payload)}`],
       ["trailing newline", async (real) => `${await resign(real, real.header, real.payload)}\n`],
       // C12: format confusion and size
-      ["JSON serialization", async (real) => {
-        const [protectedHeader, payload, signature] = (await resign(real, real.header, real.payload)).split(".");
-        return JSON.stringify({ payload, protected: protectedHeader, signature });
-      }],
-      ["JWE with zip", () => `${b64json({ alg: "dir", enc: "A256GCM", zip: "DEF", kid: key.kid })}..${b64url("iv")}.${b64url("x".repeat(64))}.${b64url("tag")}`],
-      ["JWE with PBES2 p2c 2^31", () => `${b64json({ alg: "PBES2-HS256+A128KW", enc: "A128GCM", p2c: 2 ** 31, p2s: b64url("salt") })}.${b64url("k")}.${b64url("iv")}.${b64url("c")}.${b64url("t")}`],
+      [
+        "JSON serialization",
+        async (real) => {
+          const [protectedHeader, payload, signature] = (
+            await resign(real, real.header, real.payload)
+          ).split(".");
+          return JSON.stringify({ payload, protected: protectedHeader, signature });
+        },
+      ],
+      [
+        "JWE with zip",
+        () =>
+          `${b64json({ alg: "dir", enc: "A256GCM", zip: "DEF", kid: key.kid })}..${b64url("iv")}.${b64url("x".repeat(64))}.${b64url("tag")}`,
+      ],
+      [
+        "JWE with PBES2 p2c 2^31",
+        () =>
+          `${b64json({ alg: "PBES2-HS256+A128KW", enc: "A128GCM", p2c: 2 ** 31, p2s: b64url("salt") })}.${b64url("k")}.${b64url("iv")}.${b64url("c")}.${b64url("t")}`,
+      ],
       ["a 5 KB token", withClaims({ pad: "p".repeat(5_000) })],
       ["an 8 KB token", withClaims({ pad: "p".repeat(8_000) })],
     ];
@@ -126,7 +261,10 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
     return [
       ["typ JWT", withHeader({ typ: "JWT" })],
       ["no typ", (real) => resign(real, without(real.header, "typ"), real.payload)],
-      ["typ of an access token", (real) => resign(real, { ...real.header, typ: decodeJwt(otto).header.typ }, real.payload)],
+      [
+        "typ of an access token",
+        (real) => resign(real, { ...real.header, typ: decodeJwt(otto).header.typ }, real.payload),
+      ],
       ["audience of access tokens", withClaims({ aud: decodeJwt(otto).payload.aud })],
       ["lifetime of 301 s", withClaims({ iat: now, exp: now + 301 })],
       ["lifetime of one hour", withClaims({ iat: now, exp: now + 3600 })],
@@ -157,7 +295,9 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
     await new Promise<void>((resolve) => keyServer.listen(0, "127.0.0.1", resolve));
     const address = keyServer.address();
     keyServerUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    portal = await startPortal({ env: { AUTH_SIGNING_KEYS: signingKeysEnv(key), IMPERSONATE_LIMIT_PER_MINUTE: "100000" } });
+    portal = await startPortal({
+      env: { AUTH_SIGNING_KEYS: signingKeysEnv(key), IMPERSONATE_LIMIT_PER_MINUTE: "100000" },
+    });
     jwksText = (await call(portal, "GET", "/.well-known/jwks.json")).text;
     otto = await login(portal, EMAIL.otto);
     tess = await login(portal, EMAIL.tess);
@@ -169,17 +309,25 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
   });
 
   it("serves exactly the configured public key and signs with it", async () => {
-    const keys = fields(await call(portal, "GET", "/.well-known/jwks.json")).keys as Record<string, unknown>[];
+    const keys = fields(await call(portal, "GET", "/.well-known/jwks.json")).keys as Record<
+      string,
+      unknown
+    >[];
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", x: key.publicJwk.x, kid: key.kid });
     expect(keys[0]).not.toHaveProperty("d");
     expect(decodeJwt(otto).header).toMatchObject({ alg: "EdDSA", kid: key.kid });
-    expect(decodeJwt(await issue(portal, otto, 42)).header).toMatchObject({ alg: "EdDSA", kid: key.kid });
+    expect(decodeJwt(await issue(portal, otto, 42)).header).toMatchObject({
+      alg: "EdDSA",
+      kid: key.kid,
+    });
   });
 
   it("accepts the control: genuine claims re-signed with the configured key (so every forgery below differs in one defect only)", async () => {
     const real = decodeJwt(await issue(portal, otto, 42));
-    const access = fields(await exchangeReply(portal, await resign(real, real.header, real.payload))).access_token as string;
+    const access = fields(
+      await exchangeReply(portal, await resign(real, real.header, real.payload)),
+    ).access_token as string;
     expect(fields(await me(portal, access)).userId).toBe(4);
     const own = decodeJwt(otto);
     const copy = await resign(own, own.header, own.payload);
@@ -193,14 +341,18 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
       const genuine = await issue(portal, otto, 42);
       const forged = await forge(decodeJwt(genuine), key);
       const reply = await exchangeReply(portal, forged);
-      if (reply.status !== 401 || (reply.json as { error?: string } | undefined)?.error !== "invalid_token") {
+      if (
+        reply.status !== 401 ||
+        (reply.json as { error?: string } | undefined)?.error !== "invalid_token"
+      ) {
         failures.push(`${name}: ${reply.status} ${reply.text.slice(0, 120)}`);
         continue;
       }
       expectError(reply, 401, "invalid_token");
       expect(reply.text).not.toMatch(/ERR_J|jose|signature verification/i);
       const control = await exchangeReply(portal, genuine);
-      if (control.status !== 200) failures.push(`${name}: the genuine token no longer exchanged (${control.status})`);
+      if (control.status !== 200)
+        failures.push(`${name}: the genuine token no longer exchanged (${control.status})`);
     }
     expect(failures).toEqual([]);
     expect(keyServerHits).toBe(0);
@@ -210,7 +362,10 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
     const real = decodeJwt(await issue(portal, otto, 42));
     // Both stay under the 64 KiB body cap once base64url-encoded (over it, the answer is 413).
     for (const size of [16_000, 40_000]) {
-      const reply = await exchangeReply(portal, await resign(real, real.header, { ...real.payload, pad: "p".repeat(size) }));
+      const reply = await exchangeReply(
+        portal,
+        await resign(real, real.header, { ...real.payload, pad: "p".repeat(size) }),
+      );
       expect({ size, status: reply.status }).toEqual({ size, status: 401 });
       expectError(reply, 401, "invalid_token");
     }
@@ -219,12 +374,30 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
   it("refuses every forged access token as a bearer with 401 on /me and both impersonate routes", async () => {
     const failures: string[] = [];
     const accessOnly: [string, Forge][] = [
-      ["typ of an impersonation token", async (real) => resign(real, { ...real.header, typ: decodeJwt(await issue(portal, otto, 42)).header.typ }, real.payload)],
+      [
+        "typ of an impersonation token",
+        async (real) =>
+          resign(
+            real,
+            { ...real.header, typ: decodeJwt(await issue(portal, otto, 42)).header.typ },
+            real.payload,
+          ),
+      ],
       ["typ JWT", withHeader({ typ: "JWT" })],
       ["no typ", (real) => resign(real, without(real.header, "typ"), real.payload)],
-      ["audience of the exchange", async (real) => resign(real, real.header, { ...real.payload, aud: decodeJwt(await issue(portal, otto, 42)).payload.aud })],
+      [
+        "audience of the exchange",
+        async (real) =>
+          resign(real, real.header, {
+            ...real.payload,
+            aud: decodeJwt(await issue(portal, otto, 42)).payload.aud,
+          }),
+      ],
       ["another user's sub, re-signed", withClaims({ sub: "1" })],
-      ["another session's sid, re-signed", (real) => resign(real, real.header, { ...real.payload, sid: decodeJwt(tess).payload.sid })],
+      [
+        "another session's sid, re-signed",
+        (real) => resign(real, real.header, { ...real.payload, sid: decodeJwt(tess).payload.sid }),
+      ],
       ["no sid", withClaims({}, "sid")],
       ["an act claim added, re-signed", withClaims({ act: { sub: "1" } })],
       ["a 10 KB token", withClaims({ pad: "p".repeat(7_000) })],
@@ -237,10 +410,14 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
         ["me", await me(portal, forged)],
         ["staff", await issueReply(portal, forged, 42)],
         ["team", await issueReply(portal, forged, 42, { team: true })],
-        ["stop", await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: forged })],
+        [
+          "stop",
+          await call(portal, "POST", "/api/sys/users/stop-impersonating", { token: forged }),
+        ],
       ];
       for (const [route, reply] of replies) {
-        if (reply.status !== 401) failures.push(`${name} on ${route}: ${reply.status} ${reply.text.slice(0, 100)}`);
+        if (reply.status !== 401)
+          failures.push(`${name} on ${route}: ${reply.status} ${reply.text.slice(0, 100)}`);
         else expectError(reply, 401);
       }
     }
@@ -269,10 +446,16 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
   it("pins the typ comparison: case and the application/ prefix are equivalent (RFC 7515 §4.1.9)", async () => {
     const real = decodeJwt(await issue(portal, otto, 42));
     const typ = String(real.header.typ);
-    const upper = await exchangeReply(portal, await resign(real, { ...real.header, typ: typ.toUpperCase() }, real.payload));
+    const upper = await exchangeReply(
+      portal,
+      await resign(real, { ...real.header, typ: typ.toUpperCase() }, real.payload),
+    );
     expect(upper.status).toBe(200);
     const again = decodeJwt(await issue(portal, otto, 42));
-    const prefixed = await exchangeReply(portal, await resign(again, { ...again.header, typ: `application/${typ}` }, again.payload));
+    const prefixed = await exchangeReply(
+      portal,
+      await resign(again, { ...again.header, typ: `application/${typ}` }, again.payload),
+    );
     expect(prefixed.status).toBe(200);
   });
 });
@@ -283,7 +466,10 @@ describe("key rotation (AUTH_SIGNING_KEYS: the first key signs, every key verifi
   let newKey: TestKey;
   const running: Portal[] = [];
   const start = async (...keys: TestKey[]) => {
-    const portal = await startPortal({ ...store.options, env: { AUTH_SIGNING_KEYS: signingKeysEnv(...keys), AUTH_ISSUER: "http://portal.test" } });
+    const portal = await startPortal({
+      ...store.options,
+      env: { AUTH_SIGNING_KEYS: signingKeysEnv(...keys), AUTH_ISSUER: "http://portal.test" },
+    });
     running.push(portal);
     return portal;
   };
@@ -310,7 +496,10 @@ describe("key rotation (AUTH_SIGNING_KEYS: the first key signs, every key verifi
     await stop(before);
 
     const rotated = await start(newKey, oldKey);
-    const keys = fields(await call(rotated, "GET", "/.well-known/jwks.json")).keys as Record<string, unknown>[];
+    const keys = fields(await call(rotated, "GET", "/.well-known/jwks.json")).keys as Record<
+      string,
+      unknown
+    >[];
     expect(keys.map((jwk) => jwk.kid)).toEqual([newKey.kid, oldKey.kid]);
     for (const jwk of keys) expect(jwk).not.toHaveProperty("d");
     expect(fields(await me(rotated, oldSession)).userId).toBe(2);
@@ -323,7 +512,11 @@ describe("key rotation (AUTH_SIGNING_KEYS: the first key signs, every key verifi
     expect(decodeJwt(fields(exchanged).access_token as string).header.kid).toBe(newKey.kid);
     // The old key verifies only under its own kid.
     const real = decodeJwt(newSession);
-    const mislabelled = await signEdDSA({ ...real.header, kid: newKey.kid }, real.payload, oldKey.privateKey);
+    const mislabelled = await signEdDSA(
+      { ...real.header, kid: newKey.kid },
+      real.payload,
+      oldKey.privateKey,
+    );
     expectError(await me(rotated, mislabelled), 401);
     await stop(rotated);
 

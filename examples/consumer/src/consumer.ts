@@ -9,7 +9,11 @@ export interface ConsumerReport {
   verifiedActorUserId: number | null;
 }
 
-export async function runConsumer(baseUrl: string, credentials = { username: "otto.operator@demo.test", password: "demo-operator-pass" }, coworkerId = 42): Promise<ConsumerReport> {
+export async function runConsumer(
+  baseUrl: string,
+  credentials = { username: "otto.operator@demo.test", password: "demo-operator-pass" },
+  coworkerId = 42,
+): Promise<ConsumerReport> {
   const response = await fetch(new URL(endpoints.token(), baseUrl), {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -23,7 +27,10 @@ export async function runConsumer(baseUrl: string, credentials = { username: "ot
 
   const asOperator = createPortalClient({ baseUrl, token: operatorToken });
   const operator = await asOperator.auth.me.query();
-  const { token } = await asOperator.impersonation.impersonate.mutate({ coworkerId, reason: "example consumer" });
+  const { token } = await asOperator.impersonation.impersonate.mutate({
+    coworkerId,
+    reason: "example consumer",
+  });
   const exchanged = await createPortalClient({ baseUrl }).impersonation.exchange.mutate({ token });
   if (!exchanged.accessToken) throw new Error("exchange returned no token");
   const verified = await verify(exchanged.accessToken);

@@ -45,7 +45,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return Number(raw);
 }
 
-export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: string } = {}): ServiceConfig {
+export function loadConfig(
+  env: Env = process.env,
+  defaults: { pgliteDir?: string } = {},
+): ServiceConfig {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL", "must be a postgres:// or postgresql:// URL");
@@ -53,7 +56,10 @@ export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: strin
   const port = integer(env, "PORT", 3000, 1, 65535);
   const issuerRaw = env.AUTH_ISSUER;
   if (issuerRaw !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(issuerRaw.trim())) {
-    throw new ConfigError("AUTH_ISSUER", "must be an http(s) URL such as https://portal.example.com");
+    throw new ConfigError(
+      "AUTH_ISSUER",
+      "must be an http(s) URL such as https://portal.example.com",
+    );
   }
   const issuer = (issuerRaw?.trim() || `http://localhost:${port}`).replace(/\/+$/, "");
   const impersonation = (env.IMPERSONATION?.trim() || "on").toLowerCase();
@@ -67,7 +73,8 @@ export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: strin
       .filter(Boolean),
   );
   for (const proxy of trustedProxies) {
-    if (!isIP(proxy)) throw new ConfigError("TRUSTED_PROXIES", `must list IP addresses (got "${proxy}")`);
+    if (!isIP(proxy))
+      throw new ConfigError("TRUSTED_PROXIES", `must list IP addresses (got "${proxy}")`);
   }
   let signingKeys: JWK[] | null = null;
   if (env.AUTH_SIGNING_KEYS?.trim()) {
@@ -79,11 +86,17 @@ export function loadConfig(env: Env = process.env, defaults: { pgliteDir?: strin
   }
   const metricsToken = env.METRICS_TOKEN?.trim() || null;
   if (metricsToken !== null && !/^[A-Za-z0-9._~+/-]{16,512}=*$/.test(metricsToken)) {
-    throw new ConfigError("METRICS_TOKEN", "must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)");
+    throw new ConfigError(
+      "METRICS_TOKEN",
+      "must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)",
+    );
   }
   const logLevel = env.LOG_LEVEL?.trim().toLowerCase();
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")} (got "${env.LOG_LEVEL}")`);
+    throw new ConfigError(
+      "LOG_LEVEL",
+      `must be one of ${LOG_LEVELS.join(", ")} (got "${env.LOG_LEVEL}")`,
+    );
   }
   return {
     databaseUrl,

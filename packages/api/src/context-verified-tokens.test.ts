@@ -17,10 +17,11 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const fresh = (token: string) => verifyAccessToken(api.deps.signer, token).then(
-  () => "valid",
-  () => "refused",
-);
+const fresh = (token: string) =>
+  verifyAccessToken(api.deps.signer, token).then(
+    () => "valid",
+    () => "refused",
+  );
 
 describe("resolveSession with a token it verified before", () => {
   it("answers the same session again", async () => {
@@ -39,7 +40,10 @@ describe("resolveSession with a token it verified before", () => {
     expect(await fresh(token)).toBe("valid");
     vi.setSystemTime((exp! + CLOCK_TOLERANCE_S) * 1000);
     expect(await fresh(token)).toBe("refused");
-    expect(await resolveSession(api.deps, token, meta)).toEqual({ session: null, sessionError: null });
+    expect(await resolveSession(api.deps, token, meta)).toEqual({
+      session: null,
+      sessionError: null,
+    });
   });
 
   it("never takes a forged copy for it", async () => {
@@ -53,7 +57,10 @@ describe("resolveSession with a token it verified before", () => {
       `${header}.${Buffer.from(JSON.stringify({ ...decodeJwt(token), sub: "1" })).toString("base64url")}.${signature}`,
     ];
     for (const candidate of forged) {
-      expect(await resolveSession(api.deps, candidate, meta)).toEqual({ session: null, sessionError: null });
+      expect(await resolveSession(api.deps, candidate, meta)).toEqual({
+        session: null,
+        sessionError: null,
+      });
     }
   });
 
@@ -61,6 +68,9 @@ describe("resolveSession with a token it verified before", () => {
     const token = await api.signIn("sam.second@demo.test");
     expect((await resolveSession(api.deps, token, meta)).session).not.toBeNull();
     await (await api.caller(token)).auth.signOut();
-    expect(await resolveSession(api.deps, token, meta)).toEqual({ session: null, sessionError: null });
+    expect(await resolveSession(api.deps, token, meta)).toEqual({
+      session: null,
+      sessionError: null,
+    });
   });
 });

@@ -36,63 +36,141 @@ async function expectAnonymous(token: string, label: string): Promise<void> {
     () => expect.fail(`${label}: me answered`),
     (caught: unknown) => domainErrorOf(caught),
   );
-  expect({ status: error.status, code: error.code }, label).toEqual({ status: 401, code: "unauthorized" });
+  expect({ status: error.status, code: error.code }, label).toEqual({
+    status: 401,
+    code: "unauthorized",
+  });
 }
 
 describe("resolveSession", () => {
   it("resolves a genuine token to its live session", async () => {
     const { session } = await resolveSession(api.deps, milo, meta);
-    expect(session).toMatchObject({ id: miloSid, userId: 4, locationId: 1, coworkerId: 42, staffRole: null, impersonation: null });
+    expect(session).toMatchObject({
+      id: miloSid,
+      userId: 4,
+      locationId: 1,
+      coworkerId: 42,
+      staffRole: null,
+      impersonation: null,
+    });
     const { session: staff } = await resolveSession(api.deps, otto, meta);
     expect(staff).toMatchObject({ userId: 2, staffRole: "operator" });
     const { session: acting } = await resolveSession(api.deps, impersonated, meta);
-    expect(acting).toMatchObject({ id: impersonatedSid, userId: 4, staffRole: null, impersonation: { actorUserId: 2, kind: "staff" } });
+    expect(acting).toMatchObject({
+      id: impersonatedSid,
+      userId: 4,
+      staffRole: null,
+      impersonation: { actorUserId: 2, kind: "staff" },
+    });
   });
 
   it("treats no token and an empty token as anonymous", async () => {
-    expect(await resolveSession(api.deps, null, meta)).toEqual({ session: null, sessionError: null });
+    expect(await resolveSession(api.deps, null, meta)).toEqual({
+      session: null,
+      sessionError: null,
+    });
     expect(await resolveSession(api.deps, "", meta)).toEqual({ session: null, sessionError: null });
   });
 
   it("never throws on garbage, and answers 401 to it", async () => {
-    for (const garbage of ["x", "a.b.c", "Bearer x", `${milo}.`, ` ${milo}`, "a".repeat(100_000), "\u0000", "{}"]) {
+    for (const garbage of [
+      "x",
+      "a.b.c",
+      "Bearer x",
+      `${milo}.`,
+      ` ${milo}`,
+      "a".repeat(100_000),
+      "\u0000",
+      "{}",
+    ]) {
       await expectAnonymous(garbage, JSON.stringify(garbage.slice(0, 20)));
     }
   });
 
   it("refuses a real signature over another user's claim to a session", async () => {
-    const token = await signToken(api.deps.signer, "access", { sub: "1", sid: miloSid }, { expiresAt: expiresAt() });
+    const token = await signToken(
+      api.deps.signer,
+      "access",
+      { sub: "1", sid: miloSid },
+      { expiresAt: expiresAt() },
+    );
     await expectAnonymous(token, "sub of Ada, session of Milo");
   });
 
   it("refuses an actor added to an own session, removed from an impersonated one, or changed", async () => {
-    await expectAnonymous(await signToken(api.deps.signer, "access", { sub: "4", sid: miloSid, act: { sub: "2" } }, { expiresAt: expiresAt() }), "act added");
-    await expectAnonymous(await signToken(api.deps.signer, "access", { sub: "4", sid: impersonatedSid }, { expiresAt: expiresAt() }), "act removed");
-    await expectAnonymous(await signToken(api.deps.signer, "access", { sub: "4", sid: impersonatedSid, act: { sub: "1" } }, { expiresAt: expiresAt() }), "act changed");
+    await expectAnonymous(
+      await signToken(
+        api.deps.signer,
+        "access",
+        { sub: "4", sid: miloSid, act: { sub: "2" } },
+        { expiresAt: expiresAt() },
+      ),
+      "act added",
+    );
+    await expectAnonymous(
+      await signToken(
+        api.deps.signer,
+        "access",
+        { sub: "4", sid: impersonatedSid },
+        { expiresAt: expiresAt() },
+      ),
+      "act removed",
+    );
+    await expectAnonymous(
+      await signToken(
+        api.deps.signer,
+        "access",
+        { sub: "4", sid: impersonatedSid, act: { sub: "1" } },
+        { expiresAt: expiresAt() },
+      ),
+      "act changed",
+    );
   });
 
   it("refuses a session id that does not exist", async () => {
-    await expectAnonymous(await signToken(api.deps.signer, "access", { sub: "4", sid: randomUUID() }, { expiresAt: expiresAt() }), "unknown sid");
+    await expectAnonymous(
+      await signToken(
+        api.deps.signer,
+        "access",
+        { sub: "4", sid: randomUUID() },
+        { expiresAt: expiresAt() },
+      ),
+      "unknown sid",
+    );
   });
 
   it("refuses an impersonation token presented as a bearer", async () => {
     const { token } = await (await api.caller(otto)).impersonation.impersonate({ coworkerId: 43 });
     await expectAnonymous(token, "impersonation token");
     // Presenting it did not spend it.
-    await expect((await api.caller()).impersonation.exchange({ token })).resolves.toHaveProperty("accessToken");
+    await expect((await api.caller()).impersonation.exchange({ token })).resolves.toHaveProperty(
+      "accessToken",
+    );
   });
 
   it("refuses tokens signed by another key set or for another issuer", async () => {
     const foreignKeys = await loadKeySet([await generatePrivateJwk()]);
-    const foreign = await signToken({ keys: foreignKeys, issuer: api.deps.signer.issuer }, "access", { sub: "4", sid: miloSid }, { expiresAt: expiresAt() });
+    const foreign = await signToken(
+      { keys: foreignKeys, issuer: api.deps.signer.issuer },
+      "access",
+      { sub: "4", sid: miloSid },
+      { expiresAt: expiresAt() },
+    );
     await expectAnonymous(foreign, "foreign key");
-    const otherIssuer = await signToken({ keys: api.deps.signer.keys, issuer: "http://elsewhere.test" }, "access", { sub: "4", sid: miloSid }, { expiresAt: expiresAt() });
+    const otherIssuer = await signToken(
+      { keys: api.deps.signer.keys, issuer: "http://elsewhere.test" },
+      "access",
+      { sub: "4", sid: miloSid },
+      { expiresAt: expiresAt() },
+    );
     await expectAnonymous(otherIssuer, "other issuer");
   });
 
   it("refuses an alg none copy of a genuine token", async () => {
     const [, payload] = milo.split(".");
-    const header = Buffer.from(JSON.stringify({ alg: "none", typ: "at+jwt" })).toString("base64url");
+    const header = Buffer.from(JSON.stringify({ alg: "none", typ: "at+jwt" })).toString(
+      "base64url",
+    );
     await expectAnonymous(`${header}.${payload}.`, "alg none");
   });
 

@@ -1,6 +1,13 @@
 // The request context: built explicitly from { deps, credential, request meta }. It never throws:
 // a missing or bad credential yields `session: null`, an unreachable database `sessionError`.
-import { type AccessClaims, CLOCK_TOLERANCE_S, InvalidTokenError, type KeySet, type TokenSigner, verifyAccessToken } from "@cowork/auth";
+import {
+  type AccessClaims,
+  CLOCK_TOLERANCE_S,
+  InvalidTokenError,
+  type KeySet,
+  type TokenSigner,
+  verifyAccessToken,
+} from "@cowork/auth";
 import { decodeJwt } from "jose";
 import { domainErrorOf, type DomainError } from "./errors";
 import { type RequestMeta, type ServiceDeps } from "./services/deps";
@@ -28,7 +35,10 @@ export interface Context {
 }
 
 /** Access tokens already verified, per key set: the exact token text and what it says. */
-const verifiedTokens = new WeakMap<KeySet, Map<string, { claims: AccessClaims; usableUntilMs: number }>>();
+const verifiedTokens = new WeakMap<
+  KeySet,
+  Map<string, { claims: AccessClaims; usableUntilMs: number }>
+>();
 const VERIFIED_TOKENS_MAX = 10_000;
 
 /**
@@ -41,7 +51,11 @@ const VERIFIED_TOKENS_MAX = 10_000;
  */
 async function verifyAccessTokenOnce(signer: TokenSigner, token: string): Promise<AccessClaims> {
   let cache = verifiedTokens.get(signer.keys);
-  if (!cache) verifiedTokens.set(signer.keys, (cache = new Map<string, { claims: AccessClaims; usableUntilMs: number }>()));
+  if (!cache)
+    verifiedTokens.set(
+      signer.keys,
+      (cache = new Map<string, { claims: AccessClaims; usableUntilMs: number }>()),
+    );
   const known = cache.get(token);
   if (known && Date.now() < known.usableUntilMs) return known.claims;
   cache.delete(token);

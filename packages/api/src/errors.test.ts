@@ -1,7 +1,13 @@
 // The one mapping from what a procedure threw to the contract's status and error code.
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import { DomainError, domainErrorOf, ERROR_STATUS, isDatabaseUnavailable, toTRPCError } from "./errors";
+import {
+  DomainError,
+  domainErrorOf,
+  ERROR_STATUS,
+  isDatabaseUnavailable,
+  toTRPCError,
+} from "./errors";
 
 describe("ERROR_STATUS", () => {
   it("answers each code with the contract's status", () => {
@@ -28,8 +34,12 @@ describe("domainErrorOf", () => {
     const domain = new DomainError("not_found", "No such coworker in this location.");
     expect(domainErrorOf(domain)).toBe(domain);
     expect(domainErrorOf(toTRPCError(domain))).toBe(domain);
-    expect(domainErrorOf(new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: domain }))).toBe(domain);
-    expect(domainErrorOf(new Error("outer", { cause: new Error("middle", { cause: domain }) }))).toBe(domain);
+    expect(domainErrorOf(new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: domain }))).toBe(
+      domain,
+    );
+    expect(
+      domainErrorOf(new Error("outer", { cause: new Error("middle", { cause: domain }) })),
+    ).toBe(domain);
   });
 
   it("maps tRPC's own input, size, auth and routing errors", () => {
@@ -41,8 +51,18 @@ describe("domainErrorOf", () => {
   });
 
   it("turns an unreachable database into 503 unavailable", () => {
-    for (const code of ["ECONNREFUSED", "ETIMEDOUT", "CONNECTION_CLOSED", "57P01", "08006", "53300"]) {
-      const error = new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: Object.assign(new Error("db"), { code }) });
+    for (const code of [
+      "ECONNREFUSED",
+      "ETIMEDOUT",
+      "CONNECTION_CLOSED",
+      "57P01",
+      "08006",
+      "53300",
+    ]) {
+      const error = new TRPCError({
+        code: "INTERNAL_SERVER_ERROR",
+        cause: Object.assign(new Error("db"), { code }),
+      });
       expect(isDatabaseUnavailable(error), code).toBe(true);
       expect(domainErrorOf(error), code).toMatchObject({ code: "unavailable", status: 503 });
     }
@@ -53,12 +73,16 @@ describe("domainErrorOf", () => {
     const domain = domainErrorOf(leaky);
     expect(domain).toMatchObject({ code: "internal", status: 500 });
     expect(domain.message).not.toContain("sessions");
-    expect(domainErrorOf(Object.assign(new Error("unique violation"), { code: "23505" })).code).toBe("internal");
+    expect(
+      domainErrorOf(Object.assign(new Error("unique violation"), { code: "23505" })).code,
+    ).toBe("internal");
     expect(domainErrorOf("a string").code).toBe("internal");
     expect(domainErrorOf(null).code).toBe("internal");
   });
 
   it("keeps a throttled caller's wait", () => {
-    expect(domainErrorOf(toTRPCError(new DomainError("throttled", "Slow down.", 42))).retryAfterS).toBe(42);
+    expect(
+      domainErrorOf(toTRPCError(new DomainError("throttled", "Slow down.", 42))).retryAfterS,
+    ).toBe(42);
   });
 });

@@ -75,7 +75,8 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
+    if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08")))
+      return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
@@ -88,13 +89,17 @@ export function domainErrorOf(error: unknown): DomainError {
     current = (current as { cause?: unknown }).cause;
   }
   if (isDatabaseUnavailable(error)) {
-    return new DomainError("unavailable", "The service is temporarily unavailable. Please try again shortly.");
+    return new DomainError(
+      "unavailable",
+      "The service is temporarily unavailable. Please try again shortly.",
+    );
   }
   if (error instanceof TRPCError) {
     if (error.code === "BAD_REQUEST" || error.code === "PARSE_ERROR") {
       return new DomainError("invalid_request", "The request is not valid.");
     }
-    if (error.code === "PAYLOAD_TOO_LARGE") return new DomainError("payload_too_large", "The request body is too large.");
+    if (error.code === "PAYLOAD_TOO_LARGE")
+      return new DomainError("payload_too_large", "The request body is too large.");
     if (error.code === "UNAUTHORIZED") return new DomainError("unauthorized", "Sign in first.");
     if (error.code === "NOT_FOUND") return new DomainError("not_found", "Not found.");
   }

@@ -8,8 +8,26 @@ export type { RequestMeta, ServiceDeps } from "./services/deps";
 export type { SessionContext } from "./services/sessions";
 export type { IssuedAccessToken } from "./services/sign-in";
 export { AUDIT_TYPES, type AuditType } from "./services/audit";
-export { createLogger, logger, requestLogger, scrub, serializeError, LOG_LEVELS, type Logger } from "./observability/logger";
+export {
+  createLogger,
+  logger,
+  requestLogger,
+  scrub,
+  serializeError,
+  LOG_LEVELS,
+  type Logger,
+} from "./observability/logger";
 export { logFailure } from "./observability/failures";
-export { metrics, renderMetrics, countLiveImpersonatedSessions, METRICS_CONTENT_TYPE } from "./observability/metrics";
-export { checkMetricsAccess, isLoopback, sameSecret, type MetricsRequest } from "./observability/metrics-access";
+export {
+  metrics,
+  renderMetrics,
+  countLiveImpersonatedSessions,
+  METRICS_CONTENT_TYPE,
+} from "./observability/metrics";
+export {
+  checkMetricsAccess,
+  isLoopback,
+  sameSecret,
+  type MetricsRequest,
+} from "./observability/metrics-access";
 export { checkReadiness, READY_WITHIN_MS } from "./observability/health";

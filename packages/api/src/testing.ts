@@ -23,21 +23,28 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function createTestApi(overrides: Partial<ServiceConfig> = {}, env: Record<string, string> = {}): Promise<TestApi> {
+export async function createTestApi(
+  overrides: Partial<ServiceConfig> = {},
+  env: Record<string, string> = {},
+): Promise<TestApi> {
   const database = await createTestDatabase();
   await seedFixture(database.db, await readFixtureFile(demoFixturePath));
   const config = { ...loadConfig({ AUTH_ISSUER: "http://portal.test", ...env }), ...overrides };
   const deps = await createServiceDeps(database.db, config);
   let requests = 0;
   const caller = async (token: string | null = null, ip = "203.0.113.7") =>
-    createCaller(await createContext({ deps, token, meta: { ip, requestId: `test-${++requests}` } }));
+    createCaller(
+      await createContext({ deps, token, meta: { ip, requestId: `test-${++requests}` } }),
+    );
   return {
     database,
     deps,
     caller,
     async signIn(email, locationId) {
       const password = DEMO_PASSWORDS[email] ?? "demo-member-pass";
-      const result = await (await caller()).auth.signIn({ email, password, ...(locationId ? { locationId } : {}) });
+      const result = await (
+        await caller()
+      ).auth.signIn({ email, password, ...(locationId ? { locationId } : {}) });
       return result.accessToken!;
     },
     close: () => database.close(),

@@ -22,7 +22,12 @@ const t = initTRPC
       return {
         ...shape,
         message: domain.code === "internal" ? domain.message : shape.message,
-        data: { code: shape.data.code, httpStatus: domain.status, error: domain.code, retryAfter: domain.retryAfterS ?? null },
+        data: {
+          code: shape.data.code,
+          httpStatus: domain.status,
+          error: domain.code,
+          retryAfter: domain.retryAfterS ?? null,
+        },
       };
     },
   });
@@ -43,7 +48,8 @@ const errorMapping = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(errorMapping);
 
-const unauthorized = (message = "Sign in first.") => toTRPCError(new DomainError("unauthorized", message));
+const unauthorized = (message = "Sign in first.") =>
+  toTRPCError(new DomainError("unauthorized", message));
 
 /** A live session (checked against the database on this request), whatever it may do. */
 const liveSessionProcedure = publicProcedure.use(({ ctx, next }) => {
@@ -55,7 +61,9 @@ const liveSessionProcedure = publicProcedure.use(({ ctx, next }) => {
 /** A live session; a read-only impersonation may only read (and end itself). */
 export const authedProcedure = liveSessionProcedure.use(({ ctx, next, type, meta }) => {
   if (type === "mutation" && ctx.session.impersonation?.readOnly && !meta?.allowReadOnly) {
-    throw toTRPCError(new DomainError("read_only", "This is a read-only impersonation: nothing can be changed."));
+    throw toTRPCError(
+      new DomainError("read_only", "This is a read-only impersonation: nothing can be changed."),
+    );
   }
   return next();
 });
@@ -82,7 +90,11 @@ export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, session: { ...ctx.session, staffRole: "admin" as const } } });
 });
 
-const issueEvent = (ctx: Context & { session: SessionContext }, input: ImpersonateInput, kind: "staff" | "team") => ({
+const issueEvent = (
+  ctx: Context & { session: SessionContext },
+  input: ImpersonateInput,
+  kind: "staff" | "team",
+) => ({
   type: "impersonation.issued" as const,
   actorUserId: ctx.session.userId,
   coworkerId: input.coworkerId,
@@ -100,10 +112,22 @@ const issuerProcedure = (kind: "staff" | "team") =>
   liveSessionProcedure.input(impersonateInput).use(async ({ ctx, input, next }) => {
     const event = issueEvent(ctx, input, kind);
     if (ctx.session.impersonation) {
-      await refuse(ctx.deps, ctx.meta, event, new DomainError("unauthorized", "An impersonated session cannot impersonate."), "impersonated");
+      await refuse(
+        ctx.deps,
+        ctx.meta,
+        event,
+        new DomainError("unauthorized", "An impersonated session cannot impersonate."),
+        "impersonated",
+      );
     }
     if (kind === "staff" && !ctx.session.staffRole) {
-      await refuse(ctx.deps, ctx.meta, event, new DomainError("unauthorized", "Staff only."), "not_staff");
+      await refuse(
+        ctx.deps,
+        ctx.meta,
+        event,
+        new DomainError("unauthorized", "Staff only."),
+        "not_staff",
+      );
     }
     await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, kind);
     return next({ ctx: { ...ctx, session: { ...ctx.session, impersonation: null } } });
@@ -122,10 +146,21 @@ export const teamAdminProcedure = issuerProcedure("team").use(async ({ ctx, inpu
   const { isTeamAdmin, target } = await findTeamTarget(ctx.deps, ctx.session, input.coworkerId);
   const event = issueEvent(ctx, input, "team");
   if (!isTeamAdmin) {
-    await refuse(ctx.deps, ctx.meta, event, new DomainError("forbidden", "Only team admins can do this."), "not_team_admin");
+    await refuse(
+      ctx.deps,
+      ctx.meta,
+      event,
+      new DomainError("forbidden", "Only team admins can do this."),
+      "not_team_admin",
+    );
   }
   if (!target) {
-    await refuse(ctx.deps, ctx.meta, event, new DomainError("not_found", "No such member in a team you administer."));
+    await refuse(
+      ctx.deps,
+      ctx.meta,
+      event,
+      new DomainError("not_found", "No such member in a team you administer."),
+    );
   }
   return next({ ctx: { ...ctx, target: target! } });
 });

@@ -1,18 +1,37 @@
 // Signing keys: what loadKeySet accepts, what the JWKS exposes, and rotation.
 import { randomUUID } from "node:crypto";
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, generateSecret, jwtVerify, type JWK } from "jose";
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  generateSecret,
+  jwtVerify,
+  type JWK,
+} from "jose";
 import { describe, expect, it } from "vitest";
 import { generatePrivateJwk, KeyConfigError, loadKeySet, parseKeyConfig, publicPart } from "./keys";
-import { InvalidTokenError, signToken, TOKEN_KINDS, verifyAccessToken, verifyImpersonationToken } from "./tokens";
+import {
+  InvalidTokenError,
+  signToken,
+  TOKEN_KINDS,
+  verifyAccessToken,
+  verifyImpersonationToken,
+} from "./tokens";
 
 const ISSUER = "https://portal.test";
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 async function impersonationToken(keys: Awaited<ReturnType<typeof loadKeySet>>): Promise<string> {
-  return signToken({ keys, issuer: ISSUER }, "impersonation", { sub: "4", coworker_id: 42, act: { sub: "2" } }, {
-    expiresAt: new Date(Date.now() + 60_000),
-    jti: randomUUID(),
-  });
+  return signToken(
+    { keys, issuer: ISSUER },
+    "impersonation",
+    { sub: "4", coworker_id: 42, act: { sub: "2" } },
+    {
+      expiresAt: new Date(Date.now() + 60_000),
+      jti: randomUUID(),
+    },
+  );
 }
 
 async function privateJwkOf(alg: "RS256" | "ES256" | "ECDH-ES"): Promise<JWK> {
@@ -69,19 +88,32 @@ describe("loadKeySet", () => {
     const signer = { keys: rotated, issuer: ISSUER };
     await expect(verifyImpersonationToken(signer, oldToken)).resolves.toMatchObject({ sub: "4" });
     await expect(verifyImpersonationToken(signer, newToken)).resolves.toMatchObject({ sub: "4" });
-    expect(JSON.parse(Buffer.from(newToken.split(".")[0]!, "base64url").toString())).toMatchObject({ kid: fresh.kid });
+    expect(JSON.parse(Buffer.from(newToken.split(".")[0]!, "base64url").toString())).toMatchObject({
+      kid: fresh.kid,
+    });
     // Once the old key is retired its tokens stop verifying; the new key's tokens do not verify under the old set.
     const retired = { keys: await loadKeySet([fresh]), issuer: ISSUER };
-    await expect(verifyImpersonationToken(retired, oldToken)).rejects.toMatchObject({ reason: "unknown key" });
-    await expect(verifyImpersonationToken({ keys: before, issuer: ISSUER }, newToken)).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(verifyImpersonationToken(retired, oldToken)).rejects.toMatchObject({
+      reason: "unknown key",
+    });
+    await expect(
+      verifyImpersonationToken({ keys: before, issuer: ISSUER }, newToken),
+    ).rejects.toBeInstanceOf(InvalidTokenError);
   });
 
   it("keeps verifying an access token across a rotation", async () => {
     const old = await generatePrivateJwk();
     const before = await loadKeySet([old]);
-    const token = await signToken({ keys: before, issuer: ISSUER }, "access", { sub: "2", sid: randomUUID() }, { expiresAt: new Date(Date.now() + 60_000) });
+    const token = await signToken(
+      { keys: before, issuer: ISSUER },
+      "access",
+      { sub: "2", sid: randomUUID() },
+      { expiresAt: new Date(Date.now() + 60_000) },
+    );
     const rotated = await loadKeySet([await generatePrivateJwk(), old]);
-    await expect(verifyAccessToken({ keys: rotated, issuer: ISSUER }, token)).resolves.toMatchObject({ sub: "2" });
+    await expect(
+      verifyAccessToken({ keys: rotated, issuer: ISSUER }, token),
+    ).resolves.toMatchObject({ sub: "2" });
   });
 
   it("refuses an empty key list", async () => {
@@ -99,7 +131,9 @@ describe("loadKeySet", () => {
     for (const [name, jwk] of Object.entries(candidates)) {
       await expect(loadKeySet([jwk]), name).rejects.toBeInstanceOf(KeyConfigError);
       // A bad key anywhere in the list is refused, not only in the signing slot.
-      await expect(loadKeySet([await generatePrivateJwk(), jwk]), name).rejects.toBeInstanceOf(KeyConfigError);
+      await expect(loadKeySet([await generatePrivateJwk(), jwk]), name).rejects.toBeInstanceOf(
+        KeyConfigError,
+      );
     }
   });
 
@@ -113,8 +147,12 @@ describe("loadKeySet", () => {
     const jwk = await generatePrivateJwk();
     await expect(loadKeySet([{ ...jwk, kid: undefined }])).rejects.toBeInstanceOf(KeyConfigError);
     await expect(loadKeySet([{ ...jwk, kid: "" }])).rejects.toBeInstanceOf(KeyConfigError);
-    await expect(loadKeySet([{ ...jwk, kid: "k".repeat(129) }])).rejects.toBeInstanceOf(KeyConfigError);
-    await expect(loadKeySet([jwk, { ...(await generatePrivateJwk()), kid: jwk.kid }])).rejects.toBeInstanceOf(KeyConfigError);
+    await expect(loadKeySet([{ ...jwk, kid: "k".repeat(129) }])).rejects.toBeInstanceOf(
+      KeyConfigError,
+    );
+    await expect(
+      loadKeySet([jwk, { ...(await generatePrivateJwk()), kid: jwk.kid }]),
+    ).rejects.toBeInstanceOf(KeyConfigError);
   });
 
   it("refuses a key whose private part does not belong to its public part", async () => {
@@ -128,8 +166,30 @@ describe("loadKeySet", () => {
 
 describe("publicPart", () => {
   it("drops every private member and key_ops, and pins use and alg", () => {
-    const jwk: JWK = { kty: "OKP", crv: "Ed25519", x: "x", d: "d", p: "p", q: "q", dp: "dp", dq: "dq", qi: "qi", k: "k", key_ops: ["sign"], kid: "a", alg: "ES256", use: "enc" };
-    expect(publicPart(jwk)).toEqual({ kty: "OKP", crv: "Ed25519", x: "x", kid: "a", alg: "EdDSA", use: "sig" });
+    const jwk: JWK = {
+      kty: "OKP",
+      crv: "Ed25519",
+      x: "x",
+      d: "d",
+      p: "p",
+      q: "q",
+      dp: "dp",
+      dq: "dq",
+      qi: "qi",
+      k: "k",
+      key_ops: ["sign"],
+      kid: "a",
+      alg: "ES256",
+      use: "enc",
+    };
+    expect(publicPart(jwk)).toEqual({
+      kty: "OKP",
+      crv: "Ed25519",
+      x: "x",
+      kid: "a",
+      alg: "EdDSA",
+      use: "sig",
+    });
   });
 });
 
@@ -141,7 +201,17 @@ describe("parseKeyConfig", () => {
   });
 
   it("refuses bad JSON, empty sets and other shapes with a KeyConfigError", () => {
-    for (const text of ["{", "", "null", "42", '"keys"', "{}", '{"keys":[]}', "[]", '{"keys":{}}']) {
+    for (const text of [
+      "{",
+      "",
+      "null",
+      "42",
+      '"keys"',
+      "{}",
+      '{"keys":[]}',
+      "[]",
+      '{"keys":{}}',
+    ]) {
       expect(() => parseKeyConfig(text), text).toThrow(KeyConfigError);
     }
   });

@@ -79,7 +79,12 @@ const BASE64URL_32_BYTES = /^[A-Za-z0-9_-]{43}$/;
 /** A private Ed25519 JWK with a kid, by shape (importing it proves the rest). */
 function checkPrivateJwkShape(jwk: JWK): asserts jwk is PrivateJwk {
   if (typeof jwk !== "object" || jwk === null) throw new KeyConfigError("must hold JWK objects");
-  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string") {
+  if (
+    jwk.kty !== "OKP" ||
+    jwk.crv !== "Ed25519" ||
+    typeof jwk.d !== "string" ||
+    typeof jwk.x !== "string"
+  ) {
     throw new KeyConfigError("every signing key must be a private Ed25519 (OKP) JWK with d and x");
   }
   if (!BASE64URL_32_BYTES.test(jwk.d) || !BASE64URL_32_BYTES.test(jwk.x)) {
@@ -99,12 +104,13 @@ export function parseKeyConfig(text: string): JWK[] {
     throw new KeyConfigError("is not valid JSON");
   }
   const keys = Array.isArray(value) ? value : (value as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new KeyConfigError("must be a JWKS with at least one key");
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new KeyConfigError("must be a JWKS with at least one key");
   const kids = new Set<string>();
   for (const key of keys as JWK[]) {
     checkPrivateJwkShape(key);
-    if (kids.has(key.kid!)) throw new KeyConfigError(`has the kid ${key.kid} twice`);
-    kids.add(key.kid!);
+    if (kids.has(key.kid)) throw new KeyConfigError(`has the kid ${key.kid} twice`);
+    kids.add(key.kid);
   }
   return keys as JWK[];
 }

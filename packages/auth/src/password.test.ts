@@ -14,7 +14,10 @@ describe("hashPassword", () => {
   });
 
   it("salts every hash differently", async () => {
-    const [first, second] = await Promise.all([hashPassword("same-password"), hashPassword("same-password")]);
+    const [first, second] = await Promise.all([
+      hashPassword("same-password"),
+      hashPassword("same-password"),
+    ]);
     expect(first).not.toBe(second);
     expect(first.split("$")[4]).not.toBe(second.split("$")[4]);
     expect(await verifyPassword("same-password", first)).toBe(true);
@@ -26,7 +29,13 @@ describe("verifyPassword", () => {
   it("accepts the password and refuses anything else", async () => {
     const hash = await hashPassword("demo-member-pass");
     expect(await verifyPassword("demo-member-pass", hash)).toBe(true);
-    for (const wrong of ["demo-member-pas", "demo-member-pass ", "DEMO-MEMBER-PASS", "", "demo-admin-pass"]) {
+    for (const wrong of [
+      "demo-member-pas",
+      "demo-member-pass ",
+      "DEMO-MEMBER-PASS",
+      "",
+      "demo-admin-pass",
+    ]) {
       expect(await verifyPassword(wrong, hash), JSON.stringify(wrong)).toBe(false);
     }
   });
@@ -36,14 +45,32 @@ describe("verifyPassword", () => {
     const parts = hash.split("$");
     const key = Buffer.from(parts[5]!, "base64url");
     key[0] = key[0]! ^ 1;
-    expect(await verifyPassword("secret-pass", [...parts.slice(0, 5), key.toString("base64url")].join("$"))).toBe(false);
+    expect(
+      await verifyPassword(
+        "secret-pass",
+        [...parts.slice(0, 5), key.toString("base64url")].join("$"),
+      ),
+    ).toBe(false);
     const otherSalt = randomBytes(16).toString("base64url");
-    expect(await verifyPassword("secret-pass", [...parts.slice(0, 4), otherSalt, parts[5]].join("$"))).toBe(false);
-    expect(await verifyPassword("secret-pass", [...parts.slice(0, 5), key.subarray(0, 16).toString("base64url")].join("$"))).toBe(false);
+    expect(
+      await verifyPassword("secret-pass", [...parts.slice(0, 4), otherSalt, parts[5]].join("$")),
+    ).toBe(false);
+    expect(
+      await verifyPassword(
+        "secret-pass",
+        [...parts.slice(0, 5), key.subarray(0, 16).toString("base64url")].join("$"),
+      ),
+    ).toBe(false);
   });
 
   it("refuses stored values of another scheme or shape", async () => {
-    for (const stored of ["", "plain-text-password", "bcrypt$2b$10$abc", "scrypt$32768$8$1$salt", "$$$$$"]) {
+    for (const stored of [
+      "",
+      "plain-text-password",
+      "bcrypt$2b$10$abc",
+      "scrypt$32768$8$1$salt",
+      "$$$$$",
+    ]) {
       expect(await verifyPassword("plain-text-password", stored), stored).toBe(false);
     }
   });

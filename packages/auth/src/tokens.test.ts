@@ -1,7 +1,15 @@
 // Attacks on this service's JWTs: real tokens signed with generated keys, then forged, mangled,
 // re-typed and re-timed. Every forged token is built with the real key unless the attack is the
 // key itself, so a refusal can only come from the one defect under test.
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey } from "node:crypto";
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type JsonWebKey,
+} from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo } from "node:net";
 import {
@@ -92,7 +100,16 @@ function accessHeader(overrides: Json = {}): Json {
 }
 
 function accessClaims(overrides: Json = {}): Json {
-  return { iss: ISSUER, aud: ACCESS_AUD, sub: "2", sid: randomUUID(), jti: randomUUID(), iat: NOW_S, exp: NOW_S + 3600, ...overrides };
+  return {
+    iss: ISSUER,
+    aud: ACCESS_AUD,
+    sub: "2",
+    sid: randomUUID(),
+    jti: randomUUID(),
+    iat: NOW_S,
+    exp: NOW_S + 3600,
+    ...overrides,
+  };
 }
 
 function without(object: Json, ...names: string[]): Json {
@@ -137,7 +154,11 @@ describe("controls: tokens without a defect are accepted", () => {
 
   it("a forged access token with the real key and correct claims verifies", async () => {
     const claims = accessClaims({ act: { sub: "1" } });
-    await expect(verifyAccess(forge(accessHeader(), claims))).resolves.toEqual({ sub: "2", sid: claims.sid, act: { sub: "1" } });
+    await expect(verifyAccess(forge(accessHeader(), claims))).resolves.toEqual({
+      sub: "2",
+      sid: claims.sid,
+      act: { sub: "1" },
+    });
   });
 
   it("signToken issues an impersonation token with the contract's header and claims", async () => {
@@ -148,7 +169,11 @@ describe("controls: tokens without a defect are accepted", () => {
       { sub: "4", coworker_id: 42, act: { sub: "2" }, ro: true },
       { expiresAt: new Date((NOW_S + 60) * 1000), jti, now: NOW },
     );
-    expect(decodeProtectedHeader(token)).toEqual({ alg: "EdDSA", typ: IMP_TYP, kid: keys.signing.kid });
+    expect(decodeProtectedHeader(token)).toEqual({
+      alg: "EdDSA",
+      typ: IMP_TYP,
+      kid: keys.signing.kid,
+    });
     expect(decodeJwt(token)).toEqual({
       iss: ISSUER,
       aud: IMP_AUD,
@@ -160,13 +185,29 @@ describe("controls: tokens without a defect are accepted", () => {
       iat: NOW_S,
       exp: NOW_S + 60,
     });
-    await expect(verifyImp(token)).resolves.toEqual({ sub: "4", coworker_id: 42, act: { sub: "2" }, jti, ro: true });
+    await expect(verifyImp(token)).resolves.toEqual({
+      sub: "4",
+      coworker_id: 42,
+      act: { sub: "2" },
+      jti,
+      ro: true,
+    });
   });
 
   it("signToken gives every token a fresh jti unless one is given", async () => {
     const expiresAt = new Date((NOW_S + 600) * 1000);
-    const first = await signToken(signer, "access", { sub: "2", sid: randomUUID() }, { expiresAt, now: NOW });
-    const second = await signToken(signer, "access", { sub: "2", sid: randomUUID() }, { expiresAt, now: NOW });
+    const first = await signToken(
+      signer,
+      "access",
+      { sub: "2", sid: randomUUID() },
+      { expiresAt, now: NOW },
+    );
+    const second = await signToken(
+      signer,
+      "access",
+      { sub: "2", sid: randomUUID() },
+      { expiresAt, now: NOW },
+    );
     expect(decodeJwt(first).jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(decodeJwt(first).jti).not.toBe(decodeJwt(second).jti);
     expect(decodeProtectedHeader(first).typ).toBe(ACCESS_TYP);
@@ -194,7 +235,9 @@ describe("alg none", () => {
       const [, accessPayload, accessSignature] = segments(access);
       const accessNone = encode(accessHeader({ alg }));
       expect(await reasonOf(verifyAccess(`${accessNone}.${accessPayload}.`))).toBe("malformed");
-      expect(await reasonOf(verifyAccess(`${accessNone}.${accessPayload}.${accessSignature}`))).toBe("algorithm");
+      expect(
+        await reasonOf(verifyAccess(`${accessNone}.${accessPayload}.${accessSignature}`)),
+      ).toBe("algorithm");
     });
   }
 
@@ -207,13 +250,19 @@ describe("alg none", () => {
     const claims = impClaims();
     expect(await reasonOf(verifyImp(forge(without(impHeader(), "alg"), claims)))).toBe("algorithm");
     expect(await reasonOf(verifyImp(forge(impHeader({ alg: "" }), claims)))).toBe("algorithm");
-    expect(await reasonOf(verifyImp(forge(impHeader({ alg: ["EdDSA"] }), claims)))).toBe("algorithm");
+    expect(await reasonOf(verifyImp(forge(impHeader({ alg: ["EdDSA"] }), claims)))).toBe(
+      "algorithm",
+    );
     expect(await reasonOf(verifyImp(forge(impHeader({ alg: "eddsa" }), claims)))).toBe("algorithm");
   });
 });
 
 describe("HMAC / asymmetric key confusion", () => {
-  function hmacToken(alg: "HS256" | "HS384" | "HS512", secret: string | Buffer, header: Json = impHeader({ alg })): string {
+  function hmacToken(
+    alg: "HS256" | "HS384" | "HS512",
+    secret: string | Buffer,
+    header: Json = impHeader({ alg }),
+  ): string {
     const input = `${encode(header)}.${encode(impClaims())}`;
     const digest = { HS256: "sha256", HS384: "sha384", HS512: "sha512" }[alg];
     return `${input}.${createHmac(digest, secret).update(input).digest("base64url")}`;
@@ -221,7 +270,10 @@ describe("HMAC / asymmetric key confusion", () => {
 
   function secrets(): Record<string, string | Buffer> {
     const publicJwk = keys.jwks.keys[0]!;
-    const pem = createPublicKey({ key: publicJwk as JsonWebKey, format: "jwk" }).export({ type: "spki", format: "pem" });
+    const pem = createPublicKey({ key: publicJwk as JsonWebKey, format: "jwk" }).export({
+      type: "spki",
+      format: "pem",
+    });
     return {
       "raw public key bytes": Buffer.from(publicJwk.x!, "base64url"),
       "public JWK JSON": JSON.stringify(publicJwk),
@@ -235,7 +287,9 @@ describe("HMAC / asymmetric key confusion", () => {
       for (const [name, secret] of Object.entries(secrets())) {
         const token = hmacToken(alg, secret);
         expect(await reasonOf(verifyImp(token)), name).toBe("algorithm");
-        expect(await reasonOf(verifyToken(signer, "impersonation", token, NOW)), name).toBe("algorithm");
+        expect(await reasonOf(verifyToken(signer, "impersonation", token, NOW)), name).toBe(
+          "algorithm",
+        );
       }
     });
   }
@@ -249,12 +303,17 @@ describe("HMAC / asymmetric key confusion", () => {
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const es256Input = `${encode(impHeader({ alg: "ES256" }))}.${encode(impClaims())}`;
-    const es256 = sign("sha256", Buffer.from(es256Input), { key: ec.privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url");
+    const es256 = sign("sha256", Buffer.from(es256Input), {
+      key: ec.privateKey,
+      dsaEncoding: "ieee-p1363",
+    }).toString("base64url");
     expect(await reasonOf(verifyImp(`${es256Input}.${es256}`))).toBe("algorithm");
     // An RSA signature is longer than any Ed25519 one, so the cheap format check already refuses it.
     const rs256Input = `${encode(impHeader({ alg: "RS256" }))}.${encode(impClaims())}`;
     const rs256 = sign("sha256", Buffer.from(rs256Input), rsa.privateKey).toString("base64url");
-    expect(["algorithm", "malformed"]).toContain(await reasonOf(verifyImp(`${rs256Input}.${rs256}`)));
+    expect(["algorithm", "malformed"]).toContain(
+      await reasonOf(verifyImp(`${rs256Input}.${rs256}`)),
+    );
   });
 });
 
@@ -285,8 +344,14 @@ describe("attacker keys and key-pointing headers", () => {
 
   it("refuses an embedded jwk header, even when it is the real public key and the real key signed", async () => {
     const attackerPublic = without(attackerJwk, "d");
-    expect(await reasonOf(verifyImp(forge(impHeader({ jwk: attackerPublic }), impClaims(), attackerJwk)))).toBe("header");
-    expect(await reasonOf(verifyImp(forge(impHeader({ jwk: keys.jwks.keys[0] }), impClaims())))).toBe("header");
+    expect(
+      await reasonOf(
+        verifyImp(forge(impHeader({ jwk: attackerPublic }), impClaims(), attackerJwk)),
+      ),
+    ).toBe("header");
+    expect(
+      await reasonOf(verifyImp(forge(impHeader({ jwk: keys.jwks.keys[0] }), impClaims()))),
+    ).toBe("header");
   });
 
   it("refuses jku, x5u, x5c, x5t headers and never fetches what they point at", async () => {
@@ -299,8 +364,13 @@ describe("attacker keys and key-pointing headers", () => {
     ];
     for (const pointer of pointers) {
       for (const jwk of [attackerJwk, realJwk]) {
-        expect(await reasonOf(verifyImp(forge(impHeader(pointer), impClaims(), jwk))), JSON.stringify(pointer)).toBe("header");
-        expect(await reasonOf(verifyAccess(forge(accessHeader(pointer), accessClaims(), jwk)))).toBe("header");
+        expect(
+          await reasonOf(verifyImp(forge(impHeader(pointer), impClaims(), jwk))),
+          JSON.stringify(pointer),
+        ).toBe("header");
+        expect(
+          await reasonOf(verifyAccess(forge(accessHeader(pointer), accessClaims(), jwk))),
+        ).toBe("header");
       }
     }
     // Give any stray request time to arrive before asserting none did.
@@ -329,29 +399,45 @@ describe("kid", () => {
   }
 
   it("refuses an absent kid even with the real signature", async () => {
-    expect(await reasonOf(verifyImp(forge(without(impHeader(), "kid"), impClaims())))).toBe("unknown key");
+    expect(await reasonOf(verifyImp(forge(without(impHeader(), "kid"), impClaims())))).toBe(
+      "unknown key",
+    );
   });
 
   it("refuses a 10 KB kid before any lookup", async () => {
-    expect(await reasonOf(verifyImp(forge(impHeader({ kid: "k".repeat(10 * 1024) }), impClaims())))).toBe("malformed");
+    expect(
+      await reasonOf(verifyImp(forge(impHeader({ kid: "k".repeat(10 * 1024) }), impClaims()))),
+    ).toBe("malformed");
   });
 
   it("refuses the real kid with different case or whitespace", async () => {
-    expect(await reasonOf(verifyImp(forge(impHeader({ kid: ` ${keys.signing.kid}` }), impClaims())))).toBe("unknown key");
-    expect(await reasonOf(verifyImp(forge(impHeader({ kid: keys.signing.kid.toUpperCase() + "x" }), impClaims())))).toBe("unknown key");
+    expect(
+      await reasonOf(verifyImp(forge(impHeader({ kid: ` ${keys.signing.kid}` }), impClaims()))),
+    ).toBe("unknown key");
+    expect(
+      await reasonOf(
+        verifyImp(forge(impHeader({ kid: keys.signing.kid.toUpperCase() + "x" }), impClaims())),
+      ),
+    ).toBe("unknown key");
   });
 });
 
 describe("crit and other processing headers", () => {
   it("refuses crit, even for an extension that is present", async () => {
-    expect(await reasonOf(verifyImp(forge(impHeader({ crit: ["x-foo"], "x-foo": 1 }), impClaims())))).toBe("header");
-    expect(await reasonOf(verifyImp(forge(impHeader({ crit: ["b64"], b64: false }), impClaims())))).toBe("header");
+    expect(
+      await reasonOf(verifyImp(forge(impHeader({ crit: ["x-foo"], "x-foo": 1 }), impClaims()))),
+    ).toBe("header");
+    expect(
+      await reasonOf(verifyImp(forge(impHeader({ crit: ["b64"], b64: false }), impClaims()))),
+    ).toBe("header");
     expect(await reasonOf(verifyImp(forge(impHeader({ crit: [] }), impClaims())))).toBe("header");
   });
 
   it("refuses JWE-only headers (enc, zip) on a signed token", async () => {
     expect(await reasonOf(verifyImp(forge(impHeader({ zip: "DEF" }), impClaims())))).toBe("header");
-    expect(await reasonOf(verifyImp(forge(impHeader({ enc: "A256GCM" }), impClaims())))).toBe("header");
+    expect(await reasonOf(verifyImp(forge(impHeader({ enc: "A256GCM" }), impClaims())))).toBe(
+      "header",
+    );
   });
 });
 
@@ -359,24 +445,38 @@ describe("typ", () => {
   it("refuses an absent typ, JWT, and the other kind's typ", async () => {
     for (const typ of [undefined, "JWT", "jwt", ACCESS_TYP, "", "cowork-impersonation"]) {
       const header = typ === undefined ? without(impHeader(), "typ") : impHeader({ typ });
-      expect(await reasonOf(verifyImp(forge(header, impClaims()))), String(typ)).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+      expect(await reasonOf(verifyImp(forge(header, impClaims()))), String(typ)).toBe(
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      );
     }
     for (const typ of [undefined, "JWT", IMP_TYP]) {
       const header = typ === undefined ? without(accessHeader(), "typ") : accessHeader({ typ });
-      expect(await reasonOf(verifyAccess(forge(header, accessClaims()))), String(typ)).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+      expect(await reasonOf(verifyAccess(forge(header, accessClaims()))), String(typ)).toBe(
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      );
     }
   });
 
   it("compares typ case-insensitively and without the application/ prefix (RFC 7515 §4.1.9)", async () => {
-    await expect(verifyImp(forge(impHeader({ typ: IMP_TYP.toUpperCase() }), impClaims()))).resolves.toMatchObject({ sub: "4" });
-    await expect(verifyImp(forge(impHeader({ typ: `application/${IMP_TYP}` }), impClaims()))).resolves.toMatchObject({ sub: "4" });
+    await expect(
+      verifyImp(forge(impHeader({ typ: IMP_TYP.toUpperCase() }), impClaims())),
+    ).resolves.toMatchObject({ sub: "4" });
+    await expect(
+      verifyImp(forge(impHeader({ typ: `application/${IMP_TYP}` }), impClaims())),
+    ).resolves.toMatchObject({ sub: "4" });
   });
 });
 
 describe("issuer and audience", () => {
   it("refuses a wrong or missing iss", async () => {
-    for (const claims of [impClaims({ iss: "https://evil.test" }), impClaims({ iss: `${ISSUER}/` }), without(impClaims(), "iss")]) {
-      expect(await reasonOf(verifyImp(forge(impHeader(), claims)))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    for (const claims of [
+      impClaims({ iss: "https://evil.test" }),
+      impClaims({ iss: `${ISSUER}/` }),
+      without(impClaims(), "iss"),
+    ]) {
+      expect(await reasonOf(verifyImp(forge(impHeader(), claims)))).toBe(
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      );
     }
   });
 
@@ -387,18 +487,27 @@ describe("issuer and audience", () => {
       impClaims({ aud: ISSUER }),
       without(impClaims(), "aud"),
     ]) {
-      expect(await reasonOf(verifyImp(forge(impHeader(), claims)))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+      expect(await reasonOf(verifyImp(forge(impHeader(), claims)))).toBe(
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      );
     }
-    expect(await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ aud: IMP_AUD }))))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    expect(
+      await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ aud: IMP_AUD })))),
+    ).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
   });
 
   it("refuses tokens of a signer with the same keys but another issuer", async () => {
     const other: TokenSigner = { keys, issuer: "https://other-portal.test" };
-    const token = await signToken(other, "impersonation", { sub: "4", coworker_id: 42, act: { sub: "2" } }, {
-      expiresAt: new Date((NOW_S + 60) * 1000),
-      jti: randomUUID(),
-      now: NOW,
-    });
+    const token = await signToken(
+      other,
+      "impersonation",
+      { sub: "4", coworker_id: 42, act: { sub: "2" } },
+      {
+        expiresAt: new Date((NOW_S + 60) * 1000),
+        jti: randomUUID(),
+        now: NOW,
+      },
+    );
     await refusal(verifyImp(token));
   });
 });
@@ -406,32 +515,54 @@ describe("issuer and audience", () => {
 describe("required claims", () => {
   for (const claim of ["exp", "iat", "jti", "sub"]) {
     it(`refuses an impersonation token and an access token without ${claim}`, async () => {
-      expect(await reasonOf(verifyImp(forge(impHeader(), without(impClaims(), claim))))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
-      expect(await reasonOf(verifyAccess(forge(accessHeader(), without(accessClaims(), claim))))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+      expect(await reasonOf(verifyImp(forge(impHeader(), without(impClaims(), claim))))).toBe(
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      );
+      expect(
+        await reasonOf(verifyAccess(forge(accessHeader(), without(accessClaims(), claim)))),
+      ).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
     });
   }
 
   it("refuses an impersonation token without act or coworker_id, or with may_act in place of act", async () => {
-    expect(await reasonOf(verifyImp(forge(impHeader(), without(impClaims(), "act"))))).toBe("claims");
-    expect(await reasonOf(verifyImp(forge(impHeader(), without(impClaims(), "coworker_id"))))).toBe("claims");
-    expect(await reasonOf(verifyImp(forge(impHeader(), { ...without(impClaims(), "act"), may_act: { sub: "2" } })))).toBe("claims");
+    expect(await reasonOf(verifyImp(forge(impHeader(), without(impClaims(), "act"))))).toBe(
+      "claims",
+    );
+    expect(await reasonOf(verifyImp(forge(impHeader(), without(impClaims(), "coworker_id"))))).toBe(
+      "claims",
+    );
+    expect(
+      await reasonOf(
+        verifyImp(forge(impHeader(), { ...without(impClaims(), "act"), may_act: { sub: "2" } })),
+      ),
+    ).toBe("claims");
   });
 
   it("refuses malformed sub, jti and coworker_id values", async () => {
     for (const sub of [4, "0", "04", "4abc", "-4", "", "12345678901", "1e3"]) {
-      expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ sub })))), JSON.stringify(sub)).toBe("claims");
+      expect(
+        await reasonOf(verifyImp(forge(impHeader(), impClaims({ sub })))),
+        JSON.stringify(sub),
+      ).toBe("claims");
     }
     expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ jti: 7 }))))).toBe("claims");
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ jti: "not-a-uuid" }))))).toBe("claims");
+    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ jti: "not-a-uuid" }))))).toBe(
+      "claims",
+    );
     for (const coworkerId of ["42", 0, -1, 1.5, null, [42]]) {
-      expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ coworker_id: coworkerId })))), JSON.stringify(coworkerId)).toBe("claims");
+      expect(
+        await reasonOf(verifyImp(forge(impHeader(), impClaims({ coworker_id: coworkerId })))),
+        JSON.stringify(coworkerId),
+      ).toBe("claims");
     }
   });
 
   it("refuses an access token whose sid is missing or not a session id", async () => {
     for (const sid of [undefined, "", "../../sessions", 42, "x".repeat(36)]) {
       const claims = sid === undefined ? without(accessClaims(), "sid") : accessClaims({ sid });
-      expect(await reasonOf(verifyAccess(forge(accessHeader(), claims))), String(sid)).toBe("claims");
+      expect(await reasonOf(verifyAccess(forge(accessHeader(), claims))), String(sid)).toBe(
+        "claims",
+      );
     }
   });
 
@@ -443,7 +574,10 @@ describe("required claims", () => {
 
   it("refuses a payload that is not a JSON object", async () => {
     for (const payload of ["just text", [impClaims()], 42, null]) {
-      await refusal(verifyImp(forge(impHeader(), JSON.stringify(payload))), JSON.stringify(payload));
+      await refusal(
+        verifyImp(forge(impHeader(), JSON.stringify(payload))),
+        JSON.stringify(payload),
+      );
     }
     const [header] = segments(forge(impHeader(), impClaims()));
     const input = `${header}.${Buffer.from("{not json").toString("base64url")}`;
@@ -453,31 +587,59 @@ describe("required claims", () => {
 
 describe("lifetime and clock skew", () => {
   it(`caps impersonation tokens at ${IMPERSONATION_TOKEN_MAX_S} s`, async () => {
-    await expect(verifyImp(forge(impHeader(), impClaims({ exp: NOW_S + 300 })))).resolves.toMatchObject({ sub: "4" });
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ exp: NOW_S + 301 }))))).toBe("lifetime");
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ exp: NOW_S + 3600 }))))).toBe("lifetime");
+    await expect(
+      verifyImp(forge(impHeader(), impClaims({ exp: NOW_S + 300 }))),
+    ).resolves.toMatchObject({ sub: "4" });
+    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ exp: NOW_S + 301 }))))).toBe(
+      "lifetime",
+    );
+    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ exp: NOW_S + 3600 }))))).toBe(
+      "lifetime",
+    );
     // An old iat with a fresh exp is a long lifetime too.
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ iat: NOW_S - 10_000, exp: NOW_S + 30 }))))).toBe("lifetime");
+    expect(
+      await reasonOf(
+        verifyImp(forge(impHeader(), impClaims({ iat: NOW_S - 10_000, exp: NOW_S + 30 }))),
+      ),
+    ).toBe("lifetime");
   });
 
   it("caps access tokens at the session lifetime", async () => {
-    await expect(verifyAccess(forge(accessHeader(), accessClaims({ exp: NOW_S + 12 * 3600 })))).resolves.toMatchObject({ sub: "2" });
-    expect(await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ exp: NOW_S + 12 * 3600 + 1 }))))).toBe("lifetime");
+    await expect(
+      verifyAccess(forge(accessHeader(), accessClaims({ exp: NOW_S + 12 * 3600 }))),
+    ).resolves.toMatchObject({ sub: "2" });
+    expect(
+      await reasonOf(
+        verifyAccess(forge(accessHeader(), accessClaims({ exp: NOW_S + 12 * 3600 + 1 }))),
+      ),
+    ).toBe("lifetime");
   });
 
   it("refuses nbf in the future beyond the tolerance and accepts it within", async () => {
     const tolerance = CLOCK_TOLERANCE_S;
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ nbf: NOW_S + tolerance + 5 }))))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
-    await expect(verifyImp(forge(impHeader(), impClaims({ nbf: NOW_S + tolerance - 5 })))).resolves.toMatchObject({ sub: "4" });
+    expect(
+      await reasonOf(verifyImp(forge(impHeader(), impClaims({ nbf: NOW_S + tolerance + 5 })))),
+    ).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    await expect(
+      verifyImp(forge(impHeader(), impClaims({ nbf: NOW_S + tolerance - 5 }))),
+    ).resolves.toMatchObject({ sub: "4" });
   });
 
   it("refuses iat in the future beyond the tolerance and accepts it within", async () => {
     const tolerance = CLOCK_TOLERANCE_S;
     const future = NOW_S + tolerance + 5;
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ iat: future, exp: future + 60 }))))).toBe("issued in the future");
+    expect(
+      await reasonOf(verifyImp(forge(impHeader(), impClaims({ iat: future, exp: future + 60 })))),
+    ).toBe("issued in the future");
     const within = NOW_S + tolerance - 5;
-    await expect(verifyImp(forge(impHeader(), impClaims({ iat: within, exp: within + 60 })))).resolves.toMatchObject({ sub: "4" });
-    expect(await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ iat: future, exp: future + 60 }))))).toBe("issued in the future");
+    await expect(
+      verifyImp(forge(impHeader(), impClaims({ iat: within, exp: within + 60 }))),
+    ).resolves.toMatchObject({ sub: "4" });
+    expect(
+      await reasonOf(
+        verifyAccess(forge(accessHeader(), accessClaims({ iat: future, exp: future + 60 }))),
+      ),
+    ).toBe("issued in the future");
   });
 
   it("refuses a token expired beyond the tolerance, with its claims for the record", async () => {
@@ -490,8 +652,14 @@ describe("lifetime and clock skew", () => {
 
   it("accepts a token expired within the tolerance", async () => {
     const tolerance = CLOCK_TOLERANCE_S;
-    await expect(verifyImp(forge(impHeader(), impClaims({ iat: NOW_S - 60, exp: NOW_S - tolerance + 1 })))).resolves.toMatchObject({ sub: "4" });
-    await expect(verifyAccess(forge(accessHeader(), accessClaims({ iat: NOW_S - 60, exp: NOW_S - tolerance + 1 })))).resolves.toMatchObject({ sub: "2" });
+    await expect(
+      verifyImp(forge(impHeader(), impClaims({ iat: NOW_S - 60, exp: NOW_S - tolerance + 1 }))),
+    ).resolves.toMatchObject({ sub: "4" });
+    await expect(
+      verifyAccess(
+        forge(accessHeader(), accessClaims({ iat: NOW_S - 60, exp: NOW_S - tolerance + 1 })),
+      ),
+    ).resolves.toMatchObject({ sub: "2" });
   });
 
   it("hands out claims of an expired token only when its signature is genuine", async () => {
@@ -505,19 +673,36 @@ describe("lifetime and clock skew", () => {
 
   it("uses the real clock when no time is given", async () => {
     const fresh = Math.floor(Date.now() / 1000);
-    await expect(verifyImpersonationToken(signer, forge(impHeader(), impClaims({ iat: fresh, exp: fresh + 60 })))).resolves.toMatchObject({ sub: "4" });
+    await expect(
+      verifyImpersonationToken(
+        signer,
+        forge(impHeader(), impClaims({ iat: fresh, exp: fresh + 60 })),
+      ),
+    ).resolves.toMatchObject({ sub: "4" });
     const old = fresh - 3600;
-    expect(await reasonOf(verifyImpersonationToken(signer, forge(impHeader(), impClaims({ iat: old, exp: old + 60 }))))).toBe("expired");
+    expect(
+      await reasonOf(
+        verifyImpersonationToken(
+          signer,
+          forge(impHeader(), impClaims({ iat: old, exp: old + 60 })),
+        ),
+      ),
+    ).toBe("expired");
   });
 });
 
 describe("tampering with a genuine token", () => {
   async function genuine(): Promise<string> {
-    return signToken(signer, "impersonation", { sub: "4", coworker_id: 42, act: { sub: "2" } }, {
-      expiresAt: new Date((NOW_S + 60) * 1000),
-      jti: randomUUID(),
-      now: NOW,
-    });
+    return signToken(
+      signer,
+      "impersonation",
+      { sub: "4", coworker_id: 42, act: { sub: "2" } },
+      {
+        expiresAt: new Date((NOW_S + 60) * 1000),
+        jti: randomUUID(),
+        now: NOW,
+      },
+    );
   }
 
   function withPayload(token: string, change: (payload: Json) => Json): string {
@@ -538,7 +723,9 @@ describe("tampering with a genuine token", () => {
       "an added claim": (p) => ({ ...p, ro: true }),
     };
     for (const [name, change] of Object.entries(changes)) {
-      expect(await reasonOf(verifyImp(withPayload(token, change))), name).toBe("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+      expect(await reasonOf(verifyImp(withPayload(token, change))), name).toBe(
+        "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+      );
     }
   });
 
@@ -546,7 +733,9 @@ describe("tampering with a genuine token", () => {
     const token = await genuine();
     const [, payload, signature] = segments(token);
     const reordered = encode({ typ: IMP_TYP, alg: "EdDSA", kid: keys.signing.kid });
-    expect(await reasonOf(verifyImp(`${reordered}.${payload}.${signature}`))).toBe("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+    expect(await reasonOf(verifyImp(`${reordered}.${payload}.${signature}`))).toBe(
+      "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+    );
   });
 
   it("refuses a mangled signature", async () => {
@@ -597,11 +786,16 @@ describe("size and serialization", () => {
     const payload = new TextEncoder().encode(JSON.stringify(impClaims()));
     const key = keys.signing.privateKey;
     const flattened = await new FlattenedSign(payload).setProtectedHeader(impHeader()).sign(key);
-    const general = await new GeneralSign(payload).addSignature(key).setProtectedHeader(impHeader()).sign();
+    const general = await new GeneralSign(payload)
+      .addSignature(key)
+      .setProtectedHeader(impHeader())
+      .sign();
     expect(await reasonOf(verifyImp(JSON.stringify(flattened)))).toBe("malformed");
     expect(await reasonOf(verifyImp(JSON.stringify(general)))).toBe("malformed");
     // The same parts in compact form do verify: only the serialization is refused.
-    await expect(verifyImp(`${flattened.protected}.${flattened.payload}.${flattened.signature}`)).resolves.toMatchObject({ sub: "4" });
+    await expect(
+      verifyImp(`${flattened.protected}.${flattened.payload}.${flattened.signature}`),
+    ).resolves.toMatchObject({ sub: "4" });
   });
 
   it("refuses 5-segment JWEs fast, with no decryption attempted", async () => {
@@ -611,7 +805,14 @@ describe("size and serialization", () => {
       .encrypt(secret);
     expect(jwe.split(".")).toHaveLength(5);
     const pbes2 = [
-      encode({ alg: "PBES2-HS256+A128KW", enc: "A128GCM", p2c: 2 ** 31, p2s: "c2FsdHNhbHQ", zip: "DEF", kid: keys.signing.kid }),
+      encode({
+        alg: "PBES2-HS256+A128KW",
+        enc: "A128GCM",
+        p2c: 2 ** 31,
+        p2s: "c2FsdHNhbHQ",
+        zip: "DEF",
+        kid: keys.signing.kid,
+      }),
       "AAAA",
       "AAAA",
       "AAAA",
@@ -642,7 +843,9 @@ describe("act", () => {
   for (const [name, act] of Object.entries(shapes)) {
     it(`refuses act as ${name}, on both kinds of token`, async () => {
       expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ act }))))).toBe("act");
-      expect(await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ act }))))).toBe("act");
+      expect(await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ act }))))).toBe(
+        "act",
+      );
     });
   }
 });
@@ -650,7 +853,12 @@ describe("act", () => {
 describe("one kind of token never stands in for the other", () => {
   it("refuses an access token as an impersonation token and vice versa", async () => {
     const expiresAt = new Date((NOW_S + 60) * 1000);
-    const access = await signToken(signer, "access", { sub: "4", sid: randomUUID(), act: { sub: "2" } }, { expiresAt, now: NOW });
+    const access = await signToken(
+      signer,
+      "access",
+      { sub: "4", sid: randomUUID(), act: { sub: "2" } },
+      { expiresAt, now: NOW },
+    );
     const impersonation = await signToken(
       signer,
       "impersonation",
@@ -661,12 +869,20 @@ describe("one kind of token never stands in for the other", () => {
     await expect(verifyImp(impersonation)).resolves.toMatchObject({ sub: "4" });
     expect(await reasonOf(verifyImp(access))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
     expect(await reasonOf(verifyAccess(impersonation))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
-    expect(await reasonOf(verifyToken(signer, "access", impersonation, NOW))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
-    expect(await reasonOf(verifyToken(signer, "impersonation", access, NOW))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    expect(await reasonOf(verifyToken(signer, "access", impersonation, NOW))).toBe(
+      "ERR_JWT_CLAIM_VALIDATION_FAILED",
+    );
+    expect(await reasonOf(verifyToken(signer, "impersonation", access, NOW))).toBe(
+      "ERR_JWT_CLAIM_VALIDATION_FAILED",
+    );
   });
 
   it("refuses the right typ with the other kind's audience", async () => {
-    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ aud: ACCESS_AUD }))))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
-    expect(await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ aud: IMP_AUD }))))).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
+    expect(await reasonOf(verifyImp(forge(impHeader(), impClaims({ aud: ACCESS_AUD }))))).toBe(
+      "ERR_JWT_CLAIM_VALIDATION_FAILED",
+    );
+    expect(
+      await reasonOf(verifyAccess(forge(accessHeader(), accessClaims({ aud: IMP_AUD })))),
+    ).toBe("ERR_JWT_CLAIM_VALIDATION_FAILED");
   });
 });

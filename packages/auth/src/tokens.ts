@@ -67,7 +67,11 @@ export async function signToken(
 ): Promise<string> {
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: SIGNING_ALG, typ: TOKEN_KINDS[kind].typ, kid: signer.keys.signing.kid })
+    .setProtectedHeader({
+      alg: SIGNING_ALG,
+      typ: TOKEN_KINDS[kind].typ,
+      kid: signer.keys.signing.kid,
+    })
     .setIssuer(signer.issuer)
     .setAudience(TOKEN_KINDS[kind].audience(signer.issuer))
     .setIssuedAt(now)
@@ -86,7 +90,8 @@ export async function verifyToken(
   token: string,
   now: Date = new Date(),
 ): Promise<JWTPayload & { sub: string; jti: string; exp: number; iat: number }> {
-  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw new InvalidTokenError("malformed");
+  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token))
+    throw new InvalidTokenError("malformed");
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -107,7 +112,12 @@ export async function verifyToken(
       clockTolerance: CLOCK_TOLERANCE_S,
       currentDate: now,
     });
-    const { exp, iat, jti, sub } = payload as { exp: number; iat: number; jti: unknown; sub: unknown };
+    const { exp, iat, jti, sub } = payload as {
+      exp: number;
+      iat: number;
+      jti: unknown;
+      sub: unknown;
+    };
     const nowS = now.getTime() / 1000;
     if (typeof jti !== "string" || typeof sub !== "string" || !/^[1-9][0-9]{0,9}$/.test(sub)) {
       throw new InvalidTokenError("claims");
@@ -130,16 +140,28 @@ export async function verifyToken(
 function isActor(value: unknown): value is Actor {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
-  return keys.length === 1 && keys[0] === "sub" && typeof (value as Actor).sub === "string" &&
-    /^[1-9][0-9]{0,9}$/.test((value as Actor).sub);
+  return (
+    keys.length === 1 &&
+    keys[0] === "sub" &&
+    typeof (value as Actor).sub === "string" &&
+    /^[1-9][0-9]{0,9}$/.test((value as Actor).sub)
+  );
 }
 
-export async function verifyAccessToken(signer: TokenSigner, token: string, now?: Date): Promise<AccessClaims> {
+export async function verifyAccessToken(
+  signer: TokenSigner,
+  token: string,
+  now?: Date,
+): Promise<AccessClaims> {
   const payload = await verifyToken(signer, "access", token, now);
   if (typeof payload.sid !== "string" || !/^[0-9a-f-]{36}$/.test(payload.sid)) {
     throw new InvalidTokenError("claims");
   }
-  return { sub: payload.sub, sid: payload.sid, ...(payload.act ? { act: payload.act as Actor } : {}) };
+  return {
+    sub: payload.sub,
+    sid: payload.sid,
+    ...(payload.act ? { act: payload.act as Actor } : {}),
+  };
 }
 
 export async function verifyImpersonationToken(
@@ -149,7 +171,12 @@ export async function verifyImpersonationToken(
 ): Promise<ImpersonationClaims> {
   const payload = await verifyToken(signer, "impersonation", token, now);
   const coworkerId = payload.coworker_id;
-  if (!payload.act || typeof coworkerId !== "number" || !Number.isInteger(coworkerId) || coworkerId < 1) {
+  if (
+    !payload.act ||
+    typeof coworkerId !== "number" ||
+    !Number.isInteger(coworkerId) ||
+    coworkerId < 1
+  ) {
     throw new InvalidTokenError("claims");
   }
   if (!/^[0-9a-f-]{36}$/.test(payload.jti)) throw new InvalidTokenError("claims");

@@ -12,16 +12,36 @@ describe("createTokenVerifier", async () => {
   const expiresAt = new Date(Date.now() + 600_000);
 
   it("accepts an access token of the service and reads the actor", async () => {
-    const token = await signToken({ keys, issuer }, "access", { sub: "4", sid: crypto.randomUUID(), act: { sub: "2" } }, { expiresAt });
+    const token = await signToken(
+      { keys, issuer },
+      "access",
+      { sub: "4", sid: crypto.randomUUID(), act: { sub: "2" } },
+      { expiresAt },
+    );
     await expect(verify(token)).resolves.toMatchObject({ userId: 4, actorUserId: 2 });
   });
 
   it("refuses an impersonation token, another issuer, and another key", async () => {
-    const impersonation = await signToken({ keys, issuer }, "impersonation", { sub: "4", coworker_id: 42, act: { sub: "2" } }, { expiresAt });
+    const impersonation = await signToken(
+      { keys, issuer },
+      "impersonation",
+      { sub: "4", coworker_id: 42, act: { sub: "2" } },
+      { expiresAt },
+    );
     await expect(verify(impersonation)).rejects.toThrow();
-    const foreign = await signToken({ keys, issuer: "https://evil.test" }, "access", { sub: "4", sid: crypto.randomUUID() }, { expiresAt });
+    const foreign = await signToken(
+      { keys, issuer: "https://evil.test" },
+      "access",
+      { sub: "4", sid: crypto.randomUUID() },
+      { expiresAt },
+    );
     await expect(verify(foreign)).rejects.toThrow();
-    const forged = await signToken({ keys: other, issuer }, "access", { sub: "4", sid: crypto.randomUUID() }, { expiresAt });
+    const forged = await signToken(
+      { keys: other, issuer },
+      "access",
+      { sub: "4", sid: crypto.randomUUID() },
+      { expiresAt },
+    );
     await expect(verify(forged)).rejects.toThrow();
   });
 });

@@ -23,7 +23,9 @@ export interface TokenVerifierOptions {
 
 export function createTokenVerifier(options: TokenVerifierOptions) {
   const issuer = options.issuer.replace(/\/+$/, "");
-  const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl ?? `${issuer}/.well-known/jwks.json`));
+  const keys =
+    options.keys ??
+    createRemoteJWKSet(new URL(options.jwksUrl ?? `${issuer}/.well-known/jwks.json`));
   return async function verify(token: string): Promise<VerifiedAccessToken> {
     const { payload } = await jwtVerify(token, keys, {
       algorithms: ["EdDSA"],

@@ -13,7 +13,8 @@ export interface PortalClientOptions {
 
 export function createPortalClient(options: PortalClientOptions) {
   const { token: given } = options;
-  const tokenOf: () => string | null | undefined = typeof given === "function" ? given : () => given;
+  const tokenOf: () => string | null | undefined =
+    typeof given === "function" ? given : () => given;
   return createTRPCClient<AppRouter>({
     links: [
       httpBatchLink({

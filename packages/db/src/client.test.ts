@@ -71,7 +71,10 @@ describe("createDatabase", () => {
 describe("queryRows", () => {
   it("returns a plain array of rows with Dates, numbers and booleans, whatever the driver", async () => {
     const before = Date.now();
-    const [location] = await handle.db.insert(locations).values({ name: "Row Shapes", timeZone: "UTC" }).returning();
+    const [location] = await handle.db
+      .insert(locations)
+      .values({ name: "Row Shapes", timeZone: "UTC" })
+      .returning();
     await handle.db.insert(users).values([
       { email: "rows.one@client.test", fullName: "Rows One", passwordHash: "scrypt$x" },
       { email: "rows.two@client.test", fullName: "Rows Two", passwordHash: "scrypt$x" },
@@ -134,22 +137,32 @@ describe("queryRows", () => {
 
   it("returns an empty array when nothing matches, and [] for statements without rows", async () => {
     expect(await queryRows(handle.db, sql`select id from users where false`)).toEqual([]);
-    expect(await queryRows(handle.db, sql`update users set full_name = full_name where false`)).toEqual([]);
+    expect(
+      await queryRows(handle.db, sql`update users set full_name = full_name where false`),
+    ).toEqual([]);
   });
 
   it("answers a repeated statement the same way each time, and fails the way drizzle's execute fails", async () => {
     // On PostgreSQL these are prepared statements, reused from the second call on.
     for (let round = 0; round < 3; round++) {
       for (const value of [1, 2, null]) {
-        expect(await queryRows<{ v: number | null }>(handle.db, sql`select ${value}::int as v`)).toEqual([{ v: value }]);
+        expect(
+          await queryRows<{ v: number | null }>(handle.db, sql`select ${value}::int as v`),
+        ).toEqual([{ v: value }]);
       }
     }
-    const failure = await queryRows(handle.db, sql`select ${1}::int / 0 as boom`).catch((error: unknown) => error);
-    const direct = await handle.db.execute(sql`select ${1}::int / 0 as boom`).catch((error: unknown) => error);
+    const failure = await queryRows(handle.db, sql`select ${1}::int / 0 as boom`).catch(
+      (error: unknown) => error,
+    );
+    const direct = await handle.db
+      .execute(sql`select ${1}::int / 0 as boom`)
+      .catch((error: unknown) => error);
     expect((failure as Error).constructor).toBe((direct as Error).constructor);
     expect((failure as Error).message).toBe((direct as Error).message);
     expect(((failure as Error).cause as { code?: string }).code).toBe("22012");
-    expect(((failure as Error).cause as Error).constructor).toBe(((direct as Error).cause as Error).constructor);
+    expect(((failure as Error).cause as Error).constructor).toBe(
+      ((direct as Error).cause as Error).constructor,
+    );
   });
 });
 
@@ -187,7 +200,9 @@ describe("an embedded database in a data folder", () => {
     try {
       expect(first.driver).toBe("pglite");
       await migrateDatabase(first);
-      await first.db.insert(locations).values({ id: 77, name: "Persistent Place", timeZone: "Europe/Berlin" });
+      await first.db
+        .insert(locations)
+        .values({ id: 77, name: "Persistent Place", timeZone: "Europe/Berlin" });
     } finally {
       await first.close();
     }

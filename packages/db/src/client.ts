@@ -61,7 +61,9 @@ async function execute(db: Database, query: SQL): Promise<unknown> {
   // Rendered and wrapped exactly as drizzle's own execute does (same text, same error type).
   const { sql: text, params } = dialect.sqlToQuery(query);
   try {
-    return await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+    return await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
+      prepare: true,
+    });
   } catch (error) {
     throw new DrizzleQueryError(text, params, error as Error);
   }
@@ -85,7 +87,10 @@ const INT8_OID = 20;
  */
 export async function queryRows<Row>(db: Database, query: SQL): Promise<Row[]> {
   const result: unknown = await execute(db, query);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<
+    string,
+    unknown
+  >[];
   const columns = Array.isArray(result)
     ? ((result as { columns?: { name: string; type: number }[] }).columns ?? [])
     : ((result as { fields?: { name: string; dataTypeID: number }[] }).fields ?? []).map((f) => ({

@@ -50,7 +50,10 @@ async function refusal(statement: PromiseLike<unknown>): Promise<Refusal> {
 }
 
 async function addLocation(name = "Somewhere") {
-  const [row] = await handle.db.insert(locations).values({ name, timeZone: "Europe/London" }).returning();
+  const [row] = await handle.db
+    .insert(locations)
+    .values({ name, timeZone: "Europe/London" })
+    .returning();
   return row!;
 }
 
@@ -114,13 +117,19 @@ describe("users", () => {
     const refused = await refusal(addUser("casey.case@schema.TEST"));
     expect(refused).toEqual({ code: "23505", constraint: "users_email_lower_key" });
 
-    const rows = await handle.db.select().from(users).where(sql`lower(${users.email}) = 'casey.case@schema.test'`);
+    const rows = await handle.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = 'casey.case@schema.test'`);
     expect(rows.map((u) => u.email)).toEqual(["Casey.Case@Schema.test"]);
   });
 
   it("lets an account change the case of its own email", async () => {
     const user = await addUser("Mixed.Case@schema.test");
-    await handle.db.update(users).set({ email: "mixed.case@schema.test" }).where(eq(users.id, user.id));
+    await handle.db
+      .update(users)
+      .set({ email: "mixed.case@schema.test" })
+      .where(eq(users.id, user.id));
     const [row] = await handle.db.select().from(users).where(eq(users.id, user.id));
     expect(row?.email).toBe("mixed.case@schema.test");
   });
@@ -155,9 +164,19 @@ describe("team members", () => {
     const team = await addTeam(location.id);
     await handle.db
       .insert(teamMembers)
-      .values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id, teamAdmin: true });
-    const members = await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id));
-    expect(members).toEqual([{ teamId: team.id, coworkerId: coworker.id, locationId: location.id, teamAdmin: true }]);
+      .values({
+        teamId: team.id,
+        coworkerId: coworker.id,
+        locationId: location.id,
+        teamAdmin: true,
+      });
+    const members = await handle.db
+      .select()
+      .from(teamMembers)
+      .where(eq(teamMembers.teamId, team.id));
+    expect(members).toEqual([
+      { teamId: team.id, coworkerId: coworker.id, locationId: location.id, teamAdmin: true },
+    ]);
   });
 
   it("refuses, in the database itself, a member whose profile is in another location than the team", async () => {
@@ -182,7 +201,10 @@ describe("team members", () => {
     );
     expect(asCoworker).toEqual({ code: "23503", constraint: "team_members_team_location_fk" });
 
-    const members = await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id));
+    const members = await handle.db
+      .select()
+      .from(teamMembers)
+      .where(eq(teamMembers.teamId, team.id));
     expect(members).toEqual([]);
   });
 
@@ -191,7 +213,9 @@ describe("team members", () => {
     const away = await addLocation();
     const coworker = await addCoworker((await addUser()).id, home.id);
     const team = await addTeam(home.id);
-    await handle.db.insert(teamMembers).values({ teamId: team.id, coworkerId: coworker.id, locationId: home.id });
+    await handle.db
+      .insert(teamMembers)
+      .values({ teamId: team.id, coworkerId: coworker.id, locationId: home.id });
 
     const refused = await refusal(
       handle.db.update(coworkers).set({ locationId: away.id }).where(eq(coworkers.id, coworker.id)),
@@ -205,12 +229,19 @@ describe("team members", () => {
     const location = await addLocation();
     const coworker = await addCoworker((await addUser()).id, location.id);
     const team = await addTeam(location.id);
-    await handle.db.insert(teamMembers).values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
+    await handle.db
+      .insert(teamMembers)
+      .values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
     const refused = await refusal(
-      handle.db.insert(teamMembers).values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id }),
+      handle.db
+        .insert(teamMembers)
+        .values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id }),
     );
     expect(refused.code).toBe("23505");
-    const [member] = await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id));
+    const [member] = await handle.db
+      .select()
+      .from(teamMembers)
+      .where(eq(teamMembers.teamId, team.id));
     expect(member?.teamAdmin).toBe(false);
   });
 });
@@ -225,10 +256,15 @@ describe("staff roles", () => {
       { userId: operator.id, locationId: location.id, role: "operator" },
     ]);
     const refused = await refusal(
-      handle.db.insert(staffRoles).values({ userId: admin.id, locationId: location.id, role: "operator" }),
+      handle.db
+        .insert(staffRoles)
+        .values({ userId: admin.id, locationId: location.id, role: "operator" }),
     );
     expect(refused.code).toBe("23505");
-    const roles = await handle.db.select().from(staffRoles).where(eq(staffRoles.locationId, location.id));
+    const roles = await handle.db
+      .select()
+      .from(staffRoles)
+      .where(eq(staffRoles.locationId, location.id));
     expect(roles.map((r) => [r.userId, r.role]).sort()).toEqual(
       [
         [admin.id, "admin"],
@@ -258,7 +294,9 @@ describe("impersonation grants", () => {
     const [ok] = await scene.grant({ issuedAt, expiresAt: new Date(issuedAt.getTime() + 300_000) });
     expect(ok?.jti).toMatch(/^[0-9a-f-]{36}$/);
 
-    const refused = await refusal(scene.grant({ issuedAt, expiresAt: new Date(issuedAt.getTime() + 301_000) }));
+    const refused = await refusal(
+      scene.grant({ issuedAt, expiresAt: new Date(issuedAt.getTime() + 301_000) }),
+    );
     expect(refused).toEqual({ code: "23514", constraint: "grants_lifetime_max_300s" });
   });
 
@@ -290,7 +328,10 @@ describe("impersonation grants", () => {
     const scene = await grantScene();
     const [grant] = await scene.grant();
     await handle.db.delete(sessions).where(eq(sessions.id, scene.session.id));
-    const left = await handle.db.select().from(impersonationGrants).where(eq(impersonationGrants.jti, grant!.jti));
+    const left = await handle.db
+      .select()
+      .from(impersonationGrants)
+      .where(eq(impersonationGrants.jti, grant!.jti));
     expect(left).toEqual([]);
   });
 });
@@ -349,7 +390,9 @@ describe("audit events", () => {
     expect(success?.at).toBeInstanceOf(Date);
 
     for (const outcome of ["ok", "failure", "Success", ""]) {
-      expect(await refusal(handle.db.insert(auditEvents).values({ type: "signin", outcome }))).toEqual({
+      expect(
+        await refusal(handle.db.insert(auditEvents).values({ type: "signin", outcome })),
+      ).toEqual({
         code: "23514",
         constraint: "audit_outcome",
       });
@@ -358,7 +401,9 @@ describe("audit events", () => {
 
   it("does not let anyone choose an audit id", async () => {
     const refused = await refusal(
-      handle.db.execute(sql`insert into audit_events (id, type, outcome) values (424242, 'signin', 'success')`),
+      handle.db.execute(
+        sql`insert into audit_events (id, type, outcome) values (424242, 'signin', 'success')`,
+      ),
     );
     expect(refused.code).toBe("428C9"); // generated always as identity
   });
@@ -371,29 +416,58 @@ describe("deleting records", () => {
     const bystander = await addUser();
     const coworker = await addCoworker(user.id, location.id);
     const team = await addTeam(location.id);
-    await handle.db.insert(teamMembers).values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
-    await handle.db.insert(staffRoles).values({ userId: user.id, locationId: location.id, role: "operator" });
+    await handle.db
+      .insert(teamMembers)
+      .values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
+    await handle.db
+      .insert(staffRoles)
+      .values({ userId: user.id, locationId: location.id, role: "operator" });
     await addSession(user.id, location.id);
     const [event] = await handle.db
       .insert(auditEvents)
-      .values({ type: "signin", outcome: "success", actorUserId: user.id, targetCoworkerId: coworker.id, locationId: location.id })
+      .values({
+        type: "signin",
+        outcome: "success",
+        actorUserId: user.id,
+        targetCoworkerId: coworker.id,
+        locationId: location.id,
+      })
       .returning();
     const [bystanderEvent] = await handle.db
       .insert(auditEvents)
-      .values({ type: "signin", outcome: "success", actorUserId: bystander.id, locationId: location.id })
+      .values({
+        type: "signin",
+        outcome: "success",
+        actorUserId: bystander.id,
+        locationId: location.id,
+      })
       .returning();
 
     await handle.db.delete(users).where(eq(users.id, user.id));
 
-    expect(await handle.db.select().from(coworkers).where(eq(coworkers.userId, user.id))).toEqual([]);
-    expect(await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id))).toEqual([]);
-    expect(await handle.db.select().from(staffRoles).where(eq(staffRoles.userId, user.id))).toEqual([]);
+    expect(await handle.db.select().from(coworkers).where(eq(coworkers.userId, user.id))).toEqual(
+      [],
+    );
+    expect(
+      await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id)),
+    ).toEqual([]);
+    expect(await handle.db.select().from(staffRoles).where(eq(staffRoles.userId, user.id))).toEqual(
+      [],
+    );
     expect(await handle.db.select().from(sessions).where(eq(sessions.userId, user.id))).toEqual([]);
     expect(await handle.db.select().from(teams).where(eq(teams.id, team.id))).toHaveLength(1);
 
     const [kept] = await handle.db.select().from(auditEvents).where(eq(auditEvents.id, event!.id));
-    expect(kept).toMatchObject({ type: "signin", actorUserId: null, targetCoworkerId: null, locationId: location.id });
-    const [untouched] = await handle.db.select().from(auditEvents).where(eq(auditEvents.id, bystanderEvent!.id));
+    expect(kept).toMatchObject({
+      type: "signin",
+      actorUserId: null,
+      targetCoworkerId: null,
+      locationId: location.id,
+    });
+    const [untouched] = await handle.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.id, bystanderEvent!.id));
     expect(untouched?.actorUserId).toBe(bystander.id);
   });
 
@@ -401,12 +475,18 @@ describe("deleting records", () => {
     const location = await addLocation();
     const coworker = await addCoworker((await addUser()).id, location.id);
     const team = await addTeam(location.id);
-    await handle.db.insert(teamMembers).values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
+    await handle.db
+      .insert(teamMembers)
+      .values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
 
     await handle.db.delete(teams).where(eq(teams.id, team.id));
 
-    expect(await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id))).toEqual([]);
-    expect(await handle.db.select().from(coworkers).where(eq(coworkers.id, coworker.id))).toHaveLength(1);
+    expect(
+      await handle.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id)),
+    ).toEqual([]);
+    expect(
+      await handle.db.select().from(coworkers).where(eq(coworkers.id, coworker.id)),
+    ).toHaveLength(1);
   });
 
   it("deleting a location removes everything in it and keeps its audit events without the location", async () => {
@@ -414,16 +494,30 @@ describe("deleting records", () => {
     const user = await addUser();
     const coworker = await addCoworker(user.id, location.id);
     const team = await addTeam(location.id);
-    await handle.db.insert(teamMembers).values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
-    await handle.db.insert(staffRoles).values({ userId: user.id, locationId: location.id, role: "admin" });
+    await handle.db
+      .insert(teamMembers)
+      .values({ teamId: team.id, coworkerId: coworker.id, locationId: location.id });
+    await handle.db
+      .insert(staffRoles)
+      .values({ userId: user.id, locationId: location.id, role: "admin" });
     const [event] = await handle.db
       .insert(auditEvents)
-      .values({ type: "profile.switched", outcome: "success", actorUserId: user.id, locationId: location.id })
+      .values({
+        type: "profile.switched",
+        outcome: "success",
+        actorUserId: user.id,
+        locationId: location.id,
+      })
       .returning();
 
     await handle.db.delete(locations).where(eq(locations.id, location.id));
 
-    const leftovers = await queryRows<{ coworkers: number; teams: number; members: number; staff: number }>(
+    const leftovers = await queryRows<{
+      coworkers: number;
+      teams: number;
+      members: number;
+      staff: number;
+    }>(
       handle.db,
       sql`select
             (select count(*) from coworkers where location_id = ${location.id})::int as coworkers,

@@ -42,8 +42,22 @@ async function tableCounts(db: Database): Promise<Counts> {
   return row!;
 }
 
-const NOTHING: Counts = { locations: 0, users: 0, staff_roles: 0, coworkers: 0, teams: 0, team_members: 0 };
-const DEMO_COUNTS: Counts = { locations: 2, users: 8, staff_roles: 3, coworkers: 8, teams: 3, team_members: 8 };
+const NOTHING: Counts = {
+  locations: 0,
+  users: 0,
+  staff_roles: 0,
+  coworkers: 0,
+  teams: 0,
+  team_members: 0,
+};
+const DEMO_COUNTS: Counts = {
+  locations: 2,
+  users: 8,
+  staff_roles: 3,
+  coworkers: 8,
+  teams: 3,
+  team_members: 8,
+};
 
 let demo: Fixture;
 
@@ -53,7 +67,10 @@ function demoCopy(): Fixture {
 }
 
 /** Expects a SeedError whose message contains every fragment. */
-async function expectRefusal(action: () => Promise<unknown>, ...fragments: string[]): Promise<SeedError> {
+async function expectRefusal(
+  action: () => Promise<unknown>,
+  ...fragments: string[]
+): Promise<SeedError> {
   let caught: unknown = null;
   try {
     await action();
@@ -92,7 +109,10 @@ describe("the demo fixture", () => {
       { id: 1, name: "Downtown Hub", timeZone: "Europe/London" },
       { id: 2, name: "Riverside Loft", timeZone: "Europe/Madrid" },
     ]);
-    const userRows = await handle.db.select({ id: users.id, email: users.email }).from(users).orderBy(asc(users.id));
+    const userRows = await handle.db
+      .select({ id: users.id, email: users.email })
+      .from(users)
+      .orderBy(asc(users.id));
     expect(userRows).toEqual(demo.users.map((u) => ({ id: u.id, email: u.email })));
     const coworkerRows = await handle.db.select().from(coworkers).orderBy(asc(coworkers.id));
     expect(coworkerRows).toEqual([...demo.coworkers].sort((a, b) => a.id - b.id));
@@ -157,11 +177,17 @@ describe("the demo fixture", () => {
   });
 
   it("leaves exactly one copy when seeded again, with the same ids", async () => {
-    const before = await handle.db.select({ id: users.id, email: users.email }).from(users).orderBy(asc(users.id));
+    const before = await handle.db
+      .select({ id: users.id, email: users.email })
+      .from(users)
+      .orderBy(asc(users.id));
     const summary = await seedFixture(handle.db, demo);
     expect(summary).toEqual({ locations: 2, users: 8, coworkers: 8, teams: 3 });
     expect(await tableCounts(handle.db)).toEqual(DEMO_COUNTS);
-    const after = await handle.db.select({ id: users.id, email: users.email }).from(users).orderBy(asc(users.id));
+    const after = await handle.db
+      .select({ id: users.id, email: users.email })
+      .from(users)
+      .orderBy(asc(users.id));
     expect(after).toEqual(before);
     const [otto] = await handle.db.select().from(users).where(eq(users.id, 2));
     expect(await verifyPassword("demo-operator-pass", otto!.passwordHash)).toBe(true);
@@ -180,7 +206,10 @@ describe("the demo fixture", () => {
       .insert(coworkers)
       .values({ userId: user!.id, locationId: location!.id, fullName: "New Member" })
       .returning();
-    const [team] = await handle.db.insert(teams).values({ locationId: location!.id, name: "Harbour Crew" }).returning();
+    const [team] = await handle.db
+      .insert(teams)
+      .values({ locationId: location!.id, name: "Harbour Crew" })
+      .returning();
 
     expect(location!.id).toBeGreaterThan(2);
     expect(user!.id).toBeGreaterThan(8);
@@ -227,7 +256,10 @@ describe("a fixture that conflicts with data already in the database", () => {
     };
     expect(() => parseFixture(JSON.stringify(conflicting))).not.toThrow();
 
-    const error = await expectRefusal(() => seedFixture(handle.db, conflicting), "users_email_lower_key");
+    const error = await expectRefusal(
+      () => seedFixture(handle.db, conflicting),
+      "users_email_lower_key",
+    );
     expect(error.message).toMatch(/nothing was written/);
 
     expect(await tableCounts(handle.db)).toEqual(seeded);
@@ -241,7 +273,14 @@ describe("a fixture that conflicts with data already in the database", () => {
         { id: 1, name: "Renamed Hub", timeZone: "Europe/London" },
         { id: 2, name: "Second Place", timeZone: "Europe/Madrid" },
       ],
-      users: [{ id: 1, email: "first@conflict.test", fullName: "First Renamed", password: "first-pass-1" }],
+      users: [
+        {
+          id: 1,
+          email: "first@conflict.test",
+          fullName: "First Renamed",
+          password: "first-pass-1",
+        },
+      ],
       coworkers: [{ id: 10, userId: 1, locationId: 2, fullName: "First Renamed" }],
       teams: [],
     };
@@ -324,7 +363,12 @@ describe("a broken fixture", () => {
       name: "a duplicate user id",
       fragments: ["user id 3", "more than once"],
       breakIt: (f) => {
-        f.users.push({ id: 3, email: "twin@demo.test", fullName: "Twin", password: "twin-password" });
+        f.users.push({
+          id: 3,
+          email: "twin@demo.test",
+          fullName: "Twin",
+          password: "twin-password",
+        });
       },
     },
     {
@@ -399,18 +443,27 @@ describe("a broken fixture", () => {
     },
   ];
 
-  it.each(cases)("is refused with a message naming the record: $name", async ({ breakIt, fragments }) => {
-    const broken = demoCopy();
-    breakIt(broken);
-    await expectRefusal(() => Promise.resolve(parseFixture(JSON.stringify(broken))), ...fragments);
-  });
+  it.each(cases)(
+    "is refused with a message naming the record: $name",
+    async ({ breakIt, fragments }) => {
+      const broken = demoCopy();
+      breakIt(broken);
+      await expectRefusal(
+        () => Promise.resolve(parseFixture(JSON.stringify(broken))),
+        ...fragments,
+      );
+    },
+  );
 
-  it.each(cases)("writes nothing, even when handed to the seeder directly: $name", async ({ breakIt, fragments }) => {
-    const broken = demoCopy();
-    breakIt(broken);
-    await expectRefusal(() => seedFixture(handle.db, broken), ...fragments);
-    expect(await tableCounts(handle.db)).toEqual(NOTHING);
-  });
+  it.each(cases)(
+    "writes nothing, even when handed to the seeder directly: $name",
+    async ({ breakIt, fragments }) => {
+      const broken = demoCopy();
+      breakIt(broken);
+      await expectRefusal(() => seedFixture(handle.db, broken), ...fragments);
+      expect(await tableCounts(handle.db)).toEqual(NOTHING);
+    },
+  );
 
   it("is refused when it is not JSON", async () => {
     await expectRefusal(() => Promise.resolve(parseFixture('{ "locations": [')), "not valid JSON");
@@ -419,7 +472,10 @@ describe("a broken fixture", () => {
 
   it("is refused when it is JSON but not a fixture", async () => {
     await expectRefusal(() => Promise.resolve(parseFixture("[]")), "fixture");
-    await expectRefusal(() => Promise.resolve(parseFixture('{"locations": [], "users": []}')), "coworkers");
+    await expectRefusal(
+      () => Promise.resolve(parseFixture('{"locations": [], "users": []}')),
+      "coworkers",
+    );
     await expectRefusal(
       () => Promise.resolve(parseFixture(JSON.stringify({ ...demo, extra: true }))),
       "extra",

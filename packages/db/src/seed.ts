@@ -82,12 +82,18 @@ function checkReferences(fixture: Fixture): void {
   unique("user email", fixture.users, (u) => u.email.toLowerCase());
   const coworkerIds = unique("coworker id", fixture.coworkers, (c) => c.id);
   unique("team id", fixture.teams, (t) => t.id);
-  unique("coworker profile (user, location)", fixture.coworkers, (c) => `${c.userId}@${c.locationId}`);
+  unique(
+    "coworker profile (user, location)",
+    fixture.coworkers,
+    (c) => `${c.userId}@${c.locationId}`,
+  );
 
   for (const user of fixture.users) {
     for (const staff of user.staff ?? []) {
       if (!locationIds.has(staff.locationId)) {
-        throw new SeedError(`user ${user.id} (${user.email}): staff role in unknown location ${staff.locationId}`);
+        throw new SeedError(
+          `user ${user.id} (${user.email}): staff role in unknown location ${staff.locationId}`,
+        );
       }
     }
     unique(`user ${user.id}: staff location`, user.staff ?? [], (s) => s.locationId);
@@ -95,7 +101,9 @@ function checkReferences(fixture: Fixture): void {
   const coworkerLocation = new Map<number, number>();
   for (const coworker of fixture.coworkers) {
     if (!userIds.has(coworker.userId)) {
-      throw new SeedError(`coworker ${coworker.id} (${coworker.fullName}): unknown user ${coworker.userId}`);
+      throw new SeedError(
+        `coworker ${coworker.id} (${coworker.fullName}): unknown user ${coworker.userId}`,
+      );
     }
     if (!locationIds.has(coworker.locationId)) {
       throw new SeedError(
@@ -131,67 +139,95 @@ export async function seedFixture(db: Database, input: Fixture): Promise<SeedSum
   const fixture = validateFixture(input);
   // Slow hashing happens before the transaction opens, so it holds no locks meanwhile.
   const hashes = await Promise.all(fixture.users.map((u) => hashPassword(u.password)));
-  await db.transaction(async (tx) => {
-    for (const location of fixture.locations) {
-      await tx
-        .insert(locations)
-        .values(location)
-        .onConflictDoUpdate({ target: locations.id, set: { name: location.name, timeZone: location.timeZone } });
-    }
-    for (const [index, user] of fixture.users.entries()) {
-      const row = { id: user.id, email: user.email, fullName: user.fullName, passwordHash: hashes[index]! };
-      await tx
-        .insert(users)
-        .values(row)
-        .onConflictDoUpdate({
-          target: users.id,
-          set: { email: row.email, fullName: row.fullName, passwordHash: row.passwordHash },
-        });
-      for (const staff of user.staff ?? []) {
+  await db
+    .transaction(async (tx) => {
+      for (const location of fixture.locations) {
         await tx
-          .insert(staffRoles)
-          .values({ userId: user.id, locationId: staff.locationId, role: staff.role })
-          .onConflictDoUpdate({ target: [staffRoles.userId, staffRoles.locationId], set: { role: staff.role } });
-      }
-    }
-    for (const coworker of fixture.coworkers) {
-      await tx
-        .insert(coworkers)
-        .values(coworker)
-        .onConflictDoUpdate({
-          target: coworkers.id,
-          set: { userId: coworker.userId, locationId: coworker.locationId, fullName: coworker.fullName },
-        });
-    }
-    for (const team of fixture.teams) {
-      await tx
-        .insert(teams)
-        .values({ id: team.id, locationId: team.locationId, name: team.name })
-        .onConflictDoUpdate({ target: teams.id, set: { locationId: team.locationId, name: team.name } });
-      for (const member of team.members) {
-        await tx
-          .insert(teamMembers)
-          .values({ teamId: team.id, coworkerId: member.coworkerId, locationId: team.locationId, teamAdmin: member.teamAdmin })
+          .insert(locations)
+          .values(location)
           .onConflictDoUpdate({
-            target: [teamMembers.teamId, teamMembers.coworkerId],
-            set: { teamAdmin: member.teamAdmin, locationId: team.locationId },
+            target: locations.id,
+            set: { name: location.name, timeZone: location.timeZone },
           });
       }
-    }
-    // Explicit ids leave the serial sequences behind; move them past the largest id.
-    for (const table of ["locations", "users", "coworkers", "teams"]) {
-      await tx.execute(
-        sql.raw(
-          `select setval(pg_get_serial_sequence('${table}', 'id'), greatest((select max(id) from ${table}), 1))`,
-        ),
-      );
-    }
-  }).catch((error: unknown) => {
-    const cause = (error as { cause?: { constraint_name?: string; constraint?: string } }).cause;
-    const constraint = cause?.constraint_name ?? cause?.constraint;
-    if (constraint) throw new SeedError(`fixture conflicts with existing data (${constraint}); nothing was written`);
-    throw error;
-  });
+      for (const [index, user] of fixture.users.entries()) {
+        const row = {
+          id: user.id,
+          email: user.email,
+          fullName: user.fullName,
+          passwordHash: hashes[index]!,
+        };
+        await tx
+          .insert(users)
+          .values(row)
+          .onConflictDoUpdate({
+            target: users.id,
+            set: { email: row.email, fullName: row.fullName, passwordHash: row.passwordHash },
+          });
+        for (const staff of user.staff ?? []) {
+          await tx
+            .insert(staffRoles)
+            .values({ userId: user.id, locationId: staff.locationId, role: staff.role })
+            .onConflictDoUpdate({
+              target: [staffRoles.userId, staffRoles.locationId],
+              set: { role: staff.role },
+            });
+        }
+      }
+      for (const coworker of fixture.coworkers) {
+        await tx
+          .insert(coworkers)
+          .values(coworker)
+          .onConflictDoUpdate({
+            target: coworkers.id,
+            set: {
+              userId: coworker.userId,
+              locationId: coworker.locationId,
+              fullName: coworker.fullName,
+            },
+          });
+      }
+      for (const team of fixture.teams) {
+        await tx
+          .insert(teams)
+          .values({ id: team.id, locationId: team.locationId, name: team.name })
+          .onConflictDoUpdate({
+            target: teams.id,
+            set: { locationId: team.locationId, name: team.name },
+          });
+        for (const member of team.members) {
+          await tx
+            .insert(teamMembers)
+            .values({
+              teamId: team.id,
+              coworkerId: member.coworkerId,
+              locationId: team.locationId,
+              teamAdmin: member.teamAdmin,
+            })
+            .onConflictDoUpdate({
+              target: [teamMembers.teamId, teamMembers.coworkerId],
+              set: { teamAdmin: member.teamAdmin, locationId: team.locationId },
+            });
+        }
+      }
+      // Explicit ids leave the serial sequences behind; move them past the largest id.
+      for (const table of ["locations", "users", "coworkers", "teams"]) {
+        await tx.execute(
+          sql.raw(
+            `select setval(pg_get_serial_sequence('${table}', 'id'), greatest((select max(id) from ${table}), 1))`,
+          ),
+        );
+      }
+    })
+    .catch((error: unknown) => {
+      const cause = (error as { cause?: { constraint_name?: string; constraint?: string } }).cause;
+      const constraint = cause?.constraint_name ?? cause?.constraint;
+      if (constraint)
+        throw new SeedError(
+          `fixture conflicts with existing data (${constraint}); nothing was written`,
+        );
+      throw error;
+    });
   return {
     locations: fixture.locations.length,
     users: fixture.users.length,

@@ -19,7 +19,12 @@ export const fixtureSchema = z.strictObject({
     }),
   ),
   coworkers: z.array(
-    z.strictObject({ id: idSchema, userId: idSchema, locationId: idSchema, fullName: z.string().min(1) }),
+    z.strictObject({
+      id: idSchema,
+      userId: idSchema,
+      locationId: idSchema,
+      fullName: z.string().min(1),
+    }),
   ),
   teams: z.array(
     z.strictObject({

@@ -47,12 +47,10 @@ export const impersonationTokenOutput = z.object({
 
 /** GET /api/sys/users/impersonate, GET /api/public/coworkers/{coworkerId}/impersonate. */
 export const impersonationTokenResponse = impersonationTokenOutput.pick({ token: true }).extend({
-  token: z
-    .string()
-    .meta({
-      description:
-        "Single-use impersonation token (JWT); exchange it within its lifetime (60 s by default).",
-    }),
+  token: z.string().meta({
+    description:
+      "Single-use impersonation token (JWT); exchange it within its lifetime (60 s by default).",
+  }),
 });
 
 // ---- the session ----------------------------------------------------------------------------

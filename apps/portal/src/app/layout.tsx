@@ -8,7 +8,9 @@ import { TRPCReactProvider } from "~/trpc/react";
 import { serverApi } from "~/trpc/server";
 import "./globals.css";
 
-export const metadata: Metadata = { title: { default: "Coworking portal", template: "%s · Coworking portal" } };
+export const metadata: Metadata = {
+  title: { default: "Coworking portal", template: "%s · Coworking portal" },
+};
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 /** Who is signed in, rendered on the server so the banner is there from the first paint. */

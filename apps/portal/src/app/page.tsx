@@ -35,7 +35,9 @@ export default async function HomePage() {
           {me.staffRole ? (
             <>
               <dt>Staff role</dt>
-              <dd>{me.staffRole === "admin" ? "Admin" : "Operator"} of {me.location.name}</dd>
+              <dd>
+                {me.staffRole === "admin" ? "Admin" : "Operator"} of {me.location.name}
+              </dd>
             </>
           ) : null}
         </dl>

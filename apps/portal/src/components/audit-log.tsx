@@ -28,7 +28,19 @@ function details(event: AuditEvent): string {
     .join(" · ");
 }
 
-function IdField({ id, label, value, onChange, invalid }: { id: string; label: string; value: string; onChange: (value: string) => void; invalid: boolean }) {
+function IdField({
+  id,
+  label,
+  value,
+  onChange,
+  invalid,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  invalid: boolean;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -55,17 +67,27 @@ export function AuditLog() {
   const trpc = useTRPC();
   const [actorText, setActorText] = useState("");
   const [targetText, setTargetText] = useState("");
-  const [invalid, setInvalid] = useState<{ actor: boolean; target: boolean }>({ actor: false, target: false });
-  const [view, setView] = useState<{ filters: Filters; cursors: number[] }>({ filters: {}, cursors: [] });
+  const [invalid, setInvalid] = useState<{ actor: boolean; target: boolean }>({
+    actor: false,
+    target: false,
+  });
+  const [view, setView] = useState<{ filters: Filters; cursors: number[] }>({
+    filters: {},
+    cursors: [],
+  });
 
   const cursor = view.cursors.at(-1);
   const events = useQuery(
-    trpc.audit.listEvents.queryOptions({ limit: PAGE_SIZE, cursor, ...view.filters }, { placeholderData: keepPreviousData }),
+    trpc.audit.listEvents.queryOptions(
+      { limit: PAGE_SIZE, cursor, ...view.filters },
+      { placeholderData: keepPreviousData },
+    ),
   );
   const items = events.data?.items ?? [];
   const nextCursor = events.data?.nextCursor ?? null;
   const page = view.cursors.length + 1;
-  const filtered = view.filters.actorUserId !== undefined || view.filters.targetCoworkerId !== undefined;
+  const filtered =
+    view.filters.actorUserId !== undefined || view.filters.targetCoworkerId !== undefined;
 
   const apply = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -74,7 +96,13 @@ export function AuditLog() {
     const bad = { actor: actorUserId === null, target: targetCoworkerId === null };
     setInvalid(bad);
     if (bad.actor || bad.target) return;
-    setView({ filters: { actorUserId: actorUserId ?? undefined, targetCoworkerId: targetCoworkerId ?? undefined }, cursors: [] });
+    setView({
+      filters: {
+        actorUserId: actorUserId ?? undefined,
+        targetCoworkerId: targetCoworkerId ?? undefined,
+      },
+      cursors: [],
+    });
   };
 
   const clear = () => {
@@ -87,16 +115,30 @@ export function AuditLog() {
   let summary: string;
   if (events.isPending || events.isPlaceholderData) summary = "Loading the audit log…";
   else if (events.isError) summary = "";
-  else if (items.length === 0) summary = filtered ? "No events match these filters." : "No events yet.";
-  else summary = `Page ${page}: ${items.length} ${items.length === 1 ? "event" : "events"}, newest first${filtered ? ", filtered" : ""}.`;
+  else if (items.length === 0)
+    summary = filtered ? "No events match these filters." : "No events yet.";
+  else
+    summary = `Page ${page}: ${items.length} ${items.length === 1 ? "event" : "events"}, newest first${filtered ? ", filtered" : ""}.`;
 
   return (
     <div className="stack">
       <section className="card" aria-labelledby="filter-title">
         <h2 id="filter-title">Filter</h2>
         <form className="filters" onSubmit={apply} noValidate>
-          <IdField id="actor" label="Actor user id" value={actorText} onChange={setActorText} invalid={invalid.actor} />
-          <IdField id="target" label="Target coworker id" value={targetText} onChange={setTargetText} invalid={invalid.target} />
+          <IdField
+            id="actor"
+            label="Actor user id"
+            value={actorText}
+            onChange={setActorText}
+            invalid={invalid.actor}
+          />
+          <IdField
+            id="target"
+            label="Target coworker id"
+            value={targetText}
+            onChange={setTargetText}
+            invalid={invalid.target}
+          />
           <div className="filter-buttons">
             <button type="submit">Apply filters</button>
             <button type="button" className="button-quiet" onClick={clear}>
@@ -142,11 +184,21 @@ export function AuditLog() {
                       <code>{item.type}</code>
                     </td>
                     <td data-label="Outcome">
-                      <span className={item.outcome === "refused" ? "badge badge-refused" : "badge badge-success"}>{item.outcome}</span>
+                      <span
+                        className={
+                          item.outcome === "refused" ? "badge badge-refused" : "badge badge-success"
+                        }
+                      >
+                        {item.outcome}
+                      </span>
                     </td>
-                    <td data-label="Actor">{item.actor ? `${item.actor.fullName} (user ${item.actor.userId})` : "—"}</td>
+                    <td data-label="Actor">
+                      {item.actor ? `${item.actor.fullName} (user ${item.actor.userId})` : "—"}
+                    </td>
                     <td data-label="Target">
-                      {item.target ? `${item.target.fullName} (coworker ${item.target.coworkerId})` : "—"}
+                      {item.target
+                        ? `${item.target.fullName} (coworker ${item.target.coworkerId})`
+                        : "—"}
                     </td>
                     <td data-label="Reason" className="break">
                       {item.reason ?? "—"}
@@ -166,7 +218,9 @@ export function AuditLog() {
             type="button"
             className="button-quiet"
             disabled={page === 1 || events.isFetching}
-            onClick={() => setView((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))}
+            onClick={() =>
+              setView((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))
+            }
           >
             Previous page
           </button>
@@ -176,7 +230,11 @@ export function AuditLog() {
             className="button-quiet"
             disabled={nextCursor === null || events.isFetching}
             onClick={() => {
-              if (nextCursor !== null) setView((previous) => ({ ...previous, cursors: [...previous.cursors, nextCursor] }));
+              if (nextCursor !== null)
+                setView((previous) => ({
+                  ...previous,
+                  cursors: [...previous.cursors, nextCursor],
+                }));
             }}
           >
             Next page

@@ -6,15 +6,20 @@ type ErrorData = NonNullable<TRPCClientError<AppRouter>["data"]>;
 
 /** The contract's error code of a failed tRPC call, or null for anything else (network, bug). */
 export function errorCode(error: unknown): ErrorData["error"] | null {
-  return error instanceof TRPCClientError ? ((error as TRPCClientError<AppRouter>).data?.error ?? null) : null;
+  return error instanceof TRPCClientError
+    ? ((error as TRPCClientError<AppRouter>).data?.error ?? null)
+    : null;
 }
 
 function retryAfter(error: unknown): number | null {
-  return error instanceof TRPCClientError ? ((error as TRPCClientError<AppRouter>).data?.retryAfter ?? null) : null;
+  return error instanceof TRPCClientError
+    ? ((error as TRPCClientError<AppRouter>).data?.retryAfter ?? null)
+    : null;
 }
 
 export function throttledText(seconds: number | null): string {
-  if (seconds !== null && seconds > 90) return `Too many requests — try again in ${Math.ceil(seconds / 60)} minutes.`;
+  if (seconds !== null && seconds > 90)
+    return `Too many requests — try again in ${Math.ceil(seconds / 60)} minutes.`;
   return "Too many requests — try again in a minute.";
 }
 

@@ -17,7 +17,10 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
   const [text, setText] = useState("");
   // The query and the cursors of the pages visited so far change together: a new query starts
   // again from its first page.
-  const [search, setSearch] = useState<{ query: string; cursors: number[] }>({ query: "", cursors: [] });
+  const [search, setSearch] = useState<{ query: string; cursors: number[] }>({
+    query: "",
+    cursors: [],
+  });
   const [choice, setChoice] = useState<ImpersonationChoice>({ reason: "", readOnly: false });
 
   useEffect(() => {
@@ -43,8 +46,12 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
   let summary: string;
   if (results.isPending || results.isPlaceholderData) summary = "Searching…";
   else if (results.isError) summary = "";
-  else if (items.length === 0) summary = search.query ? `No coworkers match “${search.query}”.` : `No coworkers in ${locationName} yet.`;
-  else summary = `Page ${page}: ${items.length} ${items.length === 1 ? "coworker" : "coworkers"}${search.query ? ` matching “${search.query}”` : ""}.`;
+  else if (items.length === 0)
+    summary = search.query
+      ? `No coworkers match “${search.query}”.`
+      : `No coworkers in ${locationName} yet.`;
+  else
+    summary = `Page ${page}: ${items.length} ${items.length === 1 ? "coworker" : "coworkers"}${search.query ? ` matching “${search.query}”` : ""}.`;
 
   return (
     <div className="stack">
@@ -107,14 +114,18 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
                   <td data-label="Email" className="break">
                     {item.email}
                   </td>
-                  <td data-label="Role">{item.staffRole ? `Staff (${item.staffRole})` : "Member"}</td>
+                  <td data-label="Role">
+                    {item.staffRole ? `Staff (${item.staffRole})` : "Member"}
+                  </td>
                   <td className="actions">
                     {item.canImpersonate ? (
                       <button
                         type="button"
                         disabled={pendingId !== null}
                         aria-busy={pendingId === item.coworkerId}
-                        onClick={() => void impersonate(item.coworkerId, { ...choice, kind: "staff" })}
+                        onClick={() =>
+                          void impersonate(item.coworkerId, { ...choice, kind: "staff" })
+                        }
                       >
                         {`Impersonate ${item.fullName}`}
                       </button>
@@ -132,7 +143,9 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
             type="button"
             className="button-quiet"
             disabled={page === 1 || results.isFetching}
-            onClick={() => setSearch((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))}
+            onClick={() =>
+              setSearch((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))
+            }
           >
             Previous page
           </button>
@@ -142,7 +155,11 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
             className="button-quiet"
             disabled={nextCursor === null || results.isFetching}
             onClick={() => {
-              if (nextCursor !== null) setSearch((previous) => ({ ...previous, cursors: [...previous.cursors, nextCursor] }));
+              if (nextCursor !== null)
+                setSearch((previous) => ({
+                  ...previous,
+                  cursors: [...previous.cursors, nextCursor],
+                }));
             }}
           >
             Next page

@@ -75,7 +75,9 @@ export function ImpersonationBanner({ initial, renderedAt }: { initial: Me; rend
       if (why === "ended") {
         leaveNotice(`Your impersonation of ${targetName} has ended.`);
       } else if (!result?.restored) {
-        leaveNotice(`You stopped impersonating ${targetName}. Your own session has ended too: sign in again.`);
+        leaveNotice(
+          `You stopped impersonating ${targetName}. Your own session has ended too: sign in again.`,
+        );
       }
       queryClient.clear();
       window.location.assign(result?.restored ? (result.returnPath ?? "/") : "/sign-in");
@@ -121,11 +123,22 @@ export function ImpersonationBanner({ initial, renderedAt }: { initial: Me; rend
                 · <span className="badge">read-only</span>
               </>
             ) : null}{" "}
-            · <span aria-live="off" className="countdown">{formatLeft(secondsLeft)}</span> left
+            ·{" "}
+            <span aria-live="off" className="countdown">
+              {formatLeft(secondsLeft)}
+            </span>{" "}
+            left
           </span>
-          {impersonation.reason ? <span className="banner-reason"> Reason: {impersonation.reason}</span> : null}
+          {impersonation.reason ? (
+            <span className="banner-reason"> Reason: {impersonation.reason}</span>
+          ) : null}
         </p>
-        <button type="button" className="banner-button" onClick={() => void end("stop")} disabled={!hydrated || leaving !== null}>
+        <button
+          type="button"
+          className="banner-button"
+          onClick={() => void end("stop")}
+          disabled={!hydrated || leaving !== null}
+        >
           {leaving === "stop" ? "Stopping…" : "Stop impersonating"}
         </button>
         {failure ? <p className="banner-error">{failure}</p> : null}

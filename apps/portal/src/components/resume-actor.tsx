@@ -20,7 +20,9 @@ export function ResumeActor({ children }: { children: ReactNode }) {
     mutateAsync()
       .then((result) => {
         const target = takeImpersonation();
-        const text = target ? `Your impersonation of ${target} has ended.` : "Your impersonation has ended.";
+        const text = target
+          ? `Your impersonation of ${target} has ended.`
+          : "Your impersonation has ended.";
         if (result.restored) {
           leaveNotice(text);
           window.location.assign(result.returnPath ?? "/");

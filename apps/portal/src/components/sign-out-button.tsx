@@ -17,7 +17,12 @@ export function SignOutButton() {
     }),
   );
   return (
-    <button type="button" className="button-quiet" onClick={() => signOut.mutate()} disabled={!hydrated || signOut.isPending}>
+    <button
+      type="button"
+      className="button-quiet"
+      onClick={() => signOut.mutate()}
+      disabled={!hydrated || signOut.isPending}
+    >
       {signOut.isPending ? "Signing out…" : "Sign out"}
     </button>
   );

@@ -21,14 +21,18 @@ export function TeamTable({ teams }: { teams: Team[] }) {
   const hydrated = useHydrated();
   const [choice, setChoice] = useState<ImpersonationChoice>({ reason: "", readOnly: false });
   const mayImpersonate = teams.some((team) => team.members.some((member) => member.canImpersonate));
-  const pendingName = teams.flatMap((team) => team.members).find((member) => member.coworkerId === pendingId)?.fullName;
+  const pendingName = teams
+    .flatMap((team) => team.members)
+    .find((member) => member.coworkerId === pendingId)?.fullName;
 
   return (
     <div className="stack">
       {mayImpersonate ? (
         <section className="card" aria-labelledby="impersonate-title">
           <h2 id="impersonate-title">View the portal as a member</h2>
-          <p className="hint">As a team admin you can see the portal as a member of your team sees it.</p>
+          <p className="hint">
+            As a team admin you can see the portal as a member of your team sees it.
+          </p>
           <ImpersonationOptions value={choice} onChange={setChoice} />
         </section>
       ) : null}
@@ -44,7 +48,9 @@ export function TeamTable({ teams }: { teams: Team[] }) {
         <section key={team.teamId} className="card" aria-labelledby={`team-${team.teamId}`}>
           <h2 id={`team-${team.teamId}`}>{team.name}</h2>
           <p className="hint">
-            {team.callerIsTeamAdmin ? "You are a team admin of this team." : "You are a member of this team."}{" "}
+            {team.callerIsTeamAdmin
+              ? "You are a team admin of this team."
+              : "You are a member of this team."}{" "}
             {team.members.length} {team.members.length === 1 ? "member" : "members"}.
           </p>
           <table className="table">
@@ -73,7 +79,9 @@ export function TeamTable({ teams }: { teams: Team[] }) {
                         type="button"
                         disabled={!hydrated || pendingId !== null}
                         aria-busy={pendingId === member.coworkerId}
-                        onClick={() => void impersonate(member.coworkerId, { ...choice, kind: "team" })}
+                        onClick={() =>
+                          void impersonate(member.coworkerId, { ...choice, kind: "team" })
+                        }
                       >
                         {`Impersonate ${member.fullName}`}
                       </button>

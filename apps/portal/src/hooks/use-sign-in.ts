@@ -53,7 +53,9 @@ export function useSignIn() {
           returnPath: currentPath(),
         };
         const { token } =
-          options.kind === "staff" ? await issueForStaff.mutateAsync(input) : await issueForTeam.mutateAsync(input);
+          options.kind === "staff"
+            ? await issueForStaff.mutateAsync(input)
+            : await issueForTeam.mutateAsync(input);
         // The server swaps the cookies: the member's session in, the actor's own kept aside.
         await exchange.mutateAsync({ token });
         goTo("/");
@@ -68,7 +70,10 @@ export function useSignIn() {
   );
 
   const signIn = useCallback(
-    async (credentials: { email: string; password: string }, next: string | null): Promise<boolean> => {
+    async (
+      credentials: { email: string; password: string },
+      next: string | null,
+    ): Promise<boolean> => {
       setError(null);
       try {
         await signInMutation.mutateAsync(credentials);

@@ -28,12 +28,19 @@ function cookie(name: string, value: string, maxAgeS: number, secure: boolean): 
   ].join("; ");
 }
 
-export function browserSession(cookieHeader: string | null, responseHeaders: Headers, secure: boolean): BrowserSession {
+export function browserSession(
+  cookieHeader: string | null,
+  responseHeaders: Headers,
+  secure: boolean,
+): BrowserSession {
   return {
     sessionToken: readCookie(cookieHeader, SESSION_COOKIE),
     actorToken: readCookie(cookieHeader, ACTOR_COOKIE),
     setSession(token: IssuedAccessToken) {
-      responseHeaders.append("set-cookie", cookie(SESSION_COOKIE, token.accessToken, token.expiresIn, secure));
+      responseHeaders.append(
+        "set-cookie",
+        cookie(SESSION_COOKIE, token.accessToken, token.expiresIn, secure),
+      );
     },
     setActor(token: string | null, expiresAt?: Date) {
       const maxAge = token && expiresAt ? (expiresAt.getTime() - Date.now()) / 1000 : 0;

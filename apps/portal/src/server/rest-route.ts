@@ -16,6 +16,11 @@ export function restRoute(handler: RestHandler) {
       return errorResponse(domainErrorOf(error));
     }
     const { deps } = services;
-    return handler({ request, deps, meta: requestMeta(request.headers, deps), params: await context.params });
+    return handler({
+      request,
+      deps,
+      meta: requestMeta(request.headers, deps),
+      params: await context.params,
+    });
   };
 }

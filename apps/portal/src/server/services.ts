@@ -16,7 +16,11 @@ const holder = globalThis as typeof globalThis & { __coworkServices?: Promise<Se
 export function getServices(): Promise<Services> {
   holder.__coworkServices ??= (async () => {
     const config = loadConfig(process.env);
-    const database = createDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir, maxConnections: 20 });
+    const database = createDatabase({
+      url: config.databaseUrl,
+      pgliteDir: config.pgliteDir,
+      maxConnections: 20,
+    });
     try {
       return { deps: await createServiceDeps(database.db, config), database };
     } catch (error) {
@@ -37,11 +41,17 @@ const normalize = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+
  * The client address: the socket's, or — only when the socket is a configured proxy — the
  * nearest X-Forwarded-For hop that is not itself a trusted proxy.
  */
-export function clientAddress(headers: Headers, trustedProxies: ReadonlySet<string>): string | null {
+export function clientAddress(
+  headers: Headers,
+  trustedProxies: ReadonlySet<string>,
+): string | null {
   const peer = normalize(headers.get(PEER_HEADER) ?? "");
   if (!peer) return null;
   if (!trustedProxies.has(peer)) return peer;
-  const hops = (headers.get("x-forwarded-for") ?? "").split(",").map((hop) => normalize(hop.trim())).filter(Boolean);
+  const hops = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((hop) => normalize(hop.trim()))
+    .filter(Boolean);
   for (let index = hops.length - 1; index >= 0; index--) {
     const hop = hops[index]!;
     if (!isIP(hop)) return peer;

@@ -34,19 +34,39 @@ export async function rankFixture(): Promise<Fixture> {
     ...demo,
     users: [
       ...demo.users,
-      { id: 20, email: EMAIL.olga, fullName: "Olga Operator", password: "demo-member-pass", staff: [{ locationId: 1, role: "operator" }] },
-      { id: 21, email: EMAIL.adam, fullName: "Adam Admin", password: "demo-member-pass", staff: [{ locationId: 2, role: "admin" }] },
+      {
+        id: 20,
+        email: EMAIL.olga,
+        fullName: "Olga Operator",
+        password: "demo-member-pass",
+        staff: [{ locationId: 1, role: "operator" }],
+      },
+      {
+        id: 21,
+        email: EMAIL.adam,
+        fullName: "Adam Admin",
+        password: "demo-member-pass",
+        staff: [{ locationId: 2, role: "admin" }],
+      },
     ],
     coworkers: [
       ...demo.coworkers,
       { id: 47, userId: 20, locationId: 1, fullName: "Olga Operator" },
       { id: 48, userId: 21, locationId: 1, fullName: "Adam Admin" },
     ],
-    teams: demo.teams.map((team) => (team.id === 7 ? { ...team, members: [...team.members, { coworkerId: 48, teamAdmin: false }] } : team)),
+    teams: demo.teams.map((team) =>
+      team.id === 7
+        ? { ...team, members: [...team.members, { coworkerId: 48, teamAdmin: false }] }
+        : team,
+    ),
   };
 }
 
-export function signInReply(portal: Target, email: string, options: { password?: string; locationId?: number; headers?: Record<string, string> } = {}): Promise<Reply> {
+export function signInReply(
+  portal: Target,
+  email: string,
+  options: { password?: string; locationId?: number; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   return call(portal, "POST", "/api/token", {
     json: {
       grant_type: "password",
@@ -64,7 +84,12 @@ export async function login(portal: Target, email: string, locationId?: number):
   return fields(reply).access_token as string;
 }
 
-export function issueReply(portal: Target, token: string | null, coworkerId: number | string, options: { reason?: string; team?: boolean; headers?: Record<string, string> } = {}): Promise<Reply> {
+export function issueReply(
+  portal: Target,
+  token: string | null,
+  coworkerId: number | string,
+  options: { reason?: string; team?: boolean; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const query = new URLSearchParams();
   if (!options.team) query.set("coworkerId", String(coworkerId));
   if (options.reason !== undefined) query.set("reason", options.reason);
@@ -72,17 +97,26 @@ export function issueReply(portal: Target, token: string | null, coworkerId: num
   const path = options.team
     ? `/api/public/coworkers/${encodeURIComponent(String(coworkerId))}/impersonate${text ? `?${text}` : ""}`
     : `/api/sys/users/impersonate?${text}`;
-  return call(portal, "GET", path, { token, ...(options.headers ? { headers: options.headers } : {}) });
+  return call(portal, "GET", path, {
+    token,
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
 }
 
 /** An impersonation token, asserting the 200. */
-export async function issue(portal: Target, token: string, coworkerId: number, options: { reason?: string; team?: boolean } = {}): Promise<string> {
+export async function issue(
+  portal: Target,
+  token: string,
+  coworkerId: number,
+  options: { reason?: string; team?: boolean } = {},
+): Promise<string> {
   const reply = await issueReply(portal, token, coworkerId, options);
   expect(reply.status, reply.text).toBe(200);
   return fields(reply).token as string;
 }
 
-export const exchangeReply = (portal: Target, token: unknown) => call(portal, "POST", "/api/sys/users/exchange", { json: { token } });
+export const exchangeReply = (portal: Target, token: unknown) =>
+  call(portal, "POST", "/api/sys/users/exchange", { json: { token } });
 
 /** The access token of an impersonated session, asserting the 200. */
 export async function exchange(portal: Target, impersonationToken: string): Promise<string> {
@@ -92,11 +126,17 @@ export async function exchange(portal: Target, impersonationToken: string): Prom
 }
 
 /** Issue and exchange in one go: the impersonated session's access token. */
-export async function impersonate(portal: Target, actorToken: string, coworkerId: number, options: { reason?: string; team?: boolean } = {}): Promise<string> {
+export async function impersonate(
+  portal: Target,
+  actorToken: string,
+  coworkerId: number,
+  options: { reason?: string; team?: boolean } = {},
+): Promise<string> {
   return exchange(portal, await issue(portal, actorToken, coworkerId, options));
 }
 
-export const me = (portal: Target, token: string | null) => call(portal, "GET", "/api/sys/users/me", { token });
+export const me = (portal: Target, token: string | null) =>
+  call(portal, "GET", "/api/sys/users/me", { token });
 
 export interface AuditItem {
   id: number;
@@ -112,13 +152,22 @@ export interface AuditItem {
 }
 
 /** Every audit event of the admin's active location, newest first (follows the cursor). */
-export async function auditAll(portal: Target, adminToken: string, filter: Record<string, string | number> = {}): Promise<AuditItem[]> {
+export async function auditAll(
+  portal: Target,
+  adminToken: string,
+  filter: Record<string, string | number> = {},
+): Promise<AuditItem[]> {
   const items: AuditItem[] = [];
   let cursor: number | null = null;
   for (;;) {
-    const query = new URLSearchParams({ limit: "200", ...Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, String(v)])) });
+    const query = new URLSearchParams({
+      limit: "200",
+      ...Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, String(v)])),
+    });
     if (cursor !== null) query.set("cursor", String(cursor));
-    const reply = await call(portal, "GET", `/api/sys/audit?${query.toString()}`, { token: adminToken });
+    const reply = await call(portal, "GET", `/api/sys/audit?${query.toString()}`, {
+      token: adminToken,
+    });
     expect(reply.status, reply.text).toBe(200);
     const page = reply.json as { items: AuditItem[]; nextCursor: number | null };
     items.push(...page.items);

@@ -37,7 +37,12 @@ export interface Target {
 const defaultAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One HTTP request to a portal; never throws on an HTTP status, only on a transport failure. */
-export function call(target: Target | string, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+export function call(
+  target: Target | string,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Reply> {
   const base = new URL(typeof target === "string" ? target : target.url);
   const headers: OutgoingHttpHeaders = { host: base.host, ...options.headers };
   let body: Buffer | undefined;
@@ -50,7 +55,11 @@ export function call(target: Target | string, method: string, path: string, opti
   } else if (options.body !== undefined) {
     body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
   }
-  if (body && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined) {
+  if (
+    body &&
+    headers["content-length"] === undefined &&
+    headers["transfer-encoding"] === undefined
+  ) {
     headers["content-length"] = body.length;
   }
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -77,11 +86,21 @@ export function call(target: Target | string, method: string, path: string, opti
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, ms: performance.now() - started });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json,
+            ms: performance.now() - started,
+          });
         });
       },
     );
-    req.setTimeout(options.timeoutMs ?? 20_000, () => req.destroy(new Error(`no answer to ${method} ${path} within ${options.timeoutMs ?? 20_000} ms`)));
+    req.setTimeout(options.timeoutMs ?? 20_000, () =>
+      req.destroy(
+        new Error(`no answer to ${method} ${path} within ${options.timeoutMs ?? 20_000} ms`),
+      ),
+    );
     req.on("error", reject);
     if (body) req.write(body);
     req.end();
@@ -90,7 +109,9 @@ export function call(target: Target | string, method: string, path: string, opti
 
 /** The body as an object, for reading fields (tests assert the shape separately). */
 export function fields(reply: Reply): Record<string, unknown> {
-  expect(typeof reply.json, `expected a JSON object, got: ${reply.text.slice(0, 200)}`).toBe("object");
+  expect(typeof reply.json, `expected a JSON object, got: ${reply.text.slice(0, 200)}`).toBe(
+    "object",
+  );
   return reply.json as Record<string, unknown>;
 }
 
@@ -105,7 +126,8 @@ const LEAKS = [
 ];
 
 export function expectNoLeak(reply: Reply): void {
-  for (const leak of LEAKS) expect(reply.text, `leaked ${String(leak)} in ${reply.status}`).not.toMatch(leak);
+  for (const leak of LEAKS)
+    expect(reply.text, `leaked ${String(leak)} in ${reply.status}`).not.toMatch(leak);
 }
 
 /**
@@ -135,7 +157,8 @@ export async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promis
   const results: T[] = new Array<T>(jobs.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, jobs.length) }, async () => {
-    for (let index = next++; index < jobs.length; index = next++) results[index] = await jobs[index]!();
+    for (let index = next++; index < jobs.length; index = next++)
+      results[index] = await jobs[index]!();
   });
   await Promise.all(workers);
   return results;

@@ -53,14 +53,18 @@ export interface StartOptions {
  * A throwaway PostgreSQL database for portals to share; close() drops it. With `seed`, the
  * demo data (or the given fixture) is loaded, as a fresh portal database would have it.
  */
-export async function createSharedDatabase(options: { seed?: boolean | Fixture } = {}): Promise<TestDatabase> {
+export async function createSharedDatabase(
+  options: { seed?: boolean | Fixture } = {},
+): Promise<TestDatabase> {
   const database = await createTestDatabase("postgres");
   if (options.seed) await seed(database, options.seed === true ? undefined : options.seed);
   return database;
 }
 
 /** A PGlite folder for portals started one after another (`pgliteDir`); migrated and seeded. */
-export async function createPgliteFolder(fixture?: Fixture): Promise<{ dir: string; remove(): void }> {
+export async function createPgliteFolder(
+  fixture?: Fixture,
+): Promise<{ dir: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
   const handle = createPglite(dir);
   try {
@@ -145,7 +149,14 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, port, databaseUrl: env.DATABASE_URL ?? null, logs: () => output, stop, serverPid: () => pidListeningOn(port) };
+  return {
+    url,
+    port,
+    databaseUrl: env.DATABASE_URL ?? null,
+    logs: () => output,
+    stop,
+    serverPid: () => pidListeningOn(port),
+  };
 }
 
 /** The demo data set of packages/db/seed/demo.json. */
@@ -161,13 +172,23 @@ async function seed(database: DatabaseHandle, fixture?: Fixture): Promise<void> 
 
 /** Signs in over HTTP with the demo password and returns the access token. */
 export async function signIn(portal: Portal, email: string, locationId?: number): Promise<string> {
-  const password = email.startsWith("ada.") ? "demo-admin-pass" : email.startsWith("otto.") ? "demo-operator-pass" : "demo-member-pass";
+  const password = email.startsWith("ada.")
+    ? "demo-admin-pass"
+    : email.startsWith("otto.")
+      ? "demo-operator-pass"
+      : "demo-member-pass";
   const response = await fetch(`${portal.url}/api/token`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ grant_type: "password", username: email, password, ...(locationId ? { location_id: locationId } : {}) }),
+    body: JSON.stringify({
+      grant_type: "password",
+      username: email,
+      password,
+      ...(locationId ? { location_id: locationId } : {}),
+    }),
   });
-  if (response.status !== 200) throw new Error(`sign-in of ${email} failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`sign-in of ${email} failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }
 

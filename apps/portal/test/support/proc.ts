@@ -16,7 +16,8 @@ function listeningInodes(port: number): Set<string> {
     for (const line of text.split("\n").slice(1)) {
       const columns = line.trim().split(/\s+/);
       // local_address is ADDR:PORT, st 0A is LISTEN, inode is column 9
-      if (columns[1]?.endsWith(`:${hexPort}`) && columns[3] === "0A" && columns[9]) inodes.add(columns[9]);
+      if (columns[1]?.endsWith(`:${hexPort}`) && columns[3] === "0A" && columns[9])
+        inodes.add(columns[9]);
     }
   }
   return inodes;

@@ -33,7 +33,13 @@ export async function createStore(fixture?: Fixture): Promise<Store> {
     };
   }
   const folder = await createPgliteFolder(fixture);
-  return { driver: "pglite", options: { pgliteDir: folder.dir }, sql: null, url: null, close: () => Promise.resolve(folder.remove()) };
+  return {
+    driver: "pglite",
+    options: { pgliteDir: folder.dir },
+    sql: null,
+    url: null,
+    close: () => Promise.resolve(folder.remove()),
+  };
 }
 
 /** A postgres client for a database URL (tests only; small pool). */

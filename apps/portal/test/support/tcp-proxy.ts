@@ -64,7 +64,9 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
       isCut = true;
       const closing = server;
       server = null;
-      const closed = closing ? new Promise<void>((resolve) => closing.close(() => resolve())) : Promise.resolve();
+      const closed = closing
+        ? new Promise<void>((resolve) => closing.close(() => resolve()))
+        : Promise.resolve();
       for (const socket of sockets) socket.destroy();
       sockets.clear();
       await closed;

@@ -12,7 +12,10 @@ export interface TestKey {
 }
 
 export async function generateTestKey(kid?: string): Promise<TestKey> {
-  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", {
+    crv: "Ed25519",
+    extractable: true,
+  });
   const publicJwk = await exportJWK(publicKey);
   const id = kid ?? (await calculateJwkThumbprint(publicJwk));
   return {
@@ -25,7 +28,8 @@ export async function generateTestKey(kid?: string): Promise<TestKey> {
 }
 
 /** The AUTH_SIGNING_KEYS value for these keys: the first one signs, all verify. */
-export const signingKeysEnv = (...keys: TestKey[]) => JSON.stringify({ keys: keys.map((key) => key.privateJwk) });
+export const signingKeysEnv = (...keys: TestKey[]) =>
+  JSON.stringify({ keys: keys.map((key) => key.privateJwk) });
 
 export const b64url = (data: string | Uint8Array) => Buffer.from(data).toString("base64url");
 export const b64json = (value: unknown) => b64url(JSON.stringify(value));
@@ -39,16 +43,30 @@ export interface Decoded {
 export function decodeJwt(token: string): Decoded {
   const [header, payload, signature] = token.split(".");
   return {
-    header: JSON.parse(Buffer.from(header!, "base64url").toString("utf8")) as Record<string, unknown>,
-    payload: JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as Record<string, unknown>,
+    header: JSON.parse(Buffer.from(header!, "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >,
+    payload: JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as Record<
+      string,
+      unknown
+    >,
     signature: signature ?? "",
   };
 }
 
 /** Signs exactly the given header and payload (no claim added or checked) with an Ed25519 key. */
-export async function signEdDSA(header: Record<string, unknown>, payload: Record<string, unknown>, key: CryptoKey): Promise<string> {
+export async function signEdDSA(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+): Promise<string> {
   const input = `${b64json(header)}.${b64json(payload)}`;
-  const signature = await crypto.subtle.sign({ name: "Ed25519" }, key, new TextEncoder().encode(input));
+  const signature = await crypto.subtle.sign(
+    { name: "Ed25519" },
+    key,
+    new TextEncoder().encode(input),
+  );
   return `${input}.${b64url(new Uint8Array(signature))}`;
 }
 

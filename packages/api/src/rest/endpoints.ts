@@ -18,17 +18,29 @@ export const endpoints = {
   ready: () => "/api/ready",
   metrics: () => "/api/metrics",
   system: {
-    getImpersonationToken: (coworkerId: number, options: { reason?: string; mode?: "readonly" } = {}) =>
+    getImpersonationToken: (
+      coworkerId: number,
+      options: { reason?: string; mode?: "readonly" } = {},
+    ) =>
       `/api/sys/users/impersonate${query({ coworkerId, reason: options.reason, mode: options.mode })}`,
     exchange: () => "/api/sys/users/exchange",
     me: () => "/api/sys/users/me",
     stopImpersonating: () => "/api/sys/users/stop-impersonating",
     signOut: () => "/api/sys/users/sign-out",
-    audit: (filter: { limit?: number; cursor?: number; actorUserId?: number; targetCoworkerId?: number } = {}) =>
-      `/api/sys/audit${query(filter)}`,
+    audit: (
+      filter: {
+        limit?: number;
+        cursor?: number;
+        actorUserId?: number;
+        targetCoworkerId?: number;
+      } = {},
+    ) => `/api/sys/audit${query(filter)}`,
   },
   public: {
-    impersonateTeamMember: (coworkerId: number, options: { reason?: string; mode?: "readonly" } = {}) =>
+    impersonateTeamMember: (
+      coworkerId: number,
+      options: { reason?: string; mode?: "readonly" } = {},
+    ) =>
       `/api/public/coworkers/${coworkerId}/impersonate${query({ reason: options.reason, mode: options.mode })}`,
     profiles: () => "/api/public/coworkers/profiles",
     currentProfile: () => "/api/public/coworkers/profiles/current",

@@ -20,7 +20,11 @@ export function bearerToken(request: Request): string | null {
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    },
   });
 }
 
@@ -40,7 +44,8 @@ export const invalidRequest = (message: string) => new DomainError("invalid_requ
 /** Reads at most 64 KiB of body; larger bodies are refused with 413 without reading them whole. */
 export async function readBody(request: Request): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+  if (declared > MAX_BODY_BYTES)
+    throw new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -60,14 +65,16 @@ export async function readBody(request: Request): Promise<string> {
 
 /** A JSON object body (already read, with its Content-Type), or a 400. */
 export function parseJsonObject(text: string, type: string): Record<string, unknown> {
-  if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("Send a JSON body (Content-Type: application/json).");
+  if (!/^application\/(.+\+)?json\b/i.test(type))
+    throw invalidRequest("Send a JSON body (Content-Type: application/json).");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw invalidRequest("The body is not valid JSON.");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidRequest("The body must be a JSON object.");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw invalidRequest("The body must be a JSON object.");
   return value as Record<string, unknown>;
 }
 
@@ -86,12 +93,25 @@ export async function answer(run: () => Promise<Response>, requestId?: string): 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Response>((resolve) => {
     timer = setTimeout(() => {
-      requestLogger(requestId).warn({ afterMs: ANSWER_WITHIN_MS }, "no answer in time; answered 503");
-      resolve(errorResponse(new DomainError("unavailable", "The service is temporarily unavailable. Please try again shortly.")));
+      requestLogger(requestId).warn(
+        { afterMs: ANSWER_WITHIN_MS },
+        "no answer in time; answered 503",
+      );
+      resolve(
+        errorResponse(
+          new DomainError(
+            "unavailable",
+            "The service is temporarily unavailable. Please try again shortly.",
+          ),
+        ),
+      );
     }, ANSWER_WITHIN_MS);
   });
   try {
-    return await Promise.race([run().catch((error: unknown) => failure(error, requestId)), timeout]);
+    return await Promise.race([
+      run().catch((error: unknown) => failure(error, requestId)),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -99,7 +119,11 @@ export async function answer(run: () => Promise<Response>, requestId?: string): 
 
 function failure(error: unknown, requestId: string | undefined): Response {
   const domain = logFailure(error, requestId, { door: "rest" });
-  if (error instanceof TRPCError && domain.code === "invalid_request" && error.code === "BAD_REQUEST") {
+  if (
+    error instanceof TRPCError &&
+    domain.code === "invalid_request" &&
+    error.code === "BAD_REQUEST"
+  ) {
     return errorResponse(invalidRequest(describeInputError(error)));
   }
   return errorResponse(domain);
@@ -107,7 +131,9 @@ function failure(error: unknown, requestId: string | undefined): Response {
 
 /** Names the offending field without echoing library internals. */
 function describeInputError(error: TRPCError): string {
-  const issues = (error.cause as { issues?: { path?: PropertyKey[]; message?: string }[] } | undefined)?.issues;
+  const issues = (
+    error.cause as { issues?: { path?: PropertyKey[]; message?: string }[] } | undefined
+  )?.issues;
   const first = issues?.[0];
   if (!first) return "The request is not valid.";
   const field = first.path?.map(String).join(".") || "input";

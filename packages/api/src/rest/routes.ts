@@ -34,13 +34,23 @@ interface RouteInput extends RestRequest {
 
 /** Runs a handler with a caller whose context comes from the bearer header only. */
 const route =
-  (handler: (caller: ReturnType<typeof createCaller>, input: RouteInput) => Promise<Response>): Handler =>
+  (
+    handler: (caller: ReturnType<typeof createCaller>, input: RouteInput) => Promise<Response>,
+  ): Handler =>
   (input) =>
     answer(async () => {
       const { method, headers } = input.request;
       const body = method === "GET" || method === "HEAD" ? "" : await readBody(input.request);
-      const context = await createContext({ deps: input.deps, token: bearerToken(input.request), meta: input.meta });
-      return handler(createCaller(context), { ...input, body, contentType: headers.get("content-type") ?? "" });
+      const context = await createContext({
+        deps: input.deps,
+        token: bearerToken(input.request),
+        meta: input.meta,
+      });
+      return handler(createCaller(context), {
+        ...input,
+        body,
+        contentType: headers.get("content-type") ?? "",
+      });
     }, input.meta.requestId);
 
 /** An id from text: anything but plain digits becomes NaN, which the procedure's schema refuses with 400. */
@@ -48,7 +58,11 @@ const idOrInvalid = (value: string | undefined) => parseIdText(value) ?? Number.
 
 // REST callers are never browser callers, so the token is always in the result.
 const tokenResponse = (result: { accessToken: string | null; expiresIn: number }) =>
-  json({ access_token: result.accessToken!, token_type: "Bearer", expires_in: result.expiresIn } satisfies TokenResponse);
+  json({
+    access_token: result.accessToken!,
+    token_type: "Bearer",
+    expires_in: result.expiresIn,
+  } satisfies TokenResponse);
 
 const modeParam = (url: URL) => {
   const mode = impersonationModeSchema.optional().safeParse(singleParam(url, "mode"));
@@ -65,7 +79,8 @@ export const rest = {
     } else if (/^application\/(.+\+)?json\b/i.test(type)) {
       try {
         const value: unknown = JSON.parse(text);
-        if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
+        if (typeof value !== "object" || value === null || Array.isArray(value))
+          throw new Error("not an object");
         fields = value as Record<string, unknown>;
       } catch {
         throw invalidRequest("The body is not valid JSON.");
@@ -83,9 +98,20 @@ export const rest = {
     }
     let locationId: number | undefined;
     if (location !== undefined && location !== "") {
-      locationId = typeof location === "number" ? location : typeof location === "string" ? idOrInvalid(location) : Number.NaN;
+      locationId =
+        typeof location === "number"
+          ? location
+          : typeof location === "string"
+            ? idOrInvalid(location)
+            : Number.NaN;
     }
-    return tokenResponse(await caller.auth.signIn({ email: username, password, ...(locationId === undefined ? {} : { locationId }) }));
+    return tokenResponse(
+      await caller.auth.signIn({
+        email: username,
+        password,
+        ...(locationId === undefined ? {} : { locationId }),
+      }),
+    );
   }),
 
   /** GET /api/sys/users/impersonate?coworkerId=N&reason=…&mode=readonly */
@@ -94,7 +120,11 @@ export const rest = {
     const coworkerId = idOrInvalid(singleParam(url, "coworkerId"));
     const reason = singleParam(url, "reason");
     const readOnly = modeParam(url);
-    const { token } = await caller.impersonation.impersonate({ coworkerId, ...(reason === undefined ? {} : { reason }), readOnly });
+    const { token } = await caller.impersonation.impersonate({
+      coworkerId,
+      ...(reason === undefined ? {} : { reason }),
+      readOnly,
+    });
     return json({ token });
   }),
 
@@ -104,14 +134,19 @@ export const rest = {
     const coworkerId = idOrInvalid(params?.coworkerId);
     const reason = singleParam(url, "reason");
     const readOnly = modeParam(url);
-    const { token } = await caller.impersonation.impersonateTeamMember({ coworkerId, ...(reason === undefined ? {} : { reason }), readOnly });
+    const { token } = await caller.impersonation.impersonateTeamMember({
+      coworkerId,
+      ...(reason === undefined ? {} : { reason }),
+      readOnly,
+    });
     return json({ token });
   }),
 
   /** POST /api/sys/users/exchange { token } */
   exchange: route(async (caller, input) => {
     const body = parseJsonObject(input.body, input.contentType);
-    if (typeof body.token !== "string" || body.token === "") throw invalidRequest("token is required.");
+    if (typeof body.token !== "string" || body.token === "")
+      throw invalidRequest("token is required.");
     return tokenResponse(await caller.impersonation.exchange({ token: body.token }));
   }),
 
@@ -151,9 +186,21 @@ export const rest = {
       return value === undefined ? undefined : idOrInvalid(value);
     };
     const limitText = singleParam(url, "limit");
-    const limit = limitText === undefined ? undefined : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    const filter = { limit, cursor: optionalId("cursor"), actorUserId: optionalId("actorUserId"), targetCoworkerId: optionalId("targetCoworkerId") };
-    const defined = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
+    const limit =
+      limitText === undefined
+        ? undefined
+        : /^[0-9]{1,4}$/.test(limitText)
+          ? Number(limitText)
+          : Number.NaN;
+    const filter = {
+      limit,
+      cursor: optionalId("cursor"),
+      actorUserId: optionalId("actorUserId"),
+      targetCoworkerId: optionalId("targetCoworkerId"),
+    };
+    const defined = Object.fromEntries(
+      Object.entries(filter).filter(([, value]) => value !== undefined),
+    );
     return json(await caller.audit.listEvents(defined));
   }),
 
@@ -162,5 +209,7 @@ export const rest = {
 
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>
-    Promise.resolve(json(deps.signer.keys.jwks, 200, { "cache-control": "public, max-age=300" }))) as Handler,
+    Promise.resolve(
+      json(deps.signer.keys.jwks, 200, { "cache-control": "public, max-age=300" }),
+    )) as Handler,
 } satisfies Record<string, Handler>;

@@ -9,7 +9,12 @@ import { appRouter } from "../root";
 import { AUDIT_TYPES } from "../services/audit";
 import { createTestApi, type TestApi } from "../testing";
 
-async function expectRefused(promise: Promise<unknown>, status: number, code: string, label = "call"): Promise<void> {
+async function expectRefused(
+  promise: Promise<unknown>,
+  status: number,
+  code: string,
+  label = "call",
+): Promise<void> {
   try {
     await promise;
   } catch (error) {
@@ -28,8 +33,10 @@ let exchangedToken: string;
 
 const rows = <T>(query: SQL) => queryRows<T>(api.database.db, query);
 const as = (bearer: string | null | undefined, ip?: string) => api.caller(bearer ?? null, ip);
-const list = async (bearer: string, input: Parameters<Awaited<ReturnType<TestApi["caller"]>>["audit"]["listEvents"]>[0] = {}) =>
-  (await as(bearer)).audit.listEvents(input);
+const list = async (
+  bearer: string,
+  input: Parameters<Awaited<ReturnType<TestApi["caller"]>>["audit"]["listEvents"]>[0] = {},
+) => (await as(bearer)).audit.listEvents(input);
 
 beforeAll(async () => {
   api = await createTestApi({ impersonateLimitPerMinute: 100_000 });
@@ -40,24 +47,57 @@ beforeAll(async () => {
   token.milo = await api.signIn("milo.member@demo.test");
   token.rita = await api.signIn("rita.riverside@demo.test");
 
-  impersonationToken = (await (await as(token.otto, "198.51.100.1")).impersonation.impersonate({ coworkerId: 42, reason: "ticket-1" })).token;
+  impersonationToken = (
+    await (
+      await as(token.otto, "198.51.100.1")
+    ).impersonation.impersonate({ coworkerId: 42, reason: "ticket-1" })
+  ).token;
   issuedJti = decodeJwt(impersonationToken).jti!;
-  await expectRefused((await as(token.otto, "198.51.100.1")).impersonation.impersonate({ coworkerId: 50 }), 404, "not_found");
-  await expectRefused((await as(token.otto, "198.51.100.1")).impersonation.impersonate({ coworkerId: 51 }), 404, "not_found");
-  await (await as(token.tess, "198.51.100.2")).impersonation.impersonateTeamMember({ coworkerId: 43, reason: "team help" });
-  exchangedToken = (await (await as(null, "198.51.100.3")).impersonation.exchange({ token: impersonationToken })).accessToken!;
-  await expectRefused((await as(null, "198.51.100.4")).impersonation.exchange({ token: impersonationToken }), 401, "invalid_token");
+  await expectRefused(
+    (await as(token.otto, "198.51.100.1")).impersonation.impersonate({ coworkerId: 50 }),
+    404,
+    "not_found",
+  );
+  await expectRefused(
+    (await as(token.otto, "198.51.100.1")).impersonation.impersonate({ coworkerId: 51 }),
+    404,
+    "not_found",
+  );
+  await (
+    await as(token.tess, "198.51.100.2")
+  ).impersonation.impersonateTeamMember({ coworkerId: 43, reason: "team help" });
+  exchangedToken = (
+    await (await as(null, "198.51.100.3")).impersonation.exchange({ token: impersonationToken })
+  ).accessToken!;
+  await expectRefused(
+    (await as(null, "198.51.100.4")).impersonation.exchange({ token: impersonationToken }),
+    401,
+    "invalid_token",
+  );
   await (await as(exchangedToken, "198.51.100.5")).impersonation.stopImpersonating();
-  await (await as(token.rita, "198.51.100.6")).impersonation.impersonateTeamMember({ coworkerId: 50 });
-  await expectRefused((await as(null, "198.51.100.7")).auth.signIn({ email: "milo.member@demo.test", password: "wrong-password" }), 400, "invalid_grant");
+  await (
+    await as(token.rita, "198.51.100.6")
+  ).impersonation.impersonateTeamMember({ coworkerId: 50 });
+  await expectRefused(
+    (await as(null, "198.51.100.7")).auth.signIn({
+      email: "milo.member@demo.test",
+      password: "wrong-password",
+    }),
+    400,
+    "invalid_grant",
+  );
 });
 afterAll(() => api.close());
 
 describe("who may read the audit log", () => {
   it("answers 401 to anyone but an admin of the active location", async () => {
-    const adaAsOtto = (await (await as(null)).impersonation.exchange({
-      token: (await (await as(token.ada)).impersonation.impersonate({ coworkerId: 46 })).token,
-    })).accessToken!;
+    const adaAsOtto = (
+      await (
+        await as(null)
+      ).impersonation.exchange({
+        token: (await (await as(token.ada)).impersonation.impersonate({ coworkerId: 46 })).token,
+      })
+    ).accessToken!;
     const cases: [string, string | null][] = [
       ["anonymous", null],
       ["a bearer that is not a token", "garbage"],
@@ -78,12 +118,20 @@ describe("who may read the audit log", () => {
     expect(l2.items.length).toBeGreaterThan(0);
     expect(l1.items.every((item) => item.locationId === 1)).toBe(true);
     expect(l2.items.every((item) => item.locationId === 2)).toBe(true);
-    expect(l2.items).toContainEqual(expect.objectContaining({ type: "impersonation.issued", actor: { userId: 7, fullName: "Rita Riverside" }, target: { coworkerId: 50, fullName: "Nora Nomad" } }));
+    expect(l2.items).toContainEqual(
+      expect.objectContaining({
+        type: "impersonation.issued",
+        actor: { userId: 7, fullName: "Rita Riverside" },
+        target: { coworkerId: 50, fullName: "Nora Nomad" },
+      }),
+    );
     expect(l1.items.some((item) => item.actor?.userId === 7)).toBe(false);
   });
 
   it("offers no way to change or delete events", () => {
-    const procedures = Object.keys(appRouter._def.procedures as Record<string, unknown>).filter((name) => name.startsWith("audit."));
+    const procedures = Object.keys(appRouter._def.procedures as Record<string, unknown>).filter(
+      (name) => name.startsWith("audit."),
+    );
     expect(procedures).toEqual(["audit.listEvents"]);
   });
 });
@@ -91,7 +139,9 @@ describe("who may read the audit log", () => {
 describe("what the events say", () => {
   it("records an issue with actor, target, location, reason, time, address and outcome (G1)", async () => {
     const { items } = await list(token.ada!, { actorUserId: 2, targetCoworkerId: 42 });
-    const issued = items.find((item) => item.type === "impersonation.issued" && item.outcome === "success");
+    const issued = items.find(
+      (item) => item.type === "impersonation.issued" && item.outcome === "success",
+    );
     expect(issued).toMatchObject({
       actor: { userId: 2, fullName: "Otto Operator" },
       target: { coworkerId: 42, fullName: "Milo Member" },
@@ -102,17 +152,35 @@ describe("what the events say", () => {
     });
     expect(issued!.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(Math.abs(Date.parse(issued!.at) - Date.now())).toBeLessThan(120_000);
-    const team = (await list(token.ada!, { actorUserId: 3 })).items.find((item) => item.type === "impersonation.issued");
-    expect(team).toMatchObject({ actor: { userId: 3 }, target: { coworkerId: 43 }, reason: "team help", ip: "198.51.100.2", outcome: "success" });
+    const team = (await list(token.ada!, { actorUserId: 3 })).items.find(
+      (item) => item.type === "impersonation.issued",
+    );
+    expect(team).toMatchObject({
+      actor: { userId: 3 },
+      target: { coworkerId: 43 },
+      reason: "team help",
+      ip: "198.51.100.2",
+      outcome: "success",
+    });
   });
 
   it("records exchange, replay and stop with the grant's actor and target (G2, G4)", async () => {
     const { items } = await list(token.ada!, { targetCoworkerId: 42, limit: 200 });
     const mine = items.filter((item) => item.actor?.userId === 2);
-    const byType = (type: string, outcome: string) => mine.filter((item) => item.type === type && item.outcome === outcome);
-    expect(byType("impersonation.exchanged", "success")).toEqual([expect.objectContaining({ ip: "198.51.100.3", reason: "ticket-1", detail: null })]);
-    expect(byType("impersonation.exchanged", "refused")).toEqual([expect.objectContaining({ ip: "198.51.100.4", detail: "already_used" })]);
-    expect(byType("impersonation.stopped", "success")).toEqual([expect.objectContaining({ ip: "198.51.100.5", target: { coworkerId: 42, fullName: "Milo Member" } })]);
+    const byType = (type: string, outcome: string) =>
+      mine.filter((item) => item.type === type && item.outcome === outcome);
+    expect(byType("impersonation.exchanged", "success")).toEqual([
+      expect.objectContaining({ ip: "198.51.100.3", reason: "ticket-1", detail: null }),
+    ]);
+    expect(byType("impersonation.exchanged", "refused")).toEqual([
+      expect.objectContaining({ ip: "198.51.100.4", detail: "already_used" }),
+    ]);
+    expect(byType("impersonation.stopped", "success")).toEqual([
+      expect.objectContaining({
+        ip: "198.51.100.5",
+        target: { coworkerId: 42, fullName: "Milo Member" },
+      }),
+    ]);
     const [counts] = await rows<{ issued: number; exchanged: number; stopped: number }>(
       sql`select count(*) filter (where type = 'impersonation.issued')::int as issued,
                  count(*) filter (where type = 'impersonation.exchanged')::int as exchanged,
@@ -124,16 +192,43 @@ describe("what the events say", () => {
 
   it("records a refused issue with the reason code (G3)", async () => {
     const { items } = await list(token.ada!, { actorUserId: 2 });
-    expect(items).toContainEqual(expect.objectContaining({ type: "impersonation.issued", outcome: "refused", detail: "not_found", locationId: 1, ip: "198.51.100.1" }));
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        type: "impersonation.issued",
+        outcome: "refused",
+        detail: "not_found",
+        locationId: 1,
+        ip: "198.51.100.1",
+      }),
+    );
   });
 
   it("records a refused issue by a customer or an impersonated session (G3: every refusal)", async () => {
-    await expectRefused((await as(token.milo, "198.51.100.8")).impersonation.impersonate({ coworkerId: 43 }), 401, "unauthorized", "customer");
-    const asMilo = (await (await as(null)).impersonation.exchange({
-      token: (await (await as(token.otto)).impersonation.impersonate({ coworkerId: 42 })).token,
-    })).accessToken!;
-    await expectRefused((await as(asMilo, "198.51.100.9")).impersonation.impersonateTeamMember({ coworkerId: 43 }), 401, "unauthorized", "impersonated");
-    const refused = await rows<{ ip: string; type: string; outcome: string; actor_user_id: number }>(
+    await expectRefused(
+      (await as(token.milo, "198.51.100.8")).impersonation.impersonate({ coworkerId: 43 }),
+      401,
+      "unauthorized",
+      "customer",
+    );
+    const asMilo = (
+      await (
+        await as(null)
+      ).impersonation.exchange({
+        token: (await (await as(token.otto)).impersonation.impersonate({ coworkerId: 42 })).token,
+      })
+    ).accessToken!;
+    await expectRefused(
+      (await as(asMilo, "198.51.100.9")).impersonation.impersonateTeamMember({ coworkerId: 43 }),
+      401,
+      "unauthorized",
+      "impersonated",
+    );
+    const refused = await rows<{
+      ip: string;
+      type: string;
+      outcome: string;
+      actor_user_id: number;
+    }>(
       sql`select ip, type, outcome, actor_user_id from audit_events where ip in ('198.51.100.8', '198.51.100.9') order by ip`,
     );
     expect(refused).toMatchObject([
@@ -145,14 +240,27 @@ describe("what the events say", () => {
   it("does not name another location's coworker in this location's log", async () => {
     // Otto (L1) probed coworker 51, who exists only in L2: L1's admins must not learn her name.
     const { items } = await list(token.ada!, { limit: 200 });
-    const probe = items.filter((item) => item.type === "impersonation.issued" && item.outcome === "refused" && item.ip === "198.51.100.1");
+    const probe = items.filter(
+      (item) =>
+        item.type === "impersonation.issued" &&
+        item.outcome === "refused" &&
+        item.ip === "198.51.100.1",
+    );
     expect(probe).toHaveLength(2);
     expect(items.some((item) => item.target?.fullName === "Rita Riverside")).toBe(false);
   });
 
   it("files a failed sign-in under the account's home location", async () => {
     const { items } = await list(token.ada!, { actorUserId: 4 });
-    expect(items).toContainEqual(expect.objectContaining({ type: "signin.failed", outcome: "refused", detail: "invalid_credentials", ip: "198.51.100.7", locationId: 1 }));
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        type: "signin.failed",
+        outcome: "refused",
+        detail: "invalid_credentials",
+        ip: "198.51.100.7",
+        locationId: 1,
+      }),
+    );
   });
 
   it("uses only the contract's event types and outcomes", async () => {
@@ -160,13 +268,32 @@ describe("what the events say", () => {
     for (const item of items) {
       expect(AUDIT_TYPES).toContain(item.type);
       expect(["success", "refused"]).toContain(item.outcome);
-      expect(Object.keys(item)).toEqual(expect.arrayContaining(["id", "at", "type", "actor", "target", "locationId", "reason", "ip", "outcome", "detail"]));
+      expect(Object.keys(item)).toEqual(
+        expect.arrayContaining([
+          "id",
+          "at",
+          "type",
+          "actor",
+          "target",
+          "locationId",
+          "reason",
+          "ip",
+          "outcome",
+          "detail",
+        ]),
+      );
     }
   });
 
   it("never stores a raw token (G2)", async () => {
-    const secrets = [impersonationToken, exchangedToken, token.otto!, token.ada!].map((value) => value.split(".")[2]!);
-    const dump = (await rows<{ row: string }>(sql`select row_to_json(a)::text as row from audit_events a`)).map((row) => row.row).join("\n");
+    const secrets = [impersonationToken, exchangedToken, token.otto!, token.ada!].map(
+      (value) => value.split(".")[2]!,
+    );
+    const dump = (
+      await rows<{ row: string }>(sql`select row_to_json(a)::text as row from audit_events a`)
+    )
+      .map((row) => row.row)
+      .join("\n");
     expect(dump.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(dump).not.toContain(secret);
   });
@@ -212,8 +339,11 @@ describe("order, pagination and filters", () => {
     const byTarget = (await list(token.ada!, { targetCoworkerId: 42, limit: 200 })).items;
     expect(byTarget.length).toBeGreaterThan(0);
     expect(byTarget.every((item) => item.target?.coworkerId === 42)).toBe(true);
-    const both = (await list(token.ada!, { actorUserId: 3, targetCoworkerId: 42, limit: 200 })).items;
-    expect(both.every((item) => item.actor?.userId === 3 && item.target?.coworkerId === 42)).toBe(true);
+    const both = (await list(token.ada!, { actorUserId: 3, targetCoworkerId: 42, limit: 200 }))
+      .items;
+    expect(both.every((item) => item.actor?.userId === 3 && item.target?.coworkerId === 42)).toBe(
+      true,
+    );
     expect((await list(token.ada!, { actorUserId: 7, limit: 200 })).items).toEqual([]);
   });
 
@@ -227,8 +357,21 @@ describe("order, pagination and filters", () => {
     const largest = await list(token.ada!, { limit: 200 });
     expect(largest.items).toHaveLength(200);
     expect(largest.nextCursor).toBe(largest.items[199]!.id);
-    for (const input of [{ limit: 201 }, { limit: 0 }, { limit: 1.5 }, { cursor: 0 }, { actorUserId: -1 }, { targetCoworkerId: "42" }, { locationId: 2 }]) {
-      await expectRefused((await as(token.ada)).audit.listEvents(input as never), 400, "invalid_request", JSON.stringify(input));
+    for (const input of [
+      { limit: 201 },
+      { limit: 0 },
+      { limit: 1.5 },
+      { cursor: 0 },
+      { actorUserId: -1 },
+      { targetCoworkerId: "42" },
+      { locationId: 2 },
+    ]) {
+      await expectRefused(
+        (await as(token.ada)).audit.listEvents(input as never),
+        400,
+        "invalid_request",
+        JSON.stringify(input),
+      );
     }
   });
 });

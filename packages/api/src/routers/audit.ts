@@ -4,5 +4,8 @@ import { listAudit } from "../services/audit";
 import { adminProcedure, router } from "../trpc";
 
 export const auditRouter = router({
-  listEvents: adminProcedure.input(auditListInput).output(auditPageOutput).query(({ ctx, input }) => listAudit(ctx.deps.db, ctx.session.locationId, input)),
+  listEvents: adminProcedure
+    .input(auditListInput)
+    .output(auditPageOutput)
+    .query(({ ctx, input }) => listAudit(ctx.deps.db, ctx.session.locationId, input)),
 });

@@ -14,11 +14,18 @@ export function describeMe(session: SessionContext) {
     profile:
       session.coworkerId === null
         ? null
-        : { coworkerId: session.coworkerId, locationId: session.locationId, fullName: session.profileName ?? session.fullName },
+        : {
+            coworkerId: session.coworkerId,
+            locationId: session.locationId,
+            fullName: session.profileName ?? session.fullName,
+          },
     staffRole: session.staffRole,
     impersonation: session.impersonation
       ? {
-          actor: { userId: session.impersonation.actorUserId, fullName: session.impersonation.actorName },
+          actor: {
+            userId: session.impersonation.actorUserId,
+            fullName: session.impersonation.actorName,
+          },
           expiresAt: session.expiresAt.toISOString(),
           reason: session.impersonation.reason,
           kind: session.impersonation.kind,
@@ -30,15 +37,18 @@ export function describeMe(session: SessionContext) {
 
 export const authRouter = router({
   /** Browser calls get the session as an httpOnly cookie, never the token in the body. */
-  signIn: publicProcedure.input(signInInput).output(accessTokenOutput).mutation(async ({ ctx, input }) => {
-    const issued = await signIn(ctx.deps, input, ctx.meta);
-    if (ctx.browser) {
-      ctx.browser.setActor(null);
-      ctx.browser.setSession(issued);
-      return { accessToken: null, expiresIn: issued.expiresIn };
-    }
-    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
-  }),
+  signIn: publicProcedure
+    .input(signInInput)
+    .output(accessTokenOutput)
+    .mutation(async ({ ctx, input }) => {
+      const issued = await signIn(ctx.deps, input, ctx.meta);
+      if (ctx.browser) {
+        ctx.browser.setActor(null);
+        ctx.browser.setSession(issued);
+        return { accessToken: null, expiresIn: issued.expiresIn };
+      }
+      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+    }),
 
   signOut: authedProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
     await signOut(ctx.deps, ctx.session, ctx.meta);
@@ -51,6 +61,8 @@ export const authRouter = router({
 
 export function requireImpersonated(session: SessionContext): void {
   if (!session.impersonation) {
-    throw toTRPCError(new DomainError("not_impersonating", "This session is not an impersonation."));
+    throw toTRPCError(
+      new DomainError("not_impersonating", "This session is not an impersonation."),
+    );
   }
 }

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainErrorOf } from "../errors";
 import { createTestApi, type TestApi } from "../testing";
 
-async function expectRefused(promise: Promise<unknown>, status: number, code: string, label = "call"): Promise<void> {
+async function expectRefused(
+  promise: Promise<unknown>,
+  status: number,
+  code: string,
+  label = "call",
+): Promise<void> {
   try {
     await promise;
   } catch (error) {
@@ -25,13 +30,19 @@ beforeAll(async () => {
   token.otto = await api.signIn("otto.operator@demo.test");
   token.tess = await api.signIn("tess.teamadmin@demo.test");
   token.milo = await api.signIn("milo.member@demo.test");
-  const { token: grant } = await (await api.caller(token.otto)).impersonation.impersonate({ coworkerId: 40 });
-  token.ottoAsTess = (await (await api.caller()).impersonation.exchange({ token: grant })).accessToken!;
+  const { token: grant } = await (
+    await api.caller(token.otto)
+  ).impersonation.impersonate({ coworkerId: 40 });
+  token.ottoAsTess = (
+    await (await api.caller()).impersonation.exchange({ token: grant })
+  ).accessToken!;
 });
 afterAll(() => api.close());
 
-const search = async (bearer: string | null, input: { query?: string; limit?: number; cursor?: number } = {}) =>
-  (await api.caller(bearer)).directory.searchCoworkers(input);
+const search = async (
+  bearer: string | null,
+  input: { query?: string; limit?: number; cursor?: number } = {},
+) => (await api.caller(bearer)).directory.searchCoworkers(input);
 
 describe("searchCoworkers", () => {
   it("answers 401 to anyone but staff of the active location", async () => {
@@ -48,17 +59,29 @@ describe("searchCoworkers", () => {
   it("lists only the active location's coworkers, with whom the caller may impersonate", async () => {
     const otto = await search(token.otto!);
     expect(otto.items.map((item) => item.coworkerId)).toEqual([40, 42, 43, 44, 45, 46]);
-    expect(otto.items.find((item) => item.coworkerId === 46)).toMatchObject({ staffRole: "operator", canImpersonate: false });
-    expect(otto.items.filter((item) => item.canImpersonate).map((item) => item.coworkerId)).toEqual([40, 42, 43, 44, 45]);
+    expect(otto.items.find((item) => item.coworkerId === 46)).toMatchObject({
+      staffRole: "operator",
+      canImpersonate: false,
+    });
+    expect(otto.items.filter((item) => item.canImpersonate).map((item) => item.coworkerId)).toEqual(
+      [40, 42, 43, 44, 45],
+    );
     const ada = await search(token.ada!);
-    expect(ada.items.find((item) => item.coworkerId === 46)).toMatchObject({ staffRole: "operator", canImpersonate: true });
+    expect(ada.items.find((item) => item.coworkerId === 46)).toMatchObject({
+      staffRole: "operator",
+      canImpersonate: true,
+    });
     const adaL2 = await search(token.adaL2!);
     expect(adaL2.items.map((item) => item.coworkerId)).toEqual([50, 51]);
   });
 
   it("matches names and emails, case-insensitively, and treats LIKE wildcards literally", async () => {
-    expect((await search(token.otto!, { query: "MILO" })).items.map((item) => item.coworkerId)).toEqual([42]);
-    expect((await search(token.otto!, { query: "nora.nomad@" })).items.map((item) => item.coworkerId)).toEqual([43]);
+    expect(
+      (await search(token.otto!, { query: "MILO" })).items.map((item) => item.coworkerId),
+    ).toEqual([42]);
+    expect(
+      (await search(token.otto!, { query: "nora.nomad@" })).items.map((item) => item.coworkerId),
+    ).toEqual([43]);
     for (const query of ["%", "_", "\\", "%'; --"]) {
       expect((await search(token.otto!, { query })).items, query).toEqual([]);
     }
@@ -76,8 +99,19 @@ describe("searchCoworkers", () => {
   });
 
   it("validates its input", async () => {
-    for (const input of [{ query: "x".repeat(101) }, { limit: 0 }, { limit: 51 }, { cursor: 0 }, { locationId: 2 }]) {
-      await expectRefused((await api.caller(token.otto)).directory.searchCoworkers(input), 400, "invalid_request", JSON.stringify(input));
+    for (const input of [
+      { query: "x".repeat(101) },
+      { limit: 0 },
+      { limit: 51 },
+      { cursor: 0 },
+      { locationId: 2 },
+    ]) {
+      await expectRefused(
+        (await api.caller(token.otto)).directory.searchCoworkers(input),
+        400,
+        "invalid_request",
+        JSON.stringify(input),
+      );
     }
   });
 });
@@ -91,7 +125,9 @@ describe("listTeamMembers", () => {
     const { teams } = await (await api.caller(token.tess)).directory.listTeamMembers();
     expect(teams).toHaveLength(1);
     expect(teams[0]).toMatchObject({ teamId: 7, name: "Acme Design", callerIsTeamAdmin: true });
-    const members = Object.fromEntries(teams[0]!.members.map((member) => [member.coworkerId, member]));
+    const members = Object.fromEntries(
+      teams[0]!.members.map((member) => [member.coworkerId, member]),
+    );
     expect(Object.keys(members).map(Number).sort()).toEqual([40, 42, 43, 46]);
     expect(members[40]).toMatchObject({ isSelf: true, teamAdmin: true, canImpersonate: false });
     expect(members[46]).toMatchObject({ isStaff: true, canImpersonate: false });

@@ -8,5 +8,7 @@ export const directoryRouter = router({
     .input(searchCoworkersInput)
     .query(({ ctx, input }) => searchCoworkers(ctx.deps, ctx.session, input)),
 
-  listTeamMembers: authedProcedure.query(async ({ ctx }) => ({ teams: await listTeamMembers(ctx.deps, ctx.session) })),
+  listTeamMembers: authedProcedure.query(async ({ ctx }) => ({
+    teams: await listTeamMembers(ctx.deps, ctx.session),
+  })),
 });

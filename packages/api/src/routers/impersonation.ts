@@ -10,36 +10,56 @@ import {
 } from "../services/impersonation";
 import { loadSession } from "../services/sessions";
 import { accessTokenFor } from "../services/sign-in";
-import { authedProcedure, publicProcedure, router, staffIssuerProcedure, teamAdminProcedure } from "../trpc";
+import {
+  authedProcedure,
+  publicProcedure,
+  router,
+  staffIssuerProcedure,
+  teamAdminProcedure,
+} from "../trpc";
 import { requireImpersonated } from "./auth";
 
 export const impersonationRouter = router({
   /** Staff: a token for a coworker of the active location. */
-  impersonate: staffIssuerProcedure.output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
-    const { token, expiresAt } = await issueForStaff(ctx.deps, ctx.session, ctx.meta, input);
-    return { token, expiresAt: expiresAt.toISOString() };
-  }),
+  impersonate: staffIssuerProcedure
+    .output(impersonationTokenOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { token, expiresAt } = await issueForStaff(ctx.deps, ctx.session, ctx.meta, input);
+      return { token, expiresAt: expiresAt.toISOString() };
+    }),
 
   /** Team admin: a token for a member of a team they administer. */
-  impersonateTeamMember: teamAdminProcedure.output(impersonationTokenOutput).mutation(async ({ ctx, input }) => {
-    const { token, expiresAt } = await issueForTeam(ctx.deps, ctx.session, ctx.meta, input, ctx.target);
-    return { token, expiresAt: expiresAt.toISOString() };
-  }),
+  impersonateTeamMember: teamAdminProcedure
+    .output(impersonationTokenOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { token, expiresAt } = await issueForTeam(
+        ctx.deps,
+        ctx.session,
+        ctx.meta,
+        input,
+        ctx.target,
+      );
+      return { token, expiresAt: expiresAt.toISOString() };
+    }),
 
   /**
    * Anyone holding an impersonation token. In the browser the new session replaces the cookie
    * and the actor's own session is kept aside, to come back to on stop.
    */
-  exchange: publicProcedure.input(exchangeInput).output(accessTokenOutput).mutation(async ({ ctx, input }) => {
-    const issued = await exchange(ctx.deps, input.token, ctx.meta);
-    if (ctx.browser) {
-      const actorToken = ctx.session?.id === issued.actorSessionId ? ctx.browser.sessionToken : null;
-      ctx.browser.setActor(actorToken, ctx.session?.expiresAt);
-      ctx.browser.setSession(issued);
-      return { accessToken: null, expiresIn: issued.expiresIn };
-    }
-    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
-  }),
+  exchange: publicProcedure
+    .input(exchangeInput)
+    .output(accessTokenOutput)
+    .mutation(async ({ ctx, input }) => {
+      const issued = await exchange(ctx.deps, input.token, ctx.meta);
+      if (ctx.browser) {
+        const actorToken =
+          ctx.session?.id === issued.actorSessionId ? ctx.browser.sessionToken : null;
+        ctx.browser.setActor(actorToken, ctx.session?.expiresAt);
+        ctx.browser.setSession(issued);
+        return { accessToken: null, expiresIn: issued.expiresIn };
+      }
+      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+    }),
 
   /** Ends the impersonated session at once. Takes no input: who to return to is server state. */
   stopImpersonating: authedProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
@@ -54,7 +74,9 @@ export const impersonationRouter = router({
   leave: publicProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
     const browser = ctx.browser;
     if (!browser) return { restored: false, returnPath: null };
-    const stopped = ctx.session?.impersonation ? await stopImpersonating(ctx.deps, ctx.session, ctx.meta) : null;
+    const stopped = ctx.session?.impersonation
+      ? await stopImpersonating(ctx.deps, ctx.session, ctx.meta)
+      : null;
     let returnTo: { returnPath: string | null } | null = null;
     if (browser.actorToken) {
       const actor = await verifyAccessToken(ctx.deps.signer, browser.actorToken)
@@ -62,9 +84,18 @@ export const impersonationRouter = router({
         .catch(() => null);
       const linked = stopped === null || actor?.id === stopped.actorSessionId;
       if (actor && !actor.impersonation && linked) {
-        browser.setSession(await accessTokenFor(ctx.deps, { id: actor.id, userId: actor.userId, expiresAt: actor.expiresAt, actorUserId: null }));
+        browser.setSession(
+          await accessTokenFor(ctx.deps, {
+            id: actor.id,
+            userId: actor.userId,
+            expiresAt: actor.expiresAt,
+            actorUserId: null,
+          }),
+        );
         // The page the impersonation started from: from the grant, even when its session already ended.
-        returnTo = { returnPath: stopped ? stopped.returnPath : await lastReturnPath(ctx.deps, actor.id) };
+        returnTo = {
+          returnPath: stopped ? stopped.returnPath : await lastReturnPath(ctx.deps, actor.id),
+        };
       }
     }
     if (!returnTo) browser.clearSession();

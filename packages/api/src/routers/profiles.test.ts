@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainErrorOf } from "../errors";
 import { createTestApi, type TestApi } from "../testing";
 
-async function expectRefused(promise: Promise<unknown>, status: number, code: string, label = "call"): Promise<void> {
+async function expectRefused(
+  promise: Promise<unknown>,
+  status: number,
+  code: string,
+  label = "call",
+): Promise<void> {
   try {
     await promise;
   } catch (error) {
@@ -30,12 +35,20 @@ afterAll(() => api.close());
 
 const rows = <T>(query: SQL) => queryRows<T>(api.database.db, query);
 const as = (bearer: string | null, ip?: string) => api.caller(bearer, ip);
-const impersonated = async (actor: string, coworkerId: number, route: "staff" | "team" = "staff", reason?: string) => {
+const impersonated = async (
+  actor: string,
+  coworkerId: number,
+  route: "staff" | "team" = "staff",
+  reason?: string,
+) => {
   const caller = await as(actor);
   const { token } =
     route === "staff"
       ? await caller.impersonation.impersonate({ coworkerId, ...(reason ? { reason } : {}) })
-      : await caller.impersonation.impersonateTeamMember({ coworkerId, ...(reason ? { reason } : {}) });
+      : await caller.impersonation.impersonateTeamMember({
+          coworkerId,
+          ...(reason ? { reason } : {}),
+        });
   return (await (await as(null)).impersonation.exchange({ token })).accessToken!;
 };
 
@@ -43,21 +56,41 @@ describe("listProfiles", () => {
   it("lists every profile of the user with the current one marked", async () => {
     const nora = await api.signIn("nora.nomad@demo.test");
     expect(await (await as(nora)).profiles.listProfiles()).toEqual([
-      { coworkerId: 43, locationId: 1, locationName: "Downtown Hub", fullName: "Nora Nomad", isCurrent: true },
-      { coworkerId: 50, locationId: 2, locationName: "Riverside Loft", fullName: "Nora Nomad", isCurrent: false },
+      {
+        coworkerId: 43,
+        locationId: 1,
+        locationName: "Downtown Hub",
+        fullName: "Nora Nomad",
+        isCurrent: true,
+      },
+      {
+        coworkerId: 50,
+        locationId: 2,
+        locationName: "Riverside Loft",
+        fullName: "Nora Nomad",
+        isCurrent: false,
+      },
     ]);
   });
 
   it("lists nothing for staff without a profile, and only the user's own profiles otherwise", async () => {
     const ada = await api.signIn("ada.admin@demo.test");
     expect(await (await as(ada)).profiles.listProfiles()).toEqual([]);
-    expect((await (await as(otto)).profiles.listProfiles()).map((profile) => profile.coworkerId)).toEqual([46]);
+    expect(
+      (await (await as(otto)).profiles.listProfiles()).map((profile) => profile.coworkerId),
+    ).toEqual([46]);
   });
 
   it("shows an impersonated session only the impersonated profile", async () => {
     const asNora = await impersonated(otto, 43);
     expect(await (await as(asNora)).profiles.listProfiles()).toEqual([
-      { coworkerId: 43, locationId: 1, locationName: "Downtown Hub", fullName: "Nora Nomad", isCurrent: true },
+      {
+        coworkerId: 43,
+        locationId: 1,
+        locationName: "Downtown Hub",
+        fullName: "Nora Nomad",
+        isCurrent: true,
+      },
     ]);
   });
 
@@ -69,14 +102,27 @@ describe("listProfiles", () => {
 describe("setCurrentProfile", () => {
   it("moves the session to the other profile and its location at once, on the same token (B13)", async () => {
     const nora = await api.signIn("nora.nomad@demo.test");
-    const switched = await (await as(nora, "198.51.100.110")).profiles.setCurrentProfile({ coworkerId: 50 });
-    expect(switched).toEqual({ coworkerId: 50, locationId: 2, locationName: "Riverside Loft", fullName: "Nora Nomad", isCurrent: true });
+    const switched = await (
+      await as(nora, "198.51.100.110")
+    ).profiles.setCurrentProfile({ coworkerId: 50 });
+    expect(switched).toEqual({
+      coworkerId: 50,
+      locationId: 2,
+      locationName: "Riverside Loft",
+      fullName: "Nora Nomad",
+      isCurrent: true,
+    });
     expect(await (await as(nora)).auth.me()).toMatchObject({
       location: { id: 2, name: "Riverside Loft" },
       profile: { coworkerId: 50, locationId: 2 },
       staffRole: null,
     });
-    expect((await (await as(nora)).profiles.listProfiles()).map((profile) => [profile.coworkerId, profile.isCurrent])).toEqual([
+    expect(
+      (await (await as(nora)).profiles.listProfiles()).map((profile) => [
+        profile.coworkerId,
+        profile.isCurrent,
+      ]),
+    ).toEqual([
       [43, false],
       [50, true],
     ]);
@@ -84,7 +130,14 @@ describe("setCurrentProfile", () => {
     const [event] = await rows<Record<string, unknown>>(
       sql`select type, outcome, actor_user_id, target_coworker_id, location_id, ip from audit_events where session_id = ${sid} and type = 'profile.switched'`,
     );
-    expect(event).toEqual({ type: "profile.switched", outcome: "success", actor_user_id: 5, target_coworker_id: 50, location_id: 2, ip: "198.51.100.110" });
+    expect(event).toEqual({
+      type: "profile.switched",
+      outcome: "success",
+      actor_user_id: 5,
+      target_coworker_id: 50,
+      location_id: 2,
+      ip: "198.51.100.110",
+    });
     await (await as(nora)).profiles.setCurrentProfile({ coworkerId: 43 });
     expect((await (await as(nora)).auth.me()).location.id).toBe(1);
   });
@@ -106,40 +159,81 @@ describe("setCurrentProfile", () => {
       [ada, 42],
       [otto, 43],
     ] as const) {
-      await expectRefused((await as(caller)).profiles.setCurrentProfile({ coworkerId }), 404, "not_found", `→ ${coworkerId}`);
+      await expectRefused(
+        (await as(caller)).profiles.setCurrentProfile({ coworkerId }),
+        404,
+        "not_found",
+        `→ ${coworkerId}`,
+      );
     }
     expect((await (await as(nora)).auth.me()).location.id).toBe(1);
-    expect((await (await as(ada)).auth.me())).toMatchObject({ location: { id: 1 }, profile: null, staffRole: "admin" });
+    expect(await (await as(ada)).auth.me()).toMatchObject({
+      location: { id: 1 },
+      profile: null,
+      staffRole: "admin",
+    });
   });
 
   it("never brings staff rights from elsewhere: an operator of L1 switched to an L2 profile is a customer there", async () => {
-    await rows(sql`insert into coworkers (id, user_id, location_id, full_name) values (70, 2, 2, 'Otto Operator')`);
+    await rows(
+      sql`insert into coworkers (id, user_id, location_id, full_name) values (70, 2, 2, 'Otto Operator')`,
+    );
     const own = await api.signIn("otto.operator@demo.test");
     await (await as(own)).profiles.setCurrentProfile({ coworkerId: 70 });
     expect(await (await as(own)).auth.me()).toMatchObject({ location: { id: 2 }, staffRole: null });
-    await expectRefused((await as(own)).impersonation.impersonate({ coworkerId: 50 }), 401, "unauthorized");
+    await expectRefused(
+      (await as(own)).impersonation.impersonate({ coworkerId: 50 }),
+      401,
+      "unauthorized",
+    );
     await (await as(own)).profiles.setCurrentProfile({ coworkerId: 46 });
     expect((await (await as(own)).auth.me()).staffRole).toBe("operator");
   });
 
   it("validates its input", async () => {
     const nora = await api.signIn("nora.nomad@demo.test");
-    for (const input of [{}, { coworkerId: "50" }, { coworkerId: 0 }, { coworkerId: -1 }, { coworkerId: 50.5 }, { coworkerId: 50, locationId: 1 }]) {
-      await expectRefused((await as(nora)).profiles.setCurrentProfile(input as never), 400, "invalid_request", JSON.stringify(input));
+    for (const input of [
+      {},
+      { coworkerId: "50" },
+      { coworkerId: 0 },
+      { coworkerId: -1 },
+      { coworkerId: 50.5 },
+      { coworkerId: 50, locationId: 1 },
+    ]) {
+      await expectRefused(
+        (await as(nora)).profiles.setCurrentProfile(input as never),
+        400,
+        "invalid_request",
+        JSON.stringify(input),
+      );
     }
   });
 
   it("is refused to an impersonated session (403), whose location stays the grant's", async () => {
     const asNora = await impersonated(otto, 43);
-    await expectRefused((await as(asNora)).profiles.setCurrentProfile({ coworkerId: 50 }), 403, "forbidden", "staff grant");
+    await expectRefused(
+      (await as(asNora)).profiles.setCurrentProfile({ coworkerId: 50 }),
+      403,
+      "forbidden",
+      "staff grant",
+    );
     const byTeam = await impersonated(tess, 43, "team");
-    await expectRefused((await as(byTeam)).profiles.setCurrentProfile({ coworkerId: 50 }), 403, "forbidden", "team grant");
+    await expectRefused(
+      (await as(byTeam)).profiles.setCurrentProfile({ coworkerId: 50 }),
+      403,
+      "forbidden",
+      "team grant",
+    );
     expect((await (await as(asNora)).auth.me()).location.id).toBe(1);
     expect((await (await as(byTeam)).auth.me()).location.id).toBe(1);
   });
 
   it("answers 401 without a session", async () => {
-    await expectRefused((await as(null)).profiles.setCurrentProfile({ coworkerId: 43 }), 401, "unauthorized");
+    await expectRefused(
+      (await as(null)).profiles.setCurrentProfile({ coworkerId: 43 }),
+      401,
+      "unauthorized",
+    );
   });
 });
 
@@ -165,7 +259,11 @@ describe("accessHistory", () => {
     expect(Date.parse(items[1]!.endedAt!)).toBeGreaterThanOrEqual(Date.parse(items[1]!.at));
     // Nobody else sees it.
     const milo = await api.signIn("milo.member@demo.test");
-    expect((await (await as(milo)).profiles.accessHistory()).items.every((item) => item.actor.fullName !== "Ivan Indie")).toBe(true);
+    expect(
+      (await (await as(milo)).profiles.accessHistory()).items.every(
+        (item) => item.actor.fullName !== "Ivan Indie",
+      ),
+    ).toBe(true);
   });
 
   it("is refused to an impersonated session (403) and to anonymous callers (401)", async () => {

@@ -74,7 +74,9 @@ export async function listAudit(db: Database, locationId: number, input: AuditLi
         eq(auditEvents.locationId, locationId),
         input.cursor ? lt(auditEvents.id, input.cursor) : undefined,
         input.actorUserId ? eq(auditEvents.actorUserId, input.actorUserId) : undefined,
-        input.targetCoworkerId ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId) : undefined,
+        input.targetCoworkerId
+          ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId)
+          : undefined,
       ),
     )
     .orderBy(desc(auditEvents.id))
@@ -86,7 +88,9 @@ export async function listAudit(db: Database, locationId: number, input: AuditLi
       at: row.at.toISOString(),
       type: row.type as AuditType,
       actor: row.actorUserId ? { userId: row.actorUserId, fullName: row.actorName ?? "" } : null,
-      target: row.targetCoworkerId ? { coworkerId: row.targetCoworkerId, fullName: row.targetName ?? "" } : null,
+      target: row.targetCoworkerId
+        ? { coworkerId: row.targetCoworkerId, fullName: row.targetName ?? "" }
+        : null,
       locationId: row.locationId,
       kind: row.kind,
       reason: row.reason,

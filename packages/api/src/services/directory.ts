@@ -8,10 +8,20 @@ import { rankOf } from "./grant-rules";
 import { type SessionContext } from "./sessions";
 
 /** Coworkers of the active location matching a name or email, with whether the caller may impersonate each. */
-export async function searchCoworkers(deps: ServiceDeps, session: SessionContext, input: SearchCoworkersInput) {
+export async function searchCoworkers(
+  deps: ServiceDeps,
+  session: SessionContext,
+  input: SearchCoworkersInput,
+) {
   const pattern = `%${input.query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const callerRank = session.staffRole ? STAFF_RANK[session.staffRole] : 0;
-  const rows = await queryRows<{ id: number; user_id: number; full_name: string; email: string; rank: number }>(
+  const rows = await queryRows<{
+    id: number;
+    user_id: number;
+    full_name: string;
+    email: string;
+    rank: number;
+  }>(
     deps.db,
     sql`select c.id, c.user_id, c.full_name, u.email,
           coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
@@ -28,7 +38,8 @@ export async function searchCoworkers(deps: ServiceDeps, session: SessionContext
       coworkerId: row.id,
       fullName: row.full_name,
       email: row.email,
-      staffRole: row.rank === 2 ? ("admin" as const) : row.rank === 1 ? ("operator" as const) : null,
+      staffRole:
+        row.rank === 2 ? ("admin" as const) : row.rank === 1 ? ("operator" as const) : null,
       canImpersonate: row.user_id !== session.userId && row.rank < callerRank,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
@@ -38,7 +49,16 @@ export async function searchCoworkers(deps: ServiceDeps, session: SessionContext
 /** The teams of the session's active profile, their members, and who the caller may impersonate. */
 export async function listTeamMembers(deps: ServiceDeps, session: SessionContext) {
   if (session.coworkerId === null) return [];
-  const rows = await queryRows<{ team_id: number; team_name: string; caller_is_admin: boolean; coworker_id: number; user_id: number; full_name: string; team_admin: boolean; is_staff: boolean }>(
+  const rows = await queryRows<{
+    team_id: number;
+    team_name: string;
+    caller_is_admin: boolean;
+    coworker_id: number;
+    user_id: number;
+    full_name: string;
+    team_admin: boolean;
+    is_staff: boolean;
+  }>(
     deps.db,
     sql`select t.id as team_id, t.name as team_name, mine.team_admin as caller_is_admin,
           c.id as coworker_id, c.user_id, c.full_name, m.team_admin,
@@ -50,11 +70,31 @@ export async function listTeamMembers(deps: ServiceDeps, session: SessionContext
         where mine.coworker_id = ${session.coworkerId}
         order by t.id, m.team_admin desc, c.full_name, c.id`,
   );
-  const teams = new Map<number, { teamId: number; name: string; callerIsTeamAdmin: boolean; members: { coworkerId: number; fullName: string; teamAdmin: boolean; isStaff: boolean; isSelf: boolean; canImpersonate: boolean }[] }>();
+  const teams = new Map<
+    number,
+    {
+      teamId: number;
+      name: string;
+      callerIsTeamAdmin: boolean;
+      members: {
+        coworkerId: number;
+        fullName: string;
+        teamAdmin: boolean;
+        isStaff: boolean;
+        isSelf: boolean;
+        canImpersonate: boolean;
+      }[];
+    }
+  >();
   for (const row of rows) {
     let team = teams.get(row.team_id);
     if (!team) {
-      team = { teamId: row.team_id, name: row.team_name, callerIsTeamAdmin: row.caller_is_admin, members: [] };
+      team = {
+        teamId: row.team_id,
+        name: row.team_name,
+        callerIsTeamAdmin: row.caller_is_admin,
+        members: [],
+      };
       teams.set(row.team_id, team);
     }
     const isSelf = row.user_id === session.userId;
@@ -65,9 +105,9 @@ export async function listTeamMembers(deps: ServiceDeps, session: SessionContext
       isStaff: row.is_staff,
       isSelf,
       // An impersonated session never impersonates again, whatever the target's flags.
-      canImpersonate: row.caller_is_admin && !isSelf && !row.is_staff && session.impersonation === null,
+      canImpersonate:
+        row.caller_is_admin && !isSelf && !row.is_staff && session.impersonation === null,
     });
   }
   return [...teams.values()];
 }
-

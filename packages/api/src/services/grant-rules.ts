@@ -4,7 +4,8 @@
 import { sql } from "drizzle-orm";
 
 /** Staff rank as a number, for comparisons in SQL (operator 1, admin 2). */
-export const rankOf = (column: string) => sql.raw(`(case ${column} when 'admin' then 2 when 'operator' then 1 else 0 end)`);
+export const rankOf = (column: string) =>
+  sql.raw(`(case ${column} when 'admin' then 2 when 'operator' then 1 else 0 end)`);
 
 export const grantStillValid = sql`(
   g.actor_user_id <> g.target_user_id

@@ -1,6 +1,12 @@
 // Impersonation: issue a single-use token (staff or team admin), exchange it for a session of
 // the target, stop that session. Each change and its audit event are one SQL statement.
-import { signToken, STAFF_RANK, verifyImpersonationToken, InvalidTokenError, type StaffRole } from "@cowork/auth";
+import {
+  signToken,
+  STAFF_RANK,
+  verifyImpersonationToken,
+  InvalidTokenError,
+  type StaffRole,
+} from "@cowork/auth";
 import { queryRows } from "@cowork/db";
 import { sql } from "drizzle-orm";
 import { DomainError } from "../errors";
@@ -33,7 +39,15 @@ export interface ImpersonationTarget {
 export async function refuse(
   deps: ServiceDeps,
   meta: RequestMeta,
-  event: { type: "impersonation.issued" | "impersonation.exchanged"; actorUserId?: number | null; coworkerId?: number | null; locationId?: number | null; kind?: "staff" | "team" | null; reason?: string | null; jti?: string | null },
+  event: {
+    type: "impersonation.issued" | "impersonation.exchanged";
+    actorUserId?: number | null;
+    coworkerId?: number | null;
+    locationId?: number | null;
+    kind?: "staff" | "team" | null;
+    reason?: string | null;
+    jti?: string | null;
+  },
   error: DomainError,
   /** The reason code kept in the event's `detail`; defaults to the error's code. */
   detail: string = error.code,
@@ -62,9 +76,21 @@ export async function admitIssuer(
   request: IssueRequest,
   kind: "staff" | "team",
 ): Promise<void> {
-  const event = { type: "impersonation.issued" as const, actorUserId: session.userId, coworkerId: request.coworkerId, locationId: session.locationId, kind, reason: request.reason ?? null };
+  const event = {
+    type: "impersonation.issued" as const,
+    actorUserId: session.userId,
+    coworkerId: request.coworkerId,
+    locationId: session.locationId,
+    kind,
+    reason: request.reason ?? null,
+  };
   if (!deps.config.impersonationEnabled) {
-    await refuse(deps, meta, event, new DomainError("impersonation_disabled", "Impersonation is switched off."));
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("impersonation_disabled", "Impersonation is switched off."),
+    );
   }
   // Every attempt counts, refused ones included, so sweeping ids runs into the limit too.
   const { count, retryAfterS } = await hit(deps.db, [`impersonate:user:${session.userId}`], 60);
@@ -74,7 +100,11 @@ export async function admitIssuer(
       deps,
       meta,
       event,
-      new DomainError("throttled", "Too many impersonation requests. Try again in a minute.", retryAfterS),
+      new DomainError(
+        "throttled",
+        "Too many impersonation requests. Try again in a minute.",
+        retryAfterS,
+      ),
     );
   }
 }
@@ -85,14 +115,27 @@ export async function findLocationTarget(
   session: SessionContext,
   coworkerId: number,
 ): Promise<ImpersonationTarget | null> {
-  const [row] = await queryRows<{ id: number; user_id: number; full_name: string; location_id: number; rank: number }>(
+  const [row] = await queryRows<{
+    id: number;
+    user_id: number;
+    full_name: string;
+    location_id: number;
+    rank: number;
+  }>(
     deps.db,
     sql`select c.id, c.user_id, c.full_name, c.location_id,
           coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
         from coworkers c where c.id = ${coworkerId} and c.location_id = ${session.locationId}`,
   );
   return row
-    ? { coworkerId: row.id, userId: row.user_id, fullName: row.full_name, locationId: row.location_id, rank: row.rank, teamId: null }
+    ? {
+        coworkerId: row.id,
+        userId: row.user_id,
+        fullName: row.full_name,
+        locationId: row.location_id,
+        rank: row.rank,
+        teamId: null,
+      }
     : null;
 }
 
@@ -103,18 +146,42 @@ export async function issueForStaff(
   meta: RequestMeta,
   request: IssueRequest,
 ): Promise<{ token: string; expiresAt: Date }> {
-  const event = { type: "impersonation.issued" as const, actorUserId: session.userId, coworkerId: request.coworkerId, locationId: session.locationId, kind: "staff" as const, reason: request.reason ?? null };
+  const event = {
+    type: "impersonation.issued" as const,
+    actorUserId: session.userId,
+    coworkerId: request.coworkerId,
+    locationId: session.locationId,
+    kind: "staff" as const,
+    reason: request.reason ?? null,
+  };
   const target = await findLocationTarget(deps, session, request.coworkerId);
   if (!target) {
-    await refuse(deps, meta, event, new DomainError("not_found", "No such coworker in this location."));
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("not_found", "No such coworker in this location."),
+    );
     return never();
   }
   if (target.userId === session.userId) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate yourself."), "self");
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("forbidden", "You cannot impersonate yourself."),
+      "self",
+    );
   }
   const callerRank = STAFF_RANK[session.staffRole as StaffRole];
   if (target.rank >= callerRank) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate staff of equal or higher rank."), "rank");
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("forbidden", "You cannot impersonate staff of equal or higher rank."),
+      "rank",
+    );
   }
   return issue(deps, session, meta, request, target, "staff");
 }
@@ -127,12 +194,31 @@ export async function issueForTeam(
   request: IssueRequest,
   target: ImpersonationTarget,
 ): Promise<{ token: string; expiresAt: Date }> {
-  const event = { type: "impersonation.issued" as const, actorUserId: session.userId, coworkerId: target.coworkerId, locationId: session.locationId, kind: "team" as const, reason: request.reason ?? null };
+  const event = {
+    type: "impersonation.issued" as const,
+    actorUserId: session.userId,
+    coworkerId: target.coworkerId,
+    locationId: session.locationId,
+    kind: "team" as const,
+    reason: request.reason ?? null,
+  };
   if (target.userId === session.userId) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "You cannot impersonate yourself."), "self");
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("forbidden", "You cannot impersonate yourself."),
+      "self",
+    );
   }
   if (target.rank > 0) {
-    await refuse(deps, meta, event, new DomainError("forbidden", "Team admins cannot impersonate staff."), "staff_target");
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("forbidden", "Team admins cannot impersonate staff."),
+      "staff_target",
+    );
   }
   return issue(deps, session, meta, request, target, "team");
 }
@@ -192,13 +278,23 @@ interface ExchangedRow {
  * session created and the event written in one statement whose WHERE re-checks every condition
  * of the issue: of any number of concurrent exchanges, across processes, exactly one succeeds.
  */
-export async function exchange(deps: ServiceDeps, token: string, meta: RequestMeta): Promise<IssuedAccessToken & { returnPath: string | null; actorSessionId: string }> {
-  const invalid = (why: string) => new DomainError("invalid_token", `The impersonation token is not valid (${why}).`);
+export async function exchange(
+  deps: ServiceDeps,
+  token: string,
+  meta: RequestMeta,
+): Promise<IssuedAccessToken & { returnPath: string | null; actorSessionId: string }> {
+  const invalid = (why: string) =>
+    new DomainError("invalid_token", `The impersonation token is not valid (${why}).`);
   // Refusals of tokens that never verified are recorded, but the answer (401) does not depend on
   // the database: a failed write is dropped, and an unreachable database delays it by 1 s at most.
   const recordOnTheSide = (detail: string) =>
     Promise.race([
-      recordAudit(deps.db, { type: "impersonation.exchanged", outcome: "refused", ip: meta.ip, detail }).catch(() => undefined),
+      recordAudit(deps.db, {
+        type: "impersonation.exchanged",
+        outcome: "refused",
+        ip: meta.ip,
+        detail,
+      }).catch(() => undefined),
       new Promise((resolve) => setTimeout(resolve, 1000).unref()),
     ]);
   if (!deps.config.impersonationEnabled) {
@@ -215,7 +311,9 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
     metrics.refused("impersonation.exchanged", reason === "expired" ? "expired" : "bad_token");
     throw invalid(reason === "expired" ? "expired" : "bad token");
   }
-  const [row] = await queryRows<ExchangedRow & { return_path: string | null; actor_session_id: string }>(
+  const [row] = await queryRows<
+    ExchangedRow & { return_path: string | null; actor_session_id: string }
+  >(
     deps.db,
     sql`with g as (
           update impersonation_grants g set consumed_at = now()
@@ -263,15 +361,34 @@ export async function exchange(deps: ServiceDeps, token: string, meta: RequestMe
 }
 
 async function whyNotExchangeable(deps: ServiceDeps, jti: string) {
-  const [grant] = await queryRows<{ consumed: boolean; live: boolean; valid: boolean; actor_user_id: number; coworker_id: number; location_id: number }>(
+  const [grant] = await queryRows<{
+    consumed: boolean;
+    live: boolean;
+    valid: boolean;
+    actor_user_id: number;
+    coworker_id: number;
+    location_id: number;
+  }>(
     deps.db,
     sql`select g.consumed_at is not null as consumed, g.expires_at > now() as live, ${grantStillValid} as valid,
           g.actor_user_id, g.coworker_id, g.location_id
         from impersonation_grants g where g.jti = ${jti}`,
   );
-  if (!grant) return { detail: "unknown_grant", actorUserId: null, coworkerId: null, locationId: null };
-  const detail = grant.consumed ? "already_used" : !grant.live ? "expired" : !grant.valid ? "revoked" : "mismatch";
-  return { detail, actorUserId: grant.actor_user_id, coworkerId: grant.coworker_id, locationId: grant.location_id };
+  if (!grant)
+    return { detail: "unknown_grant", actorUserId: null, coworkerId: null, locationId: null };
+  const detail = grant.consumed
+    ? "already_used"
+    : !grant.live
+      ? "expired"
+      : !grant.valid
+        ? "revoked"
+        : "mismatch";
+  return {
+    detail,
+    actorUserId: grant.actor_user_id,
+    coworkerId: grant.coworker_id,
+    locationId: grant.location_id,
+  };
 }
 
 /** Ends an impersonated session at once; the actor's own session is untouched. */
@@ -304,7 +421,14 @@ export async function findTeamTarget(
   coworkerId: number,
 ): Promise<{ isTeamAdmin: boolean; target: ImpersonationTarget | null }> {
   if (session.coworkerId === null) return { isTeamAdmin: false, target: null };
-  const [row] = await queryRows<{ team_id: number; target_id: number | null; user_id: number | null; full_name: string | null; location_id: number | null; rank: number | null }>(
+  const [row] = await queryRows<{
+    team_id: number;
+    target_id: number | null;
+    user_id: number | null;
+    full_name: string | null;
+    location_id: number | null;
+    rank: number | null;
+  }>(
     deps.db,
     sql`select am.team_id, c.id as target_id, c.user_id, c.full_name, c.location_id,
           coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
@@ -331,7 +455,10 @@ export async function findTeamTarget(
 }
 
 /** Where the actor's latest impersonation started from, for a browser coming back after it ended. */
-export async function lastReturnPath(deps: ServiceDeps, actorSessionId: string): Promise<string | null> {
+export async function lastReturnPath(
+  deps: ServiceDeps,
+  actorSessionId: string,
+): Promise<string | null> {
   const [row] = await queryRows<{ return_path: string | null }>(
     deps.db,
     sql`select g.return_path from sessions s join impersonation_grants g on g.jti = s.grant_jti

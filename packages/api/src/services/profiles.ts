@@ -16,7 +16,12 @@ export interface Profile {
 /** Every profile of the user; an impersonated session sees only the impersonated one. */
 export async function listProfiles(deps: ServiceDeps, session: SessionContext): Promise<Profile[]> {
   const onlyCoworker = session.impersonation ? session.coworkerId : null;
-  const rows = await queryRows<{ id: number; location_id: number; location_name: string; full_name: string }>(
+  const rows = await queryRows<{
+    id: number;
+    location_id: number;
+    location_name: string;
+    full_name: string;
+  }>(
     deps.db,
     sql`select c.id, c.location_id, l.name as location_name, c.full_name
         from coworkers c join locations l on l.id = c.location_id
@@ -39,7 +44,12 @@ export async function setCurrentProfile(
   coworkerId: number,
   meta: RequestMeta,
 ): Promise<Profile> {
-  const [row] = await queryRows<{ id: number; location_id: number; location_name: string; full_name: string }>(
+  const [row] = await queryRows<{
+    id: number;
+    location_id: number;
+    location_name: string;
+    full_name: string;
+  }>(
     deps.db,
     sql`with c as (
           select c.id, c.location_id, l.name as location_name, c.full_name
@@ -75,8 +85,18 @@ export interface AccessHistoryItem {
 }
 
 /** Every impersonation of the caller's own profiles: who, when, why, for how long. */
-export async function accessHistory(deps: ServiceDeps, session: SessionContext): Promise<AccessHistoryItem[]> {
-  const rows = await queryRows<{ at: Date; actor_name: string; kind: "staff" | "team"; reason: string | null; read_only: boolean; ended_at: Date | null }>(
+export async function accessHistory(
+  deps: ServiceDeps,
+  session: SessionContext,
+): Promise<AccessHistoryItem[]> {
+  const rows = await queryRows<{
+    at: Date;
+    actor_name: string;
+    kind: "staff" | "team";
+    reason: string | null;
+    read_only: boolean;
+    ended_at: Date | null;
+  }>(
     deps.db,
     sql`select s.created_at as at, au.full_name as actor_name, g.kind, g.reason, g.read_only,
           coalesce(s.revoked_at, case when s.expires_at <= now() then s.expires_at end) as ended_at

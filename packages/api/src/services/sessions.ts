@@ -115,7 +115,11 @@ export async function loadSession(
  * When an impersonated session's token is refused because its hour ran out, the audit log says
  * so once. Only runs on the failure path.
  */
-export async function recordExpiryIfDue(deps: ServiceDeps, sid: string, meta: RequestMeta): Promise<boolean> {
+export async function recordExpiryIfDue(
+  deps: ServiceDeps,
+  sid: string,
+  meta: RequestMeta,
+): Promise<boolean> {
   const rows = await queryRows<{ id: string }>(
     deps.db,
     sql`insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, session_id, read_only)
@@ -128,4 +132,6 @@ export async function recordExpiryIfDue(deps: ServiceDeps, sid: string, meta: Re
   return rows.length > 0;
 }
 
-export const impersonatedSessionMaxInterval = sql.raw(`interval '${IMPERSONATED_SESSION_MAX_S} seconds'`);
+export const impersonatedSessionMaxInterval = sql.raw(
+  `interval '${IMPERSONATED_SESSION_MAX_S} seconds'`,
+);

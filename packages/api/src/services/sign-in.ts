@@ -42,16 +42,29 @@ export async function accessTokenFor(
   };
 }
 
-export async function signIn(deps: ServiceDeps, input: SignInInput, meta: RequestMeta): Promise<IssuedAccessToken> {
+export async function signIn(
+  deps: ServiceDeps,
+  input: SignInInput,
+  meta: RequestMeta,
+): Promise<IssuedAccessToken> {
   const email = input.email.toLowerCase();
   const keys = [`signin:account:${email}`, ...(meta.ip ? [`signin:ip:${meta.ip}`] : [])];
   // Only failures count. Once the limit is reached, every further attempt is refused before
   // any password check (a correct password included) until the window moves on.
   const { count, retryAfterS } = await peek(deps.db, keys, SIGNIN_WINDOW_S);
   if (count >= deps.config.signinLimitPer15Minutes) {
-    await recordAudit(deps.db, { type: "signin.failed", outcome: "refused", ip: meta.ip, detail: "throttled" });
+    await recordAudit(deps.db, {
+      type: "signin.failed",
+      outcome: "refused",
+      ip: meta.ip,
+      detail: "throttled",
+    });
     metrics.throttled("signin");
-    throw new DomainError("throttled", "Too many failed sign-in attempts. Try again later.", retryAfterS);
+    throw new DomainError(
+      "throttled",
+      "Too many failed sign-in attempts. Try again later.",
+      retryAfterS,
+    );
   }
   if (Math.random() < 0.01) await pruneThrottle(deps.db);
 
@@ -59,7 +72,9 @@ export async function signIn(deps: ServiceDeps, input: SignInInput, meta: Reques
     deps.db,
     sql`select id, password_hash from users where lower(email) = ${email}`,
   );
-  const valid = user ? await verifyPassword(input.password, user.password_hash) : await verifyAgainstDummy(input.password);
+  const valid = user
+    ? await verifyPassword(input.password, user.password_hash)
+    : await verifyAgainstDummy(input.password);
   if (!user || !valid) {
     // Filed under the account's home location, so that location's admins see it.
     const home = user ? await chooseLocation(deps, user.id, undefined).catch(() => null) : null;
@@ -89,7 +104,12 @@ export async function signIn(deps: ServiceDeps, input: SignInInput, meta: Reques
         )
         select id, expires_at from s`,
   );
-  return accessTokenFor(deps, { id: session!.id, userId: user.id, expiresAt: session!.expires_at, actorUserId: null });
+  return accessTokenFor(deps, {
+    id: session!.id,
+    userId: user.id,
+    expiresAt: session!.expires_at,
+    actorUserId: null,
+  });
 }
 
 /**
@@ -101,7 +121,11 @@ async function chooseLocation(
   userId: number,
   requested: number | undefined,
 ): Promise<{ locationId: number; coworkerId: number | null }> {
-  const places = await queryRows<{ location_id: number; coworker_id: number | null; is_staff: boolean }>(
+  const places = await queryRows<{
+    location_id: number;
+    coworker_id: number | null;
+    is_staff: boolean;
+  }>(
     deps.db,
     sql`select l.id as location_id, c.id as coworker_id, (r.role is not null) as is_staff
         from locations l
@@ -114,7 +138,9 @@ async function chooseLocation(
     if (!place) throw new DomainError("invalid_request", "You have no access to that location.");
     return { locationId: place.location_id, coworkerId: place.coworker_id };
   }
-  const byProfile = places.filter((p) => p.coworker_id !== null).sort((a, b) => a.coworker_id! - b.coworker_id!);
+  const byProfile = places
+    .filter((p) => p.coworker_id !== null)
+    .sort((a, b) => a.coworker_id! - b.coworker_id!);
   const byStaff = places.filter((p) => p.is_staff).sort((a, b) => a.location_id - b.location_id);
   const chosen = byProfile[0] ?? byStaff[0];
   if (!chosen) throw new DomainError("invalid_request", "This account has no location yet.");
@@ -122,7 +148,11 @@ async function chooseLocation(
 }
 
 /** Revokes the session; impersonations it started end with it. */
-export async function signOut(deps: ServiceDeps, session: SessionContext, meta: RequestMeta): Promise<void> {
+export async function signOut(
+  deps: ServiceDeps,
+  session: SessionContext,
+  meta: RequestMeta,
+): Promise<void> {
   await queryRows(
     deps.db,
     sql`with s as (

@@ -23,11 +23,18 @@ describe("hit", () => {
   it("counts every attempt, and leaves the connection committing synchronously", async () => {
     const key = `test:${Date.now()}`;
     const counts = [];
-    for (let round = 0; round < 3; round++) counts.push((await hit(single.db, [key, `${key}:other`], 60)).count);
+    for (let round = 0; round < 3; round++)
+      counts.push((await hit(single.db, [key, `${key}:other`], 60)).count);
     expect(counts).toEqual([1, 2, 3]);
-    const [mode] = await queryRows<{ mode: string }>(single.db, sql`select current_setting('synchronous_commit') as mode`);
+    const [mode] = await queryRows<{ mode: string }>(
+      single.db,
+      sql`select current_setting('synchronous_commit') as mode`,
+    );
     expect(mode?.mode).toBe("on");
-    const [stored] = await queryRows<{ count: number }>(database.db, sql`select count from throttle_counters where key = ${key}`);
+    const [stored] = await queryRows<{ count: number }>(
+      database.db,
+      sql`select count from throttle_counters where key = ${key}`,
+    );
     expect(stored?.count).toBe(3);
   });
 });

@@ -24,7 +24,10 @@ export async function hit(db: Database, keys: string[], windowS: number): Promis
     db,
     sql`with w as (select to_timestamp(floor(extract(epoch from now()) / ${windowS}) * ${windowS}) as start)
         insert into throttle_counters (key, window_start, count)
-        select k, w.start, 1 from unnest(${sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`}) as k, w,
+        select k, w.start, 1 from unnest(${sql`array[${sql.join(
+          keys.map((k) => sql`${k}`),
+          sql`, `,
+        )}]::text[]`}) as k, w,
           (select set_config('synchronous_commit', 'off', true)) as commit_mode
         on conflict (key, window_start) do update set count = throttle_counters.count + 1
         returning count, ceil(extract(epoch from (window_start + make_interval(secs => ${windowS}) - now())))::int as retry_after`,
@@ -41,7 +44,10 @@ export async function peek(db: Database, keys: string[], windowS: number): Promi
     db,
     sql`select count, ceil(extract(epoch from (window_start + make_interval(secs => ${windowS}) - now())))::int as retry_after
         from throttle_counters
-        where key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
+        where key in (${sql.join(
+          keys.map((k) => sql`${k}`),
+          sql`, `,
+        )})
           and window_start = to_timestamp(floor(extract(epoch from now()) / ${windowS}) * ${windowS})`,
   );
   return {
@@ -52,5 +58,8 @@ export async function peek(db: Database, keys: string[], windowS: number): Promi
 
 /** Old windows are useless; drop them now and then so the table stays small. */
 export async function pruneThrottle(db: Database): Promise<void> {
-  await queryRows(db, sql`delete from throttle_counters where window_start < now() - interval '1 day'`);
+  await queryRows(
+    db,
+    sql`delete from throttle_counters where window_start < now() - interval '1 day'`,
+  );
 }

@@ -4,7 +4,10 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 
-export function databaseSettings(env = process.env): { url: string | undefined; pgliteDir: string } {
+export function databaseSettings(env = process.env): {
+  url: string | undefined;
+  pgliteDir: string;
+} {
   const url = env.DATABASE_URL?.trim() || undefined;
   if (url && !/^postgres(ql)?:\/\//.test(url)) {
     console.error("DATABASE_URL must be a postgres:// or postgresql:// URL");

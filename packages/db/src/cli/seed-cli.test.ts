@@ -55,8 +55,22 @@ async function tableCounts(db: Database): Promise<Counts> {
   return row!;
 }
 
-const NOTHING: Counts = { locations: 0, users: 0, staff_roles: 0, coworkers: 0, teams: 0, team_members: 0 };
-const DEMO_COUNTS: Counts = { locations: 2, users: 8, staff_roles: 3, coworkers: 8, teams: 3, team_members: 8 };
+const NOTHING: Counts = {
+  locations: 0,
+  users: 0,
+  staff_roles: 0,
+  coworkers: 0,
+  teams: 0,
+  team_members: 0,
+};
+const DEMO_COUNTS: Counts = {
+  locations: 2,
+  users: 8,
+  staff_roles: 3,
+  coworkers: 8,
+  teams: 3,
+  team_members: 8,
+};
 
 /** A database for the CLI to write to, of the project's driver, and a way to read it afterwards. */
 interface Target {
@@ -114,59 +128,49 @@ afterAll(async () => {
 });
 
 describe("pnpm db:seed FILE", () => {
-  it(
-    "seeds the demo fixture into a new database, says so in one line, and leaves one copy when run twice",
-    async () => {
-      const target = await newTarget({ migrated: false });
+  it("seeds the demo fixture into a new database, says so in one line, and leaves one copy when run twice", async () => {
+    const target = await newTarget({ migrated: false });
 
-      const first = await runSeed(demoFixturePath, target.env);
-      expect(first.stderr).toBe("");
-      expect(first.code).toBe(0);
-      expect(first.stdout).toBe(`Seeded 2 locations, 8 users, 8 coworkers, 3 teams from ${demoFixturePath}.\n`);
-      expect(await target.counts()).toEqual(DEMO_COUNTS);
+    const first = await runSeed(demoFixturePath, target.env);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(
+      `Seeded 2 locations, 8 users, 8 coworkers, 3 teams from ${demoFixturePath}.\n`,
+    );
+    expect(await target.counts()).toEqual(DEMO_COUNTS);
 
-      const second = await runSeed(demoFixturePath, target.env);
-      expect(second.code).toBe(0);
-      expect(second.stdout).toBe(first.stdout);
-      expect(await target.counts()).toEqual(DEMO_COUNTS);
-    },
-    90_000,
-  );
+    const second = await runSeed(demoFixturePath, target.env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(await target.counts()).toEqual(DEMO_COUNTS);
+  }, 90_000);
 
-  it(
-    "refuses a fixture with a team member from another location, exits 1 and writes nothing",
-    async () => {
-      const target = await newTarget({ migrated: true });
-      const fixture = await readFixtureFile(demoFixturePath);
-      // Rita's profile (coworker 51) is in location 2; Acme Design (team 7) is in location 1.
-      fixture.teams.find((t) => t.id === 7)!.members.push({ coworkerId: 51, teamAdmin: false });
-      const file = join(workDir, "cross-location-member.json");
-      await writeFile(file, JSON.stringify(fixture, null, 2));
+  it("refuses a fixture with a team member from another location, exits 1 and writes nothing", async () => {
+    const target = await newTarget({ migrated: true });
+    const fixture = await readFixtureFile(demoFixturePath);
+    // Rita's profile (coworker 51) is in location 2; Acme Design (team 7) is in location 1.
+    fixture.teams.find((t) => t.id === 7)!.members.push({ coworkerId: 51, teamAdmin: false });
+    const file = join(workDir, "cross-location-member.json");
+    await writeFile(file, JSON.stringify(fixture, null, 2));
 
-      const result = await runSeed(file, target.env);
+    const result = await runSeed(file, target.env);
 
-      expect(result.code).toBe(1);
-      expect(result.stdout).toBe("");
-      expect(result.stderr).toMatch(/^Seed refused: .*team 7\b.*coworker 51\b.*\n$/);
-      expect(await target.counts()).toEqual(NOTHING);
-    },
-    60_000,
-  );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^Seed refused: .*team 7\b.*coworker 51\b.*\n$/);
+    expect(await target.counts()).toEqual(NOTHING);
+  }, 60_000);
 
-  it(
-    "refuses a file that is not JSON and exits 1",
-    async () => {
-      const target = await newTarget({ migrated: true });
-      const file = join(workDir, "garbled.json");
-      await writeFile(file, '{ "locations": [');
+  it("refuses a file that is not JSON and exits 1", async () => {
+    const target = await newTarget({ migrated: true });
+    const file = join(workDir, "garbled.json");
+    await writeFile(file, '{ "locations": [');
 
-      const result = await runSeed(file, target.env);
+    const result = await runSeed(file, target.env);
 
-      expect(result.code).toBe(1);
-      expect(result.stdout).toBe("");
-      expect(result.stderr).toMatch(/^Seed refused: fixture is not valid JSON/);
-      expect(await target.counts()).toEqual(NOTHING);
-    },
-    60_000,
-  );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^Seed refused: fixture is not valid JSON/);
+    expect(await target.counts()).toEqual(NOTHING);
+  }, 60_000);
 });

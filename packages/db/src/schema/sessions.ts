@@ -79,7 +79,10 @@ export const impersonationGrants = pgTable(
   },
   (t) => [
     index("grants_actor_idx").on(t.actorUserId),
-    check("grants_lifetime_max_300s", sql`${t.expiresAt} <= ${t.issuedAt} + interval '300 seconds'`),
+    check(
+      "grants_lifetime_max_300s",
+      sql`${t.expiresAt} <= ${t.issuedAt} + interval '300 seconds'`,
+    ),
     check("grants_team_kind", sql`(${t.kind} = 'team') = (${t.teamId} is not null)`),
   ],
 );

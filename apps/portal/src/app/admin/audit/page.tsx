@@ -14,7 +14,9 @@ export default async function AuditPage() {
   return (
     <div className="stack">
       <h1>Audit log</h1>
-      <p className="hint">Sign-ins, impersonations and profile switches in {session.locationName}, newest first.</p>
+      <p className="hint">
+        Sign-ins, impersonations and profile switches in {session.locationName}, newest first.
+      </p>
       <AuditLog />
     </div>
   );

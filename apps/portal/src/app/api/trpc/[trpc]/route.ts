@@ -21,13 +21,20 @@ async function handler(request: Request): Promise<Response> {
   const fromBrowser = !bearer && request.headers.get(BROWSER_CLIENT_HEADER) === "web";
   // Every browser POST, signed in or not (sign-in itself must not be forgeable cross-site).
   if (fromBrowser && request.method === "POST" && !sameOrigin(request)) {
-    return Response.json({ error: "forbidden", message: "Cross-site request refused." }, { status: 403 });
+    return Response.json(
+      { error: "forbidden", message: "Cross-site request refused." },
+      { status: 403 },
+    );
   }
   let req = request;
   if (request.method === "POST") {
     // Bodies are bounded here as on the REST door (64 KiB, else 413).
     try {
-      req = new Request(request.url, { method: "POST", headers: request.headers, body: await readBody(request) });
+      req = new Request(request.url, {
+        method: "POST",
+        headers: request.headers,
+        body: await readBody(request),
+      });
     } catch (error) {
       return errorResponse(domainErrorOf(error));
     }
@@ -39,7 +46,11 @@ async function handler(request: Request): Promise<Response> {
     createContext: ({ resHeaders }) => {
       const meta = requestMeta(request.headers, deps);
       if (!fromBrowser) return createContext({ deps, token: bearerToken(request), meta });
-      const browser = browserSession(request.headers.get("cookie"), resHeaders, deps.config.production);
+      const browser = browserSession(
+        request.headers.get("cookie"),
+        resHeaders,
+        deps.config.production,
+      );
       return createContext({ deps, token: browser.sessionToken, meta, browser });
     },
     responseMeta: () => ({ headers: { "cache-control": "no-store" } }),
