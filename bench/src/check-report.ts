@@ -19,20 +19,37 @@ check(report.machine?.nproc > 0 && report.machine.node, "machine");
 check(report.nodeFloor?.c1 && report.nodeFloor.c32, "nodeFloor");
 check(report.targets?.length >= 1, "targets");
 const expected = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
-check(expected.every((db) => report.targets.some((t) => t.database === db)), `targets for ${expected.join(" and ")}`);
+check(
+  expected.every((db) => report.targets.some((t) => t.database === db)),
+  `targets for ${expected.join(" and ")}`,
+);
 for (const target of report.targets ?? []) {
   const at = (what: string) => `${target.database}: ${what}`;
   const ip = target.inProcess;
-  for (const name of ["sign", "verify", "update", "select1"] as const) check(ip && figure(ip.floor[name].p50Ms), at(`in-process floor ${name}`));
-  for (const name of ["sameRowC32", "sameRowAsyncCommitC32", "ownRowC32"] as const) check(ip && figure(ip.contention[name].opsPerS), at(`in-process contention ${name}`));
+  for (const name of ["sign", "verify", "update", "select1"] as const)
+    check(ip && figure(ip.floor[name].p50Ms), at(`in-process floor ${name}`));
+  for (const name of ["sameRowC32", "sameRowAsyncCommitC32", "ownRowC32"] as const)
+    check(ip && figure(ip.contention[name].opsPerS), at(`in-process contention ${name}`));
   for (const name of ["me", "issue", "exchange", "flow"] as const) {
-    check(ip && figure(ip.operations[name].p50Ms) && figure(ip.operations[name].opsPerS) && figure(ip.operations[name].floorRatio), at(`in-process ${name}`));
+    check(
+      ip &&
+        figure(ip.operations[name].p50Ms) &&
+        figure(ip.operations[name].opsPerS) &&
+        figure(ip.operations[name].floorRatio),
+      at(`in-process ${name}`),
+    );
   }
   for (const name of ["nextFloor", "me", "flow"] as const) {
     for (const key of ["c1", "c32"] as const) {
       const line = target.http[name][key];
-      check(line && figure(line.ratePerS) && figure(line.p50Ms) && figure(line.p99Ms), at(`http ${name} ${key}`));
-      check(line && line.errors === 0, at(`http ${name} ${key} answered errors: ${line?.firstError}`));
+      check(
+        line && figure(line.ratePerS) && figure(line.p50Ms) && figure(line.p99Ms),
+        at(`http ${name} ${key}`),
+      );
+      check(
+        line && line.errors === 0,
+        at(`http ${name} ${key} answered errors: ${line?.firstError}`),
+      );
     }
   }
   check(figure(target.memory.peakMiB) && target.memory.peakMiB > 0, at("memory peak"));
@@ -42,4 +59,6 @@ if (problems.length) {
   console.error(`bench report ${file} is incomplete:\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`bench report ${file}: every section present (${report.targets.map((t) => t.database).join(", ")}); no timing asserted.`);
+console.log(
+  `bench report ${file}: every section present (${report.targets.map((t) => t.database).join(", ")}); no timing asserted.`,
+);

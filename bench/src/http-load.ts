@@ -10,7 +10,12 @@ export interface HttpResponse {
   text: string;
 }
 
-export type Send = (method: "GET" | "POST", path: string, headers?: Record<string, string>, body?: string) => Promise<HttpResponse>;
+export type Send = (
+  method: "GET" | "POST",
+  path: string,
+  headers?: Record<string, string>,
+  body?: string,
+) => Promise<HttpResponse>;
 
 /** One operation; throws (or returns false) when the answer is not the expected one. */
 export type Operation = (send: Send) => Promise<void>;
@@ -45,16 +50,31 @@ export interface LoadResult {
 }
 
 export function createClient(origin: string, connections: number) {
-  const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+  const pool = new Pool(origin, {
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+  });
   const send: Send = async (method, path, headers = {}, body) => {
-    const response = await pool.request({ method, path, headers, ...(body === undefined ? {} : { body }) });
+    const response = await pool.request({
+      method,
+      path,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     return { status: response.statusCode, text: await response.body.text() };
   };
   return { send, close: () => pool.close() };
 }
 
 /** Runs `operation` with `concurrency` workers for `durationS` seconds. */
-export async function runFor(send: Send, operation: Operation, concurrency: number, durationS: number): Promise<RunResult> {
+export async function runFor(
+  send: Send,
+  operation: Operation,
+  concurrency: number,
+  durationS: number,
+): Promise<RunResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | null = null;
@@ -111,7 +131,11 @@ export async function measure(
     const errors = runs.reduce((sum, run) => sum + run.errors, 0);
     return {
       concurrency,
-      runs: runs.map((run) => ({ ...run, ratePerS: round(run.ratePerS), latencyMs: roundSummary(run.latencyMs) })),
+      runs: runs.map((run) => ({
+        ...run,
+        ratePerS: round(run.ratePerS),
+        latencyMs: roundSummary(run.latencyMs),
+      })),
       ratePerS: round(median(runs.map((run) => run.ratePerS))),
       p50Ms: round(median(runs.map((run) => run.latencyMs.p50))),
       p99Ms: round(median(runs.map((run) => run.latencyMs.p99))),

@@ -1,7 +1,13 @@
 // In-process figures: the floor (jose sign and verify of this service's tokens, one single-row
 // UPDATE … RETURNING and one `select 1` on the same database) and the service operations
 // through the server-side caller, each with a context built the way the REST door builds it.
-import { createCaller, createContext, createServiceDeps, loadConfig, type ServiceDeps } from "@cowork/api";
+import {
+  createCaller,
+  createContext,
+  createServiceDeps,
+  loadConfig,
+  type ServiceDeps,
+} from "@cowork/api";
 import { signToken, verifyAccessToken } from "@cowork/auth";
 import { queryRows, type Database } from "@cowork/db";
 import { demoFixturePath, readFixtureFile, seedFixture } from "@cowork/db/seed";
@@ -67,7 +73,11 @@ function countStatements(db: Database) {
   return counter;
 }
 
-async function loop(durationS: number, counter: { value: number }, step: () => Promise<void>): Promise<Timed> {
+async function loop(
+  durationS: number,
+  counter: { value: number },
+  step: () => Promise<void>,
+): Promise<Timed> {
   const latencies: number[] = [];
   const before = counter.value;
   const started = now();
@@ -80,10 +90,15 @@ async function loop(durationS: number, counter: { value: number }, step: () => P
   return { latencies, elapsedS: (now() - started) / 1000, statements: counter.value - before };
 }
 
-async function figures(plan: InProcessPlan, counter: { value: number }, step: () => Promise<void>): Promise<OpFigures> {
+async function figures(
+  plan: InProcessPlan,
+  counter: { value: number },
+  step: () => Promise<void>,
+): Promise<OpFigures> {
   if (plan.warmupS > 0) await loop(plan.warmupS, counter, step);
   const runs: Timed[] = [];
-  for (let index = 0; index < plan.runs; index++) runs.push(await loop(plan.durationS, counter, step));
+  for (let index = 0; index < plan.runs; index++)
+    runs.push(await loop(plan.durationS, counter, step));
   return fromRuns(runs);
 }
 
@@ -101,7 +116,11 @@ function fromRuns(runs: Timed[]): OpFigures {
 }
 
 /** `workers` callers at once, each one operation after another; ops/s is all of them together. */
-async function concurrently(plan: InProcessPlan, workers: number, step: (worker: number) => Promise<unknown>): Promise<OpFigures> {
+async function concurrently(
+  plan: InProcessPlan,
+  workers: number,
+  step: (worker: number) => Promise<unknown>,
+): Promise<OpFigures> {
   const once = async (durationS: number) => {
     const latencies: number[] = [];
     const started = now();
@@ -125,22 +144,38 @@ async function concurrently(plan: InProcessPlan, workers: number, step: (worker:
   return figures;
 }
 
-export async function benchInProcess(driver: "pglite" | "postgres", plan: InProcessPlan): Promise<InProcessReport> {
+export async function benchInProcess(
+  driver: "pglite" | "postgres",
+  plan: InProcessPlan,
+): Promise<InProcessReport> {
   const database: TestDatabase = await createTestDatabase(driver);
   try {
     await seedFixture(database.db, await readFixtureFile(demoFixturePath));
-    const config = loadConfig({ AUTH_ISSUER: "http://bench.test", IMPERSONATE_LIMIT_PER_MINUTE: "100000" });
+    const config = loadConfig({
+      AUTH_ISSUER: "http://bench.test",
+      IMPERSONATE_LIMIT_PER_MINUTE: "100000",
+    });
     const deps: ServiceDeps = await createServiceDeps(database.db, config);
     const counter = countStatements(database.db);
     let requests = 0;
     const caller = async (token: string | null) =>
-      createCaller(await createContext({ deps, token, meta: { ip: "127.0.0.1", requestId: `bench-${++requests}` } }));
+      createCaller(
+        await createContext({
+          deps,
+          token,
+          meta: { ip: "127.0.0.1", requestId: `bench-${++requests}` },
+        }),
+      );
 
-    const signedIn = await (await caller(null)).auth.signIn({ email: BENCH_ACTOR.email, password: BENCH_ACTOR.password });
+    const signedIn = await (
+      await caller(null)
+    ).auth.signIn({ email: BENCH_ACTOR.email, password: BENCH_ACTOR.password });
     const actorToken = signedIn.accessToken!;
 
     // The floor.
-    await database.db.execute(sql`create table bench_floor (id int primary key, n bigint not null default 0)`);
+    await database.db.execute(
+      sql`create table bench_floor (id int primary key, n bigint not null default 0)`,
+    );
     await database.db.execute(sql`insert into bench_floor (id) select generate_series(1, 32)`);
     const floor = {
       sign: await figures(plan, counter, async () => {
@@ -155,7 +190,10 @@ export async function benchInProcess(driver: "pglite" | "postgres", plan: InProc
         await verifyAccessToken(deps.signer, actorToken);
       }),
       update: await figures(plan, counter, async () => {
-        await queryRows(database.db, sql`update bench_floor set n = n + 1 where id = 1 returning n`);
+        await queryRows(
+          database.db,
+          sql`update bench_floor set n = n + 1 where id = 1 returning n`,
+        );
       }),
       select1: await figures(plan, counter, async () => {
         await queryRows(database.db, sql`select 1 as one`);
@@ -163,11 +201,21 @@ export async function benchInProcess(driver: "pglite" | "postgres", plan: InProc
     };
     for (const line of Object.values(floor)) delete line.statementsPerOp;
     const contention = {
-      sameRowC32: await concurrently(plan, 32, () => queryRows(database.db, sql`update bench_floor set n = n + 1 where id = ${1} returning n`)),
-      sameRowAsyncCommitC32: await concurrently(plan, 32, () =>
-        queryRows(database.db, sql`update bench_floor set n = n + 1 from (select set_config('synchronous_commit', 'off', true)) c where id = ${1} returning n`),
+      sameRowC32: await concurrently(plan, 32, () =>
+        queryRows(database.db, sql`update bench_floor set n = n + 1 where id = ${1} returning n`),
       ),
-      ownRowC32: await concurrently(plan, 32, (worker) => queryRows(database.db, sql`update bench_floor set n = n + 1 where id = ${worker + 1} returning n`)),
+      sameRowAsyncCommitC32: await concurrently(plan, 32, () =>
+        queryRows(
+          database.db,
+          sql`update bench_floor set n = n + 1 from (select set_config('synchronous_commit', 'off', true)) c where id = ${1} returning n`,
+        ),
+      ),
+      ownRowC32: await concurrently(plan, 32, (worker) =>
+        queryRows(
+          database.db,
+          sql`update bench_floor set n = n + 1 where id = ${worker + 1} returning n`,
+        ),
+      ),
     };
 
     const me = await figures(plan, counter, async () => {
@@ -189,7 +237,9 @@ export async function benchInProcess(driver: "pglite" | "postgres", plan: InProc
       while (now() < deadline) {
         const t0 = now();
         const s0 = counter.value;
-        const { token } = await (await caller(actorToken)).impersonation.impersonate({ coworkerId: BENCH_TARGET_COWORKER, reason: BENCH_REASON });
+        const { token } = await (
+          await caller(actorToken)
+        ).impersonation.impersonate({ coworkerId: BENCH_TARGET_COWORKER, reason: BENCH_REASON });
         const t1 = now();
         const s1 = counter.value;
         await (await caller(null)).impersonation.exchange({ token });
@@ -212,7 +262,12 @@ export async function benchInProcess(driver: "pglite" | "postgres", plan: InProc
     }
     const withFloor = (op: OpFigures, parts: (keyof typeof floor)[]): OpFigures => {
       const floorMs = parts.reduce((sum, part) => sum + floor[part].p50Ms, 0);
-      return { ...op, floorMs: round(floorMs), floorRatio: round(op.p50Ms / floorMs), floorParts: parts };
+      return {
+        ...op,
+        floorMs: round(floorMs),
+        floorRatio: round(op.p50Ms / floorMs),
+        floorParts: parts,
+      };
     };
     const operations = {
       me: withFloor(me, ["verify", "update"]),
@@ -220,7 +275,8 @@ export async function benchInProcess(driver: "pglite" | "postgres", plan: InProc
       exchange: withFloor(fromRuns(exchangeRuns), ["verify", "sign", "update"]),
       flow: withFloor(fromRuns(flowRuns), ["verify", "sign", "update", "verify", "sign", "update"]),
     };
-    if (driver === "postgres") for (const op of Object.values(operations)) delete op.statementsPerOp;
+    if (driver === "postgres")
+      for (const op of Object.values(operations)) delete op.statementsPerOp;
     return {
       concurrency: 1,
       floor,

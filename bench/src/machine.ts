@@ -17,7 +17,12 @@ export interface Machine {
 export const loadAverage = () => loadavg().map((value) => Math.round(value * 100) / 100);
 
 function cpuTimes(): { busy: number; total: number } {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const fields = readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   return { busy: total - idle, total };
@@ -29,7 +34,9 @@ export async function describeMachine(): Promise<Machine> {
     const before = cpuTimes();
     await new Promise((done) => setTimeout(done, 2000));
     const after = cpuTimes();
-    cpuBusyBeforeStart = Math.round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * 1000) / 1000;
+    cpuBusyBeforeStart =
+      Math.round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * 1000) /
+      1000;
   } catch {
     // not Linux
   }

@@ -2,7 +2,15 @@
 // than its sources), started as `node --import tsx server.ts` on a free port with its own
 // throwaway database, and found again by its listening port to read its memory.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -39,7 +47,8 @@ function newestSource(): number {
     }
   };
   for (const path of ["src", "next.config.ts", "server.ts"]) walk(join(portalDir, path));
-  for (const pkg of readdirSync(join(repoRoot, "packages"))) walk(join(repoRoot, "packages", pkg, "src"));
+  for (const pkg of readdirSync(join(repoRoot, "packages")))
+    walk(join(repoRoot, "packages", pkg, "src"));
   return newest;
 }
 
@@ -61,13 +70,16 @@ export function ensureBuild(log: (line: string) => void): BuildInfo {
   const stale = exists && statSync(buildIdFile).mtimeMs < newestSource();
   let rebuilt = false;
   if (mode === "always" || (mode !== "never" && (!exists || stale))) {
-    log(`building the portal into apps/portal/${distDir} (${!exists ? "no build yet" : stale ? "sources are newer" : "BENCH_BUILD=always"}) …`);
+    log(
+      `building the portal into apps/portal/${distDir} (${!exists ? "no build yet" : stale ? "sources are newer" : "BENCH_BUILD=always"}) …`,
+    );
     const result = spawnSync("pnpm", ["run", "build"], {
       cwd: portalDir,
       env: { ...process.env, NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
       encoding: "utf8",
     });
-    if (result.status !== 0) throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
+    if (result.status !== 0)
+      throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
     rebuilt = true;
   }
   if (!existsSync(buildIdFile)) throw new Error(`no production build in apps/portal/${distDir}`);
@@ -122,12 +134,16 @@ export async function startPortal(options: PortalOptions = {}): Promise<Portal> 
     output += chunk.toString();
     if (output.length > 256 * 1024) output = output.slice(-128 * 1024);
   };
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "server.ts"], {
-    cwd: portalDir,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeFlags ?? []), "--import", "tsx", "server.ts"],
+    {
+      cwd: portalDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const stop = async () => {
@@ -166,7 +182,8 @@ export function pidListeningOn(port: number): number | null {
     for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
       const fields = line.trim().split(/\s+/);
       // local_address is ADDR:PORT; state 0A is LISTEN; inode is the 10th field.
-      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "0A" && fields[9]) inodes.add(fields[9]);
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "0A" && fields[9])
+        inodes.add(fields[9]);
     }
   }
   if (inodes.size === 0) return null;

@@ -2,8 +2,10 @@
 import { type OpFigures } from "./in-process";
 import type { HttpLine, Report } from "./main";
 
-const pad = (value: string | number | null | undefined, width: number) => String(value ?? "–").padStart(width);
-const padEnd = (value: string | number | null | undefined, width: number) => String(value ?? "–").padEnd(width);
+const pad = (value: string | number | null | undefined, width: number) =>
+  String(value ?? "–").padStart(width);
+const padEnd = (value: string | number | null | undefined, width: number) =>
+  String(value ?? "–").padEnd(width);
 
 function opRow(label: string, op: OpFigures | undefined): string {
   if (!op) return `  ${padEnd(label, 34)}${pad("–", 9)}`;
@@ -13,12 +15,20 @@ function opRow(label: string, op: OpFigures | undefined): string {
   );
 }
 
-function httpRows(label: string, line: HttpLine, floor: HttpLine | null, requestsPerOp: number, unit: string): string[] {
+function httpRows(
+  label: string,
+  line: HttpLine,
+  floor: HttpLine | null,
+  requestsPerOp: number,
+  unit: string,
+): string[] {
   return (["c1", "c32"] as const).flatMap((key) => {
     const result = line[key];
     if (!result) return [];
     const floorRate = floor?.[key]?.ratePerS;
-    const ratio = floorRate ? `${Math.round(((result.ratePerS * requestsPerOp) / floorRate) * 100)}%` : "";
+    const ratio = floorRate
+      ? `${Math.round(((result.ratePerS * requestsPerOp) / floorRate) * 100)}%`
+      : "";
     return [
       `  ${padEnd(label, 34)}${pad(result.concurrency, 5)}${pad(`${result.ratePerS} ${unit}`, 16)}${pad(result.p50Ms, 9)}${pad(result.p99Ms, 9)}` +
         `${pad(result.errors, 7)}${pad(ratio, 10)}`,
@@ -29,13 +39,21 @@ function httpRows(label: string, line: HttpLine, floor: HttpLine | null, request
 export function printReport(report: Report, log: (line: string) => void): void {
   const m = report.machine;
   log("");
-  log(`=== pnpm bench ${report.quick ? "(QUICK: 1 run × 2 s, indicative only)" : ""} — ${report.startedAt}`);
-  log(`machine: ${m.nproc} cores ${m.cpuModel}, node ${m.node}, ${m.os}, ${m.memoryGiB} GiB; load average ${m.loadAverage.join(" ")} → ${m.loadAverageAfter?.join(" ")}; CPU busy before start ${Math.round(m.cpuBusyBeforeStart * 100)}%`);
+  log(
+    `=== pnpm bench ${report.quick ? "(QUICK: 1 run × 2 s, indicative only)" : ""} — ${report.startedAt}`,
+  );
+  log(
+    `machine: ${m.nproc} cores ${m.cpuModel}, node ${m.node}, ${m.os}, ${m.memoryGiB} GiB; load average ${m.loadAverage.join(" ")} → ${m.loadAverageAfter?.join(" ")}; CPU busy before start ${Math.round(m.cpuBusyBeforeStart * 100)}%`,
+  );
   const plan = report.plan.http;
-  log(`HTTP: median of ${plan.runs} run(s) × ${plan.durationS} s after ${plan.warmupS} s warm-up, keep-alive connections = concurrency; server IMPERSONATE_LIMIT_PER_MINUTE=100000`);
+  log(
+    `HTTP: median of ${plan.runs} run(s) × ${plan.durationS} s after ${plan.warmupS} s warm-up, keep-alive connections = concurrency; server IMPERSONATE_LIMIT_PER_MINUTE=100000`,
+  );
   if (report.nodeFloor.c1 || report.nodeFloor.c32) {
     log("");
-    log(`  ${padEnd("node:http floor (bare server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}`);
+    log(
+      `  ${padEnd("node:http floor (bare server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}`,
+    );
     for (const row of httpRows("GET / on node:http", report.nodeFloor, null, 1, "req/s")) log(row);
   }
   for (const target of report.targets) {
@@ -43,7 +61,9 @@ export function printReport(report: Report, log: (line: string) => void): void {
     log(`--- ${target.database}: ${target.databaseVersion}`);
     const ip = target.inProcess;
     if (ip) {
-      log(`  ${padEnd("in-process (server-side caller, c=1)", 34)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("ops/s", 9)}${pad("stmts", 8)}${pad("floor ms", 10)}${pad("×floor", 8)}`);
+      log(
+        `  ${padEnd("in-process (server-side caller, c=1)", 34)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("ops/s", 9)}${pad("stmts", 8)}${pad("floor ms", 10)}${pad("×floor", 8)}`,
+      );
       log(opRow("floor: jose sign (EdDSA)", ip.floor.sign));
       log(opRow("floor: jose verify (access token)", ip.floor.verify));
       log(opRow("floor: UPDATE … RETURNING (1 row)", ip.floor.update));
@@ -57,12 +77,23 @@ export function printReport(report: Report, log: (line: string) => void): void {
       log(opRow("issue + exchange (flow)", ip.operations.flow));
     }
     const http = target.http;
-    if (http.nextFloor.c1 || http.me.c1 || http.flow.c1) {
+    if ([http.nextFloor, http.me, http.flow].some((line) => line.c1 || line.c32)) {
       log("");
-      log(`  ${padEnd("HTTP (production server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}${pad("req/Next", 10)}`);
-      for (const row of httpRows("Next floor: GET jwks.json", http.nextFloor, http.nextFloor, 1, "req/s")) log(row);
-      for (const row of httpRows("GET /api/sys/users/me", http.me, http.nextFloor, 1, "req/s")) log(row);
-      for (const row of httpRows("issue + exchange", http.flow, http.nextFloor, 2, "flows/s")) log(row);
+      log(
+        `  ${padEnd("HTTP (production server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}${pad("req/Next", 10)}`,
+      );
+      for (const row of httpRows(
+        "Next floor: GET jwks.json",
+        http.nextFloor,
+        http.nextFloor,
+        1,
+        "req/s",
+      ))
+        log(row);
+      for (const row of httpRows("GET /api/sys/users/me", http.me, http.nextFloor, 1, "req/s"))
+        log(row);
+      for (const row of httpRows("issue + exchange", http.flow, http.nextFloor, 2, "flows/s"))
+        log(row);
     }
     const memory = target.memory;
     const sustained = memory.sustained;
@@ -72,14 +103,18 @@ export function printReport(report: Report, log: (line: string) => void): void {
           ? `; ${sustained.durationS} s sustained load, 10-s run peaks ${sustained.runPeaksMiB.join(" ")} MiB → ${sustained.flat ? "flat" : "GROWING"} (${sustained.growthMiB >= 0 ? "+" : ""}${sustained.growthMiB} MiB)`
           : ""),
     );
-    log(`  load average during ${target.database}: ${target.loadAverage.before.join(" ")} → ${target.loadAverage.after.join(" ")}`);
+    log(
+      `  load average during ${target.database}: ${target.loadAverage.before.join(" ")} → ${target.loadAverage.after.join(" ")}`,
+    );
   }
   if (report.goals.length) {
     log("");
     log("goals (concurrency 32; the PostgreSQL line is the one the targets are set for):");
     for (const goal of report.goals) {
       const verdict = goal.met === null ? "not measured" : goal.met ? "met" : "NOT met";
-      log(`  ${padEnd(goal.database, 9)} ${padEnd(goal.goal, 72)} ${pad(goal.measured, 9)}  ${verdict}`);
+      log(
+        `  ${padEnd(goal.database, 9)} ${padEnd(goal.goal, 72)} ${pad(goal.measured, 9)}  ${verdict}`,
+      );
     }
   }
 }

@@ -58,8 +58,14 @@ const AREA_RULES: [RegExp, string][] = [
   [/\/packages\/db\//, "@cowork/db"],
   [/^react-dom\//, "react-dom"],
   [/next\/dist\/compiled\/next-server\/app-route/, "Next app-route runtime"],
-  [/next\/dist\/server\/base-server|next\/dist\/server\/next-server|next\/dist\/server\/lib\/router|next\/dist\/server\/route-modules/, "Next server (routing, request handling)"],
-  [/next\/dist\/server\/web|next\/dist\/server\/base-http|next\/dist\/server\/send-response|next\/dist\/server\/lib/, "Next server (request/response adapters)"],
+  [
+    /next\/dist\/server\/base-server|next\/dist\/server\/next-server|next\/dist\/server\/lib\/router|next\/dist\/server\/route-modules/,
+    "Next server (routing, request handling)",
+  ],
+  [
+    /next\/dist\/server\/web|next\/dist\/server\/base-http|next\/dist\/server\/send-response|next\/dist\/server\/lib/,
+    "Next server (request/response adapters)",
+  ],
   [/next\/dist\/compiled\//, "Next compiled deps"],
   [/next\/dist\//, "Next (other)"],
   [/\/apps\/portal\/src\//, "portal (route glue)"],
@@ -84,20 +90,30 @@ function original(frame: CallFrame): CallFrame {
   let map = sourceMaps.get(file);
   if (map === undefined) {
     try {
-      map = existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")) as never) : null;
+      map = existsSync(`${file}.map`)
+        ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8")) as never)
+        : null;
     } catch {
       map = null;
     }
     sourceMaps.set(file, map);
   }
   if (!map) return frame;
-  const entry = map.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string; originalLine?: number; originalColumn?: number; name?: string };
+  const entry = map.findEntry(frame.lineNumber, frame.columnNumber) as {
+    originalSource?: string;
+    originalLine?: number;
+    originalColumn?: number;
+    name?: string;
+  };
   if (!entry.originalSource) return frame;
   const source = entry.originalSource.startsWith("file://")
     ? fileURLToPath(entry.originalSource)
     : resolve(dirname(file), decodeURIComponent(entry.originalSource));
   return {
-    functionName: frame.functionName && frame.functionName.length > 2 ? frame.functionName : entry.name || frame.functionName,
+    functionName:
+      frame.functionName && frame.functionName.length > 2
+        ? frame.functionName
+        : entry.name || frame.functionName,
     url: source,
     lineNumber: entry.originalLine ?? 0,
     columnNumber: entry.originalColumn ?? 0,
@@ -138,7 +154,11 @@ export function mainThreadProfile(dir: string): string {
  * Summarizes a profile. `window` keeps only the samples taken between two instants given as
  * seconds before the end of the profile (the process's exit), e.g. the load phase only.
  */
-export function summarizeProfile(file: string, top = 25, window?: { fromS: number; toS: number }): ProfileSummary {
+export function summarizeProfile(
+  file: string,
+  top = 25,
+  window?: { fromS: number; toS: number },
+): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const keepFrom = window ? profile.endTime - window.fromS * 1e6 : -Infinity;
   const keepTo = window ? profile.endTime - window.toS * 1e6 : Infinity;
@@ -165,7 +185,9 @@ export function summarizeProfile(file: string, top = 25, window?: { fromS: numbe
   const selfByFrame = new Map<string, { area: string; us: number }>();
   for (const [id, us] of selfUs) {
     const frame = byId.get(id)!.callFrame;
-    const key = frame.url ? `${frame.functionName || "(anonymous)"} ${shortUrl(frame.url)}:${frame.lineNumber + 1}` : frame.functionName;
+    const key = frame.url
+      ? `${frame.functionName || "(anonymous)"} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`
+      : frame.functionName;
     const entry = selfByFrame.get(key) ?? { area: areaOf(frame), us: 0 };
     entry.us += us;
     selfByFrame.set(key, entry);
@@ -200,24 +222,44 @@ export function summarizeProfile(file: string, top = 25, window?: { fromS: numbe
       .filter(([key]) => key !== "(idle)")
       .sort((a, b) => b[1].us - a[1].us)
       .slice(0, top)
-      .map(([frame, { area, us }]) => ({ frame, area, selfMs: ms(us), share: Math.round((us / busyUs) * 1000) / 1000 })),
+      .map(([frame, { area, us }]) => ({
+        frame,
+        area,
+        selfMs: ms(us),
+        share: Math.round((us / busyUs) * 1000) / 1000,
+      })),
     areas: [...inclusive.entries()]
       .filter(([area]) => area !== "(idle)")
       .sort((a, b) => b[1] - a[1])
-      .map(([area, us]) => ({ area, inclusiveMs: ms(us), share: Math.round((us / busyUs) * 1000) / 1000 })),
+      .map(([area, us]) => ({
+        area,
+        inclusiveMs: ms(us),
+        share: Math.round((us / busyUs) * 1000) / 1000,
+      })),
     owners: [...owners.entries()]
       .filter(([area]) => area !== "(idle)")
       .sort((a, b) => b[1] - a[1])
-      .map(([area, us]) => ({ area, selfMs: ms(us), share: Math.round((us / busyUs) * 1000) / 1000 })),
+      .map(([area, us]) => ({
+        area,
+        selfMs: ms(us),
+        share: Math.round((us / busyUs) * 1000) / 1000,
+      })),
   };
 }
 
 export function printProfile(summary: ProfileSummary, log: (line: string) => void): void {
-  log(`profile ${summary.file}: ${summary.totalMs} ms sampled, ${(summary.busyShare * 100).toFixed(1)}% busy`);
-  log("  busy time by owner (node internals and native code charged to the library or app frame that called them):");
-  for (const owner of summary.owners.slice(0, 16)) log(`    ${(owner.share * 100).toFixed(1).padStart(5)}%  ${owner.area}`);
+  log(
+    `profile ${summary.file}: ${summary.totalMs} ms sampled, ${(summary.busyShare * 100).toFixed(1)}% busy`,
+  );
+  log(
+    "  busy time by owner (node internals and native code charged to the library or app frame that called them):",
+  );
+  for (const owner of summary.owners.slice(0, 16))
+    log(`    ${(owner.share * 100).toFixed(1).padStart(5)}%  ${owner.area}`);
   log("  inclusive time by area (a sample counts in every area on its stack):");
-  for (const area of summary.areas.slice(0, 16)) log(`    ${(area.share * 100).toFixed(1).padStart(5)}%  ${area.area}`);
+  for (const area of summary.areas.slice(0, 16))
+    log(`    ${(area.share * 100).toFixed(1).padStart(5)}%  ${area.area}`);
   log("  top frames by self time:");
-  for (const frame of summary.topSelf) log(`    ${(frame.share * 100).toFixed(1).padStart(5)}%  ${frame.frame}  [${frame.area}]`);
+  for (const frame of summary.topSelf)
+    log(`    ${(frame.share * 100).toFixed(1).padStart(5)}%  ${frame.frame}  [${frame.area}]`);
 }
