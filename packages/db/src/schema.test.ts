@@ -162,14 +162,12 @@ describe("team members", () => {
     const location = await addLocation();
     const coworker = await addCoworker((await addUser()).id, location.id);
     const team = await addTeam(location.id);
-    await handle.db
-      .insert(teamMembers)
-      .values({
-        teamId: team.id,
-        coworkerId: coworker.id,
-        locationId: location.id,
-        teamAdmin: true,
-      });
+    await handle.db.insert(teamMembers).values({
+      teamId: team.id,
+      coworkerId: coworker.id,
+      locationId: location.id,
+      teamAdmin: true,
+    });
     const members = await handle.db
       .select()
       .from(teamMembers)
