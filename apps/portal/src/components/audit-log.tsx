@@ -6,6 +6,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type RouterOutputs, useTRPC } from "~/trpc/react";
 import { describeError } from "./error-text";
+import { Pager } from "./pager";
 
 type AuditEvent = RouterOutputs["audit"]["listEvents"]["items"][number];
 
@@ -213,33 +214,19 @@ export function AuditLog() {
             </table>
           </div>
         ) : null}
-        <nav className="pager" aria-label="Audit log pages">
-          <button
-            type="button"
-            className="button-quiet"
-            disabled={page === 1 || events.isFetching}
-            onClick={() =>
-              setView((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))
-            }
-          >
-            Previous page
-          </button>
-          <span className="hint">Page {page}</span>
-          <button
-            type="button"
-            className="button-quiet"
-            disabled={nextCursor === null || events.isFetching}
-            onClick={() => {
-              if (nextCursor !== null)
-                setView((previous) => ({
-                  ...previous,
-                  cursors: [...previous.cursors, nextCursor],
-                }));
-            }}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Audit log pages"
+          page={page}
+          busy={events.isFetching}
+          hasNext={nextCursor !== null}
+          onPrevious={() =>
+            setView((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))
+          }
+          onNext={() => {
+            if (nextCursor !== null)
+              setView((previous) => ({ ...previous, cursors: [...previous.cursors, nextCursor] }));
+          }}
+        />
       </section>
     </div>
   );

@@ -7,6 +7,7 @@ import { useSignIn } from "~/hooks/use-sign-in";
 import { useTRPC } from "~/trpc/react";
 import { describeError } from "./error-text";
 import { type ImpersonationChoice, ImpersonationOptions } from "./impersonation-options";
+import { Pager } from "./pager";
 
 export const SEARCH_DEBOUNCE_MS = 250;
 const PAGE_SIZE = 5;
@@ -138,33 +139,22 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
             </tbody>
           </table>
         ) : null}
-        <nav className="pager" aria-label="Search result pages">
-          <button
-            type="button"
-            className="button-quiet"
-            disabled={page === 1 || results.isFetching}
-            onClick={() =>
-              setSearch((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))
-            }
-          >
-            Previous page
-          </button>
-          <span className="hint">Page {page}</span>
-          <button
-            type="button"
-            className="button-quiet"
-            disabled={nextCursor === null || results.isFetching}
-            onClick={() => {
-              if (nextCursor !== null)
-                setSearch((previous) => ({
-                  ...previous,
-                  cursors: [...previous.cursors, nextCursor],
-                }));
-            }}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          label="Search result pages"
+          page={page}
+          busy={results.isFetching}
+          hasNext={nextCursor !== null}
+          onPrevious={() =>
+            setSearch((previous) => ({ ...previous, cursors: previous.cursors.slice(0, -1) }))
+          }
+          onNext={() => {
+            if (nextCursor !== null)
+              setSearch((previous) => ({
+                ...previous,
+                cursors: [...previous.cursors, nextCursor],
+              }));
+          }}
+        />
       </section>
     </div>
   );
