@@ -4,26 +4,10 @@ import { queryRows } from "@cowork/db";
 import { type SQL, sql } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { domainErrorOf } from "../errors";
 import { appRouter } from "../root";
 import { AUDIT_TYPES } from "../services/audit";
 import { createTestApi, type TestApi } from "../testing";
-
-async function expectRefused(
-  promise: Promise<unknown>,
-  status: number,
-  code: string,
-  label = "call",
-): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    const domain = domainErrorOf(error);
-    expect({ status: domain.status, code: domain.code }, label).toEqual({ status, code });
-    return;
-  }
-  expect.fail(`${label}: expected a refusal, but the call succeeded`);
-}
+import { expectRefused } from "../testing-refusals";
 
 let api: TestApi;
 const token: Record<string, string> = {};

@@ -4,31 +4,12 @@ import { type SQL, sql } from "drizzle-orm";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserSession, createContext } from "../context";
-import { domainErrorOf } from "../errors";
 import { createCaller } from "../root";
 import { type IssuedAccessToken } from "../services/sign-in";
 import { createTestApi, type TestApi } from "../testing";
+import { expectRefused, refusal } from "../testing-refusals";
 
 const MEMBER_PASS = "demo-member-pass";
-
-async function refusal(promise: Promise<unknown>, label = "call") {
-  try {
-    await promise;
-  } catch (error) {
-    return domainErrorOf(error);
-  }
-  return expect.fail(`${label}: expected a refusal, but the call succeeded`);
-}
-
-async function expectRefused(
-  promise: Promise<unknown>,
-  status: number,
-  code: string,
-  label = "call",
-): Promise<void> {
-  const error = await refusal(promise, label);
-  expect({ status: error.status, code: error.code }, label).toEqual({ status, code });
-}
 
 /** Sleeps past a fixed-window boundary when fewer than `needS` seconds remain in the window. */
 async function awaitFreshWindow(windowS: number, needS: number): Promise<void> {

@@ -7,11 +7,11 @@ import { type SQL, sql } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserSession, createContext } from "../context";
-import { domainErrorOf } from "../errors";
 import { createCaller } from "../root";
 import { type ServiceDeps } from "../services/deps";
 import { type IssuedAccessToken } from "../services/sign-in";
 import { createTestApi, type TestApi } from "../testing";
+import { expectRefused, refusal } from "../testing-refusals";
 
 const EMAIL = {
   ada: "ada.admin@demo.test",
@@ -21,25 +21,6 @@ const EMAIL = {
   nora: "nora.nomad@demo.test",
   ivan: "ivan.indie@demo.test",
 } as const;
-
-async function refusal(promise: Promise<unknown>, label = "call") {
-  try {
-    await promise;
-  } catch (error) {
-    return domainErrorOf(error);
-  }
-  return expect.fail(`${label}: expected a refusal, but the call succeeded`);
-}
-
-async function expectRefused(
-  promise: Promise<unknown>,
-  status: number,
-  code: string,
-  label = "call",
-): Promise<void> {
-  const error = await refusal(promise, label);
-  expect({ status: error.status, code: error.code }, label).toEqual({ status, code });
-}
 
 /** Helpers bound to one test api. */
 function helpers(api: TestApi) {

@@ -8,6 +8,7 @@ import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainErrorOf } from "../errors";
 import { createTestApi, type TestApi } from "../testing";
+import { expectRefused, refusal } from "../testing-refusals";
 
 const EMAIL = {
   ada: "ada.admin@demo.test",
@@ -45,29 +46,6 @@ async function impersonatedSession(actor: string | undefined, coworkerId: number
   const { token: grant } = await (await as(actor)).impersonation.impersonate({ coworkerId });
   const { accessToken } = await (await as(null)).impersonation.exchange({ token: grant });
   return accessToken!;
-}
-
-async function refusal(
-  promise: Promise<unknown>,
-  label = "call",
-): Promise<{ status: number; code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const domain = domainErrorOf(error);
-    return { status: domain.status, code: domain.code, message: domain.message };
-  }
-  return expect.fail(`${label}: expected a refusal, but the call succeeded`);
-}
-
-async function expectRefused(
-  promise: Promise<unknown>,
-  status: number,
-  code: string,
-  label = "call",
-): Promise<void> {
-  const { status: actualStatus, code: actualCode } = await refusal(promise, label);
-  expect({ status: actualStatus, code: actualCode }, label).toEqual({ status, code });
 }
 
 const grantsCount = async () =>
