@@ -1266,7 +1266,7 @@ describe("start-up configuration (CONTRACT §2)", () => {
       child.stdout.on("data", collect);
       child.stderr.on("data", collect);
       const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.on("exit", (code) => {
+      child.on("close", (code) => {
         clearTimeout(timer);
         rmSync(dir, { recursive: true, force: true });
         resolve({ code: started ? "started" : code, output });
