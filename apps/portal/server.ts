@@ -1,15 +1,26 @@
 // The portal's HTTP server: validates configuration, applies migrations (and seeds the demo data
-// into an empty embedded database), then serves Next. It also stamps every request with the
-// socket's address and a request id, which route handlers cannot see on their own, and writes
-// one JSON log line and one latency sample (by route pattern) per request.
+// into an empty embedded database), opens the process's one database connection, then answers
+// the REST paths itself (src/server/rest-door.ts) and hands everything else to Next. It also
+// stamps every request with the socket's address and a request id, which route handlers cannot
+// see on their own, and writes one JSON log line and one latency sample (by route pattern) per
+// request.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { ConfigError, loadConfig, logger, metrics, requestLogger, scrub } from "@cowork/api";
+import {
+  ConfigError,
+  createServiceDeps,
+  loadConfig,
+  logger,
+  metrics,
+  requestLogger,
+  scrub,
+} from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
-import { createPglite } from "@cowork/db";
+import { createDatabase } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
 import {
   demoFixturePath,
@@ -19,7 +30,9 @@ import {
   seedFixture,
 } from "@cowork/db/seed";
 import { FORWARDED_HEADER, FORWARDING_HEADERS, PEER_HEADER } from "./src/server/peer-header";
+import { restDoor } from "./src/server/rest-door";
 import { routeMatcher } from "./src/server/route-patterns";
+import { publishConnection } from "./src/server/shared-connection";
 
 const appDir = fileURLToPath(new URL(".", import.meta.url));
 const repoRoot = resolve(appDir, "../..");
@@ -49,19 +62,29 @@ try {
   throw error;
 }
 
-if (config.databaseUrl) {
-  await migrateUrl(config.databaseUrl);
-} else {
-  const handle = createPglite(config.pgliteDir);
-  await migrateDatabase(handle);
-  if (await isEmpty(handle.db)) {
-    const summary = await seedFixture(handle.db, await readFixtureFile(demoFixturePath));
+// PostgreSQL: processes sharing the database migrate one at a time (advisory lock).
+if (config.databaseUrl) await migrateUrl(config.databaseUrl);
+// A small pool: postgres-js pipelines statements on a busy connection and sends them in one
+// write, so a few connections serve many requests with fewer system calls and fewer PostgreSQL
+// backends competing for the cores (20 connections: 1,338 me/s; 4: 2,104 — BENCHMARKS.md).
+const database = createDatabase({
+  url: config.databaseUrl,
+  pgliteDir: config.pgliteDir,
+  maxConnections: Math.max(4, 2 * availableParallelism()),
+});
+if (database.driver === "pglite") {
+  await migrateDatabase(database);
+  if (await isEmpty(database.db)) {
+    const summary = await seedFixture(database.db, await readFixtureFile(demoFixturePath));
     logger.info(
       `First start: seeded the demo data (${describeSummary(summary)}) into ${config.pgliteDir}.`,
     );
   }
-  await handle.close();
 }
+// Keys are loaded (or made, on a first start) now, before the first request.
+const deps = await createServiceDeps(database.db, config);
+publishConnection(database.connection);
+const answerRest = restDoor(deps);
 
 const app = next({ dev, dir: appDir, port: config.port, turbopack: dev });
 const handle = app.getRequestHandler();
@@ -87,9 +110,10 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
   const started = performance.now();
   const method = req.method ?? "GET";
   const path = pathOf(req.url);
+  const restRoute = answerRest(req, res, (req.url ?? "/").split("?")[0]!);
   res.once("close", () => {
     const durationMs = performance.now() - started;
-    const route = routes.match(path);
+    const route = restRoute ?? routes.match(path);
     metrics.observeRequest(route, method, res.statusCode, durationMs / 1000);
     requestLogger(requestId).info(
       {
@@ -103,7 +127,7 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
       "request",
     );
   });
-  void handle(req, res);
+  if (restRoute === null) void handle(req, res);
 });
 
 server.listen(config.port, () => {
@@ -116,6 +140,9 @@ server.listen(config.port, () => {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     server.close();
-    process.exit(0);
+    // PGlite writes its folder on close; a stuck close must not keep the process alive.
+    const closed = database.close().catch(() => undefined);
+    const deadline = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    void Promise.race([closed, deadline]).then(() => process.exit(0));
   });
 }

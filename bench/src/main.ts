@@ -3,7 +3,7 @@
 // Prints a table and writes reports/<timestamp>.json and reports/latest.json.
 //
 // Environment: BENCH_QUICK=1 (1 run × 2 s, for CI), BENCH_DB=pglite,postgres, BENCH_ONLY=
-// in-process,next-floor,me,flow,memory (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
+// in-process,floors,me,flow,memory (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
 // BENCH_PROFILE=1 (server under --cpu-prof, summary in the report), BENCH_BUILD=auto|always|never,
 // BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -44,7 +44,7 @@ import { printReport } from "./print";
 import { round } from "./stats";
 
 type Driver = "pglite" | "postgres";
-type Section = "in-process" | "next-floor" | "me" | "flow" | "memory";
+type Section = "in-process" | "floors" | "me" | "flow" | "memory";
 
 const env = process.env;
 const quick = env.BENCH_QUICK === "1";
@@ -104,11 +104,14 @@ export interface TargetReport {
   inProcess: InProcessReport | null;
   http: {
     serverEnv: Record<string, string>;
+    /** GET /.well-known/jwks.json: the REST door with no database and no crypto. */
+    doorFloor: HttpLine;
+    /** GET /api/health: a trivial Next route handler (what Next costs; pages and tRPC pay it). */
     nextFloor: HttpLine;
     me: HttpLine;
     flow: HttpLine;
-    /** Ratios to the Next floor (trivial route handler) at the same concurrency, in requests/s. */
-    ratioToNextFloor: Record<string, number | null>;
+    /** Ratios to the door floor at the same concurrency, in requests/s. */
+    ratioToDoorFloor: Record<string, number | null>;
   };
   memory: MemoryReport;
   profile: ProfileSummary | null;
@@ -203,9 +206,13 @@ async function benchHttp(
     const actorToken = (JSON.parse(signIn.text) as { access_token: string }).access_token;
     const auth = { authorization: `Bearer ${actorToken}` };
 
-    const nextFloor: Operation = async (send) => {
+    const doorFloor: Operation = async (send) => {
       const response = await send("GET", "/.well-known/jwks.json");
       if (response.status !== 200) throw new UnexpectedResponse("jwks", response);
+    };
+    const nextFloor: Operation = async (send) => {
+      const response = await send("GET", "/api/health");
+      if (response.status !== 200) throw new UnexpectedResponse("health", response);
     };
     const me: Operation = async (send) => {
       const response = await send("GET", "/api/sys/users/me", auth);
@@ -229,27 +236,30 @@ async function benchHttp(
     const loadStartedAt = Date.now();
     const http: TargetReport["http"] = {
       serverEnv,
+      doorFloor: {},
       nextFloor: {},
       me: {},
       flow: {},
-      ratioToNextFloor: {},
+      ratioToDoorFloor: {},
     };
-    if (wants("next-floor"))
-      http.nextFloor = await measureLine(
+    if (wants("floors")) {
+      http.doorFloor = await measureLine(
         portal.url,
-        nextFloor,
-        "Next floor: GET /.well-known/jwks.json",
+        doorFloor,
+        "door floor: GET /.well-known/jwks.json",
       );
+      http.nextFloor = await measureLine(portal.url, nextFloor, "Next floor: GET /api/health");
+    }
     if (wants("me")) http.me = await measureLine(portal.url, me, "GET /api/sys/users/me");
     if (wants("flow")) http.flow = await measureLine(portal.url, flow, "issue + exchange flow");
     for (const concurrency of CONCURRENCY) {
       const key = `c${concurrency}` as const;
-      const floor = http.nextFloor[key]?.ratePerS;
+      const floor = http.doorFloor[key]?.ratePerS;
       const meRate = http.me[key]?.ratePerS;
       const flowRate = http.flow[key]?.ratePerS;
-      http.ratioToNextFloor[`me_${key}`] = floor && meRate ? round(meRate / floor) : null;
+      http.ratioToDoorFloor[`me_${key}`] = floor && meRate ? round(meRate / floor) : null;
       // A flow is two requests.
-      http.ratioToNextFloor[`flow_requests_${key}`] =
+      http.ratioToDoorFloor[`flow_requests_${key}`] =
         floor && flowRate ? round((2 * flowRate) / floor) : null;
     }
 
@@ -340,7 +350,7 @@ async function main() {
     : ["pglite", ...(env.DATABASE_URL ? (["postgres"] as const) : [])];
   if (drivers.includes("postgres") && !env.DATABASE_URL)
     throw new Error("BENCH_DB=postgres needs DATABASE_URL");
-  const needsHttp = ["next-floor", "me", "flow", "memory"].some((s) => wants(s as Section));
+  const needsHttp = ["floors", "me", "flow", "memory"].some((s) => wants(s as Section));
   const build = needsHttp ? ensureBuild(log) : null;
   if (build)
     log(
@@ -348,7 +358,7 @@ async function main() {
     );
 
   let nodeFloor: HttpLine = {};
-  if (wants("next-floor")) {
+  if (wants("floors")) {
     log("node:http floor (bare server in its own process) …");
     const server = await startNodeFloor();
     try {
@@ -378,7 +388,14 @@ async function main() {
     const httpPart = needsHttp
       ? await benchHttp(driver)
       : {
-          http: { serverEnv: {}, nextFloor: {}, me: {}, flow: {}, ratioToNextFloor: {} },
+          http: {
+            serverEnv: {},
+            doorFloor: {},
+            nextFloor: {},
+            me: {},
+            flow: {},
+            ratioToDoorFloor: {},
+          },
           memory: { pid: 0, startMiB: Number.NaN, peakMiB: Number.NaN, sustained: null },
           profile: null,
         };

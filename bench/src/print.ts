@@ -77,23 +77,19 @@ export function printReport(report: Report, log: (line: string) => void): void {
       log(opRow("issue + exchange (flow)", ip.operations.flow));
     }
     const http = target.http;
-    if ([http.nextFloor, http.me, http.flow].some((line) => line.c1 || line.c32)) {
+    if ([http.doorFloor, http.me, http.flow].some((line) => line.c1 || line.c32)) {
       log("");
       log(
-        `  ${padEnd("HTTP (production server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}${pad("req/Next", 10)}`,
+        `  ${padEnd("HTTP (production server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}${pad("req/door", 10)}`,
       );
-      for (const row of httpRows(
-        "Next floor: GET jwks.json",
-        http.nextFloor,
-        http.nextFloor,
-        1,
-        "req/s",
-      ))
-        log(row);
-      for (const row of httpRows("GET /api/sys/users/me", http.me, http.nextFloor, 1, "req/s"))
-        log(row);
-      for (const row of httpRows("issue + exchange", http.flow, http.nextFloor, 2, "flows/s"))
-        log(row);
+      const rows: [string, HttpLine, number, string][] = [
+        ["door floor: GET jwks.json", http.doorFloor, 1, "req/s"],
+        ["Next floor: GET /api/health", http.nextFloor, 1, "req/s"],
+        ["GET /api/sys/users/me", http.me, 1, "req/s"],
+        ["issue + exchange", http.flow, 2, "flows/s"],
+      ];
+      for (const [label, line, requests, unit] of rows)
+        for (const row of httpRows(label, line, http.doorFloor, requests, unit)) log(row);
     }
     const memory = target.memory;
     const sustained = memory.sustained;

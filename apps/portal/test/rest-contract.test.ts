@@ -857,7 +857,7 @@ describe("REST contract (CONTRACT §5)", () => {
           token: tokens.ada!,
           json: { id: 1 },
         });
-        expect([404, 405]).toContain(reply.status);
+        expectError(reply, 405, "method_not_allowed");
         expectNoLeak(reply);
       }
     });
@@ -987,6 +987,46 @@ describe("REST contract (CONTRACT §5)", () => {
         expect(reply.status).toBeGreaterThanOrEqual(400);
         expect(reply.status).toBeLessThan(500);
         expectNoLeak(reply);
+      }
+    });
+
+    it("answers a method a REST path does not serve with 405 and the methods it does", async () => {
+      for (const [method, path, allow] of [
+        ["DELETE", "/api/sys/users/me", "GET, HEAD, OPTIONS"],
+        ["GET", "/api/sys/users/exchange", "OPTIONS, POST"],
+        ["POST", "/api/public/coworkers/42/impersonate", "GET, HEAD, OPTIONS"],
+        ["GET", "/api/public/coworkers/profiles/current", "OPTIONS, PUT"],
+      ] as const) {
+        const reply = await call(portal, method, path, { token: tokens.otto! });
+        expectError(reply, 405, "method_not_allowed");
+        expect(reply.headers.allow, `${method} ${path}`).toBe(allow);
+      }
+      const options = await call(portal, "OPTIONS", "/api/token");
+      expect(options.status).toBe(204);
+      expect(options.headers.allow).toBe("OPTIONS, POST");
+    });
+
+    it("answers HEAD like GET, without the body", async () => {
+      const get = await call(portal, "GET", "/api/sys/users/me", { token: tokens.milo! });
+      const head = await call(portal, "HEAD", "/api/sys/users/me", { token: tokens.milo! });
+      expect(head.status).toBe(200);
+      expect(head.text).toBe("");
+      expect(head.headers["content-type"]).toBe(get.headers["content-type"]);
+      expect(head.headers["cache-control"]).toBe("no-store");
+    });
+
+    it("sends the same security headers on REST answers, pages and tRPC", async () => {
+      const replies = await Promise.all([
+        call(portal, "GET", "/api/sys/users/me", { token: tokens.milo! }),
+        call(portal, "GET", "/api/sys/users/me"),
+        call(portal, "GET", "/sign-in"),
+        call(portal, "GET", "/api/trpc/auth.me", { token: tokens.milo! }),
+      ]);
+      for (const reply of replies) {
+        expect(reply.headers["x-content-type-options"]).toBe("nosniff");
+        expect(reply.headers["x-frame-options"]).toBe("DENY");
+        expect(reply.headers["referrer-policy"]).toBe("same-origin");
+        expect(reply.headers["x-request-id"]).toBeTruthy();
       }
     });
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, queryRows } from "./client";
+import { attachDatabase, createDatabase, queryRows } from "./client";
 import { migrateDatabase } from "./migrate";
 import { appliedMigrationCount, expectedMigrationCount } from "./migration-status";
 import { locations, users } from "./schema";
@@ -65,6 +65,26 @@ describe("createDatabase", () => {
     } finally {
       await unreachable.close();
     }
+  });
+});
+
+describe("attachDatabase", () => {
+  it("works on the connection of another handle, and its close leaves that connection open", async () => {
+    const attached = attachDatabase(handle.connection);
+    expect(attached.driver).toBe(handle.driver);
+    const [written] = await attached.db
+      .insert(locations)
+      .values({ name: "Written through the attached handle", timeZone: "UTC" })
+      .returning({ id: locations.id });
+    // The owner sees the row at once: one connection (PGlite) or one pool (PostgreSQL).
+    const seen = await queryRows<{ name: string }>(
+      handle.db,
+      sql`select name from locations where id = ${written!.id}`,
+    );
+    expect(seen).toEqual([{ name: "Written through the attached handle" }]);
+    await attached.close();
+    expect(await queryRows(handle.db, sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    await handle.db.delete(locations).where(eq(locations.id, written!.id));
   });
 });
 

@@ -12,9 +12,14 @@ import * as schema from "./schema";
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 
+/** The open driver connection under a handle: what two module graphs of one process share. */
+export type Connection =
+  { driver: "pglite"; client: PGlite } | { driver: "postgres"; client: postgres.Sql };
+
 export interface DatabaseHandle {
   db: Database;
   driver: "pglite" | "postgres";
+  connection: Connection;
   close(): Promise<void>;
 }
 
@@ -40,9 +45,25 @@ export function createPostgres(url: string, maxConnections = 10): DatabaseHandle
     idle_timeout: 30,
     onnotice: () => undefined,
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Database;
-  preparedClients.set(db, client);
-  return { db, driver: "postgres", close: () => client.end({ timeout: 2 }) };
+  return {
+    ...attachDatabase({ driver: "postgres", client }),
+    close: () => client.end({ timeout: 2 }),
+  };
+}
+
+/**
+ * A typed database over a connection someone else opened and will close (its close() does
+ * nothing). The portal's server and its Next bundle are two module graphs in one process: they
+ * share one PGlite folder or one PostgreSQL pool this way, each with its own Drizzle around it.
+ */
+export function attachDatabase(connection: Connection): DatabaseHandle {
+  if (connection.driver === "pglite") {
+    const db = drizzlePglite(connection.client, { schema }) as unknown as Database;
+    return { db, driver: "pglite", connection, close: () => Promise.resolve() };
+  }
+  const db = drizzlePostgres(connection.client, { schema }) as unknown as Database;
+  preparedClients.set(db, connection.client);
+  return { db, driver: "postgres", connection, close: () => Promise.resolve() };
 }
 
 /**
@@ -72,8 +93,7 @@ async function execute(db: Database, query: SQL): Promise<unknown> {
 export function createPglite(dir: string): DatabaseHandle {
   if (dir !== "memory") mkdirSync(dir, { recursive: true });
   const client = dir === "memory" ? new PGlite() : new PGlite(dir);
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
-  return { db, driver: "pglite", close: () => client.close() };
+  return { ...attachDatabase({ driver: "pglite", client }), close: () => client.close() };
 }
 
 const TIMESTAMPTZ_OID = 1184;

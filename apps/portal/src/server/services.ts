@@ -1,14 +1,12 @@
 import "server-only";
-// The services of this process, created once (and kept across dev reloads): one database
-// handle, configuration validated, keys imported once.
-import { createServiceDeps, loadConfig, type RequestMeta, type ServiceDeps } from "@cowork/api";
-import { createDatabase, type DatabaseHandle } from "@cowork/db";
-import { isIP } from "node:net";
-import { PEER_HEADER } from "./peer-header";
+// The services of the Next bundle, created once (and kept across dev reloads): configuration
+// validated, keys imported once, over the database connection server.ts opened.
+import { createServiceDeps, loadConfig, type ServiceDeps } from "@cowork/api";
+import { attachDatabase } from "@cowork/db";
+import { sharedConnection } from "./shared-connection";
 
 interface Services {
   deps: ServiceDeps;
-  database: DatabaseHandle;
 }
 
 const holder = globalThis as typeof globalThis & { __coworkServices?: Promise<Services> };
@@ -16,18 +14,9 @@ const holder = globalThis as typeof globalThis & { __coworkServices?: Promise<Se
 export function getServices(): Promise<Services> {
   holder.__coworkServices ??= (async () => {
     const config = loadConfig(process.env);
-    const database = createDatabase({
-      url: config.databaseUrl,
-      pgliteDir: config.pgliteDir,
-      maxConnections: 20,
-    });
-    try {
-      return { deps: await createServiceDeps(database.db, config), database };
-    } catch (error) {
-      // Keys could not be loaded (database down): drop this pool, the next request tries anew.
-      await database.close().catch(() => undefined);
-      throw error;
-    }
+    const { db } = attachDatabase(sharedConnection());
+    // Keys could not be loaded (database down): the next request tries anew.
+    return { deps: await createServiceDeps(db, config) };
   })().catch((error: unknown) => {
     holder.__coworkServices = undefined;
     throw error;
@@ -35,34 +24,4 @@ export function getServices(): Promise<Services> {
   return holder.__coworkServices;
 }
 
-const normalize = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
-
-/**
- * The client address: the socket's, or — only when the socket is a configured proxy — the
- * nearest X-Forwarded-For hop that is not itself a trusted proxy.
- */
-export function clientAddress(
-  headers: Headers,
-  trustedProxies: ReadonlySet<string>,
-): string | null {
-  const peer = normalize(headers.get(PEER_HEADER) ?? "");
-  if (!peer) return null;
-  if (!trustedProxies.has(peer)) return peer;
-  const hops = (headers.get("x-forwarded-for") ?? "")
-    .split(",")
-    .map((hop) => normalize(hop.trim()))
-    .filter(Boolean);
-  for (let index = hops.length - 1; index >= 0; index--) {
-    const hop = hops[index]!;
-    if (!isIP(hop)) return peer;
-    if (!trustedProxies.has(hop)) return hop;
-  }
-  return peer;
-}
-
-export function requestMeta(headers: Headers, deps: ServiceDeps): RequestMeta {
-  return {
-    ip: clientAddress(headers, deps.config.trustedProxies),
-    requestId: headers.get("x-request-id") ?? crypto.randomUUID(),
-  };
-}
+export { clientAddress, requestMeta } from "./request-meta";

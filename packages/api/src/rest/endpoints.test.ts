@@ -1,9 +1,10 @@
-// The typed REST builders spell the contract's paths, and every path they build is served by a
-// route file of the portal.
+// The typed REST builders spell the contract's paths, and every path they build is served: by
+// the REST table (which the portal's server answers itself) or by a route file of the portal.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { endpoints } from "./endpoints";
+import { matchRestRoute, restRoutes } from "./table";
 
 const appDir = fileURLToPath(new URL("../../../../apps/portal/src/app", import.meta.url));
 
@@ -58,6 +59,16 @@ describe("endpoints", () => {
       endpoints.public.currentProfile(),
       endpoints.public.accessHistory(),
     ];
-    expect(built.filter((path) => routeFileFor(path) === null)).toEqual([]);
+    const served = (path: string) =>
+      matchRestRoute("GET", new URL(path, "http://x").pathname) !== null ||
+      routeFileFor(path) !== null;
+    expect(built.filter((path) => !served(path))).toEqual([]);
+  });
+
+  it("serves each REST path from one place only: the table, or a route file", () => {
+    const both = restRoutes
+      .map((route) => route.pattern.replace("[coworkerId]", "42"))
+      .filter((path) => routeFileFor(path) !== null);
+    expect(both).toEqual([]);
   });
 });

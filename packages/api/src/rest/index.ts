@@ -3,3 +3,4 @@ export { rest, type RestRequest } from "./routes";
 export { answer, bearerToken, errorResponse, json, MAX_BODY_BYTES, readBody } from "./http";
 export { endpoints } from "./endpoints";
 export { openApiDocument } from "./openapi";
+export { matchRestRoute, restRoutes, type RestMatch, type RestRoute } from "./table";

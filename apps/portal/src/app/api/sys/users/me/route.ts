@@ -1,6 +1,0 @@
-// GET /api/sys/users/me.
-import { rest } from "@cowork/api/rest";
-import { restRoute } from "~/server/rest-route";
-
-export const dynamic = "force-dynamic";
-export const GET = restRoute(rest.me);

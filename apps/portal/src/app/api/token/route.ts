@@ -1,6 +1,0 @@
-// POST /api/token: password sign-in.
-import { rest } from "@cowork/api/rest";
-import { restRoute } from "~/server/rest-route";
-
-export const dynamic = "force-dynamic";
-export const POST = restRoute(rest.token);
