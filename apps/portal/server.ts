@@ -11,12 +11,12 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import {
+  accessLogger,
   ConfigError,
   createServiceDeps,
   loadConfig,
   logger,
   metrics,
-  requestLogger,
   scrub,
 } from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
@@ -115,8 +115,9 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
     const durationMs = performance.now() - started;
     const route = restRoute ?? routes.match(path);
     metrics.observeRequest(route, method, res.statusCode, durationMs / 1000);
-    requestLogger(requestId).info(
+    accessLogger.info(
       {
+        requestId,
         method,
         path,
         route,

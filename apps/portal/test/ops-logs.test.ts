@@ -1,10 +1,11 @@
 // Structured logs: one JSON line per request with its request id, failures logged with the
 // request id, and never a token, a password or a cookie — checked on the whole output of a
 // portal that signed people in, impersonated, exchanged, stopped and refused sign-ins.
-import { createLogger, DomainError, logFailure, requestLogger } from "@cowork/api";
+import { createLogger, DomainError, logFailure, logger, requestLogger } from "@cowork/api";
 import { answer } from "@cowork/api/rest";
 import { writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startPortal, type Portal } from "./support/portal";
 import {
@@ -92,7 +93,11 @@ describe("the logger", () => {
 describe("failures", () => {
   const captured: string[] = [];
   beforeAll(() => {
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    // What the process's logger hands to its standard-output stream.
+    const destination = (logger as unknown as Record<symbol, { write(line: string): boolean }>)[
+      pino.symbols.streamSym
+    ]!;
+    vi.spyOn(destination, "write").mockImplementation((chunk: string) => {
       captured.push(String(chunk));
       return true;
     });
@@ -110,7 +115,7 @@ describe("failures", () => {
       "req-bug-1",
     );
     expect(response.status).toBe(500);
-    expect(await response.json()).toEqual({
+    expect(JSON.parse(response.body!)).toEqual({
       error: "internal",
       message: "Something went wrong on our side.",
     });

@@ -9,6 +9,7 @@ export type { SessionContext } from "./services/sessions";
 export type { IssuedAccessToken } from "./services/sign-in";
 export { AUDIT_TYPES, type AuditType } from "./services/audit";
 export {
+  accessLogger,
   createLogger,
   logger,
   requestLogger,

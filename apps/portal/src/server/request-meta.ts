@@ -4,6 +4,9 @@ import type { RequestMeta, ServiceDeps } from "@cowork/api";
 import { isIP } from "node:net";
 import { PEER_HEADER } from "./peer-header";
 
+/** A request header by its lower-case name (Web Headers and node's headers alike). */
+export type HeaderLookup = (name: string) => string | null;
+
 const normalize = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 
 /**
@@ -11,13 +14,13 @@ const normalize = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+
  * nearest X-Forwarded-For hop that is not itself a trusted proxy.
  */
 export function clientAddress(
-  headers: Headers,
+  header: HeaderLookup,
   trustedProxies: ReadonlySet<string>,
 ): string | null {
-  const peer = normalize(headers.get(PEER_HEADER) ?? "");
+  const peer = normalize(header(PEER_HEADER) ?? "");
   if (!peer) return null;
   if (!trustedProxies.has(peer)) return peer;
-  const hops = (headers.get("x-forwarded-for") ?? "")
+  const hops = (header("x-forwarded-for") ?? "")
     .split(",")
     .map((hop) => normalize(hop.trim()))
     .filter(Boolean);
@@ -29,9 +32,9 @@ export function clientAddress(
   return peer;
 }
 
-export function requestMeta(headers: Headers, deps: ServiceDeps): RequestMeta {
+export function requestMeta(header: HeaderLookup, deps: ServiceDeps): RequestMeta {
   return {
-    ip: clientAddress(headers, deps.config.trustedProxies),
-    requestId: headers.get("x-request-id") ?? crypto.randomUUID(),
+    ip: clientAddress(header, deps.config.trustedProxies),
+    requestId: header("x-request-id") ?? crypto.randomUUID(),
   };
 }

@@ -3,14 +3,24 @@
 // cost more than the whole service (BENCHMARKS.md). Pages, tRPC and the ops endpoints stay in Next.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DomainError, type ServiceDeps } from "@cowork/api";
-import { errorResponse, matchRestRoute, MAX_BODY_BYTES, type RestMatch } from "@cowork/api/rest";
+import {
+  errorAnswer,
+  matchRestRoute,
+  MAX_BODY_BYTES,
+  type RestAnswer,
+  type RestCall,
+  type RestMatch,
+} from "@cowork/api/rest";
 import { requestMeta } from "./request-meta";
 import { SECURITY_HEADERS } from "./security-headers";
 
 type Handled = Extract<RestMatch, { kind: "handler" }>;
 
-/** The body, at most 64 KiB (a larger one is refused before it is read whole). */
-function readNodeBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
+const tooLarge = () =>
+  new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+
+/** The body as text, at most 64 KiB (a larger one is refused before it is read whole). */
+function readBody(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
@@ -24,70 +34,56 @@ function readNodeBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
         reject(tooLarge());
       } else chunks.push(chunk);
     });
-    req.on("end", () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
 }
 
-const tooLarge = () =>
-  new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
-
-function toHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
-  }
-  return headers;
+function header(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
-async function toRequest(req: IncomingMessage, method: string): Promise<Request> {
-  const host = req.headers.host ?? "localhost";
-  let url: string;
-  try {
-    url = new URL(req.url ?? "/", `http://${host}`).href;
-  } catch {
-    url = new URL(req.url ?? "/", "http://localhost").href;
-  }
+async function toCall(req: IncomingMessage, method: string): Promise<RestCall> {
   const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(url, {
+  return {
     method,
-    headers: toHeaders(req),
-    ...(hasBody ? { body: await readNodeBody(req) } : {}),
-  });
+    url: req.url ?? "/",
+    header: (name) => header(req, name.toLowerCase()),
+    body: hasBody ? await readBody(req) : "",
+  };
 }
 
-async function write(res: ServerResponse, response: Response, withBody: boolean): Promise<void> {
-  const body = Buffer.from(await response.arrayBuffer());
+function write(res: ServerResponse, answer: RestAnswer, withBody: boolean): void {
   for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
-  response.headers.forEach((value, name) => res.setHeader(name, value));
-  if (body.byteLength > 0 || response.status !== 204)
-    res.setHeader("content-length", body.byteLength);
-  res.writeHead(response.status);
-  res.end(withBody ? body : undefined);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  const body = answer.body === null ? null : Buffer.from(answer.body, "utf8");
+  if (body) res.setHeader("content-length", body.byteLength);
+  res.writeHead(answer.status);
+  res.end(withBody && body ? body : undefined);
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, match: Handled, deps: ServiceDeps) {
   const method = req.method ?? "GET";
-  let response: Response;
+  let answer: RestAnswer;
   try {
-    const request = await toRequest(req, method);
-    response = await match.handler({
-      request,
+    const call = await toCall(req, method);
+    answer = await match.handler({
+      request: call,
       deps,
-      meta: requestMeta(request.headers, deps),
+      meta: requestMeta(call.header, deps),
       params: match.params,
     });
   } catch (error) {
     // Only the body read throws here; the handlers answer every failure themselves.
-    response = errorResponse(
+    answer = errorAnswer(
       error instanceof DomainError
         ? error
         : new DomainError("invalid_request", "The request body could not be read."),
     );
   }
-  await write(res, response, method !== "HEAD");
+  write(res, answer, method !== "HEAD");
 }
 
 /**
@@ -100,13 +96,13 @@ export function restDoor(deps: ServiceDeps) {
     if (!match) return null;
     if (match.kind === "method") {
       res.setHeader("allow", match.allow);
-      const response =
+      const answer: RestAnswer =
         req.method === "OPTIONS"
-          ? new Response(null, { status: 204 })
-          : errorResponse(
+          ? { status: 204, headers: {}, body: null }
+          : errorAnswer(
               new DomainError("method_not_allowed", `This path answers ${match.allow} only.`),
             );
-      void write(res, response, req.method !== "HEAD");
+      write(res, answer, req.method !== "HEAD");
       return match.pattern;
     }
     serve(req, res, match, deps).catch(() => {

@@ -14,6 +14,10 @@ export const serverApi = cache(async () => {
   const token = (await cookies()).get(SESSION_COOKIE)?.value ?? null;
   const requestHeaders = await headers();
   const { deps } = await getServices();
-  const context = await createContext({ deps, token, meta: requestMeta(requestHeaders, deps) });
+  const context = await createContext({
+    deps,
+    token,
+    meta: requestMeta((name) => requestHeaders.get(name), deps),
+  });
   return { api: createCaller(context), session: context.session };
 });

@@ -66,9 +66,17 @@ function levelFrom(value: string | undefined): LoggerOptions["level"] {
   return LOG_LEVELS.find((known) => known === level) ?? "info";
 }
 
+/**
+ * Standard output, written asynchronously: a line goes out at once when no write is under way,
+ * and lines that arrive meanwhile leave together in the next write, instead of one blocking
+ * system call per line on the request path. Whatever is still pending is written at exit.
+ */
+const stdout = () => pino.destination({ dest: 1, sync: false, minLength: 0 });
+
 export function createLogger(
-  destination: DestinationStream = process.stdout,
+  destination: DestinationStream = stdout(),
   level = process.env.LOG_LEVEL,
+  { redact = true }: { redact?: boolean } = {},
 ): Logger {
   return pino(
     {
@@ -79,14 +87,23 @@ export function createLogger(
       messageKey: "msg",
       errorKey: "err",
       serializers: { err: serializeError, error: serializeError },
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      ...(redact ? { redact: { paths: REDACT_PATHS, censor: REDACTED } } : {}),
     },
     destination,
   );
 }
 
+const processOutput = stdout();
+
 /** The process's logger. Lines about one request come from `requestLogger`. */
-export const logger: Logger = createLogger();
+export const logger: Logger = createLogger(processOutput);
+
+/**
+ * The access log, one line per request: fixed fields only (request id, method, a scrubbed path,
+ * route pattern, status, duration), so it skips the redaction pass, a fifth of a `me` request's
+ * logging cost. Anything else goes through `logger`.
+ */
+export const accessLogger: Logger = createLogger(processOutput, undefined, { redact: false });
 
 /** A logger whose every line names the request (the x-request-id the portal server assigned). */
 export function requestLogger(

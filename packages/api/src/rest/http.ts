@@ -9,39 +9,77 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** The contract promises an answer (503 at worst) within 5 s. */
 export const ANSWER_WITHIN_MS = 4500;
 
-/** The bearer token of the Authorization header; cookies are never looked at here. */
-export function bearerToken(request: Request): string | null {
-  const header = request.headers.get("authorization");
+/**
+ * A REST call as the server read it: plain data, so that the hot paths build no Web Request
+ * (its Headers, AbortSignal and body stream cost more than the service's own work on `me`).
+ */
+export interface RestCall {
+  method: string;
+  /** The path and query string, as sent. */
+  url: string;
+  /** A header's value (repeated ones joined with ", "), or null. */
+  header: (name: string) => string | null;
+  /** The body as text, at most 64 KiB (read by the server); "" for GET and HEAD. */
+  body: string;
+}
+
+/** What a REST route answers; the server writes it. */
+export interface RestAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/** The query parameters of a call. */
+export const searchParams = (call: RestCall) => new URL(call.url, "http://portal").searchParams;
+
+/** The bearer token of an Authorization header; cookies are never looked at here. */
+export function bearerToken(header: string | null): string | null {
   if (!header) return null;
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
   return match?.[1] ?? null;
 }
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+export function json(
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): RestAnswer {
+  return {
     status,
     headers: {
       "content-type": "application/json; charset=utf-8",
       "cache-control": "no-store",
       ...headers,
     },
-  });
+    body: JSON.stringify(body),
+  };
 }
 
-export function noContent(): Response {
-  return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+export function noContent(): RestAnswer {
+  return { status: 204, headers: { "cache-control": "no-store" }, body: null };
 }
 
-export function errorResponse(error: DomainError): Response {
+/** The contract's error body: `{ error, message }`, with Retry-After and WWW-Authenticate. */
+export function errorAnswer(error: DomainError): RestAnswer {
   const headers: Record<string, string> = {};
   if (error.retryAfterS) headers["retry-after"] = String(error.retryAfterS);
   if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="portal"';
   return json({ error: error.code, message: error.message }, error.status, headers);
 }
 
+/** The same error as a Web Response, for routes that Next serves (tRPC, metrics). */
+export function errorResponse(error: DomainError): Response {
+  const answer = errorAnswer(error);
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
+
 export const invalidRequest = (message: string) => new DomainError("invalid_request", message);
 
-/** Reads at most 64 KiB of body; larger bodies are refused with 413 without reading them whole. */
+/**
+ * Reads at most 64 KiB of a Web Request's body (tRPC, behind Next); larger bodies are refused
+ * with 413 without reading them whole.
+ */
 export async function readBody(request: Request): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES)
@@ -79,8 +117,8 @@ export function parseJsonObject(text: string, type: string): Record<string, unkn
 }
 
 /** A query parameter given at most once; a repeated one is ambiguous and refused. */
-export function singleParam(url: URL, name: string): string | undefined {
-  const values = url.searchParams.getAll(name);
+export function singleParam(query: URLSearchParams, name: string): string | undefined {
+  const values = query.getAll(name);
   if (values.length > 1) throw invalidRequest(`Give ${name} only once.`);
   return values[0];
 }
@@ -89,16 +127,19 @@ export function singleParam(url: URL, name: string): string | undefined {
  * Runs a route, mapping every failure to the contract's status and body; never hangs past 5 s.
  * Failures that are ours are logged with the request id.
  */
-export async function answer(run: () => Promise<Response>, requestId?: string): Promise<Response> {
+export async function answer(
+  run: () => Promise<RestAnswer>,
+  requestId?: string,
+): Promise<RestAnswer> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Response>((resolve) => {
+  const timeout = new Promise<RestAnswer>((resolve) => {
     timer = setTimeout(() => {
       requestLogger(requestId).warn(
         { afterMs: ANSWER_WITHIN_MS },
         "no answer in time; answered 503",
       );
       resolve(
-        errorResponse(
+        errorAnswer(
           new DomainError(
             "unavailable",
             "The service is temporarily unavailable. Please try again shortly.",
@@ -117,16 +158,16 @@ export async function answer(run: () => Promise<Response>, requestId?: string): 
   }
 }
 
-function failure(error: unknown, requestId: string | undefined): Response {
+function failure(error: unknown, requestId: string | undefined): RestAnswer {
   const domain = logFailure(error, requestId, { door: "rest" });
   if (
     error instanceof TRPCError &&
     domain.code === "invalid_request" &&
     error.code === "BAD_REQUEST"
   ) {
-    return errorResponse(invalidRequest(describeInputError(error)));
+    return errorAnswer(invalidRequest(describeInputError(error)));
   }
-  return errorResponse(domain);
+  return errorAnswer(domain);
 }
 
 /** Names the offending field without echoing library internals. */

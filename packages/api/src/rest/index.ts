@@ -1,6 +1,16 @@
 // The REST door: route handlers and the HTTP helpers they share.
 export { rest, type RestRequest } from "./routes";
-export { answer, bearerToken, errorResponse, json, MAX_BODY_BYTES, readBody } from "./http";
+export {
+  answer,
+  bearerToken,
+  errorAnswer,
+  errorResponse,
+  json,
+  MAX_BODY_BYTES,
+  readBody,
+  type RestAnswer,
+  type RestCall,
+} from "./http";
 export { endpoints } from "./endpoints";
 export { openApiDocument } from "./openapi";
 export { matchRestRoute, restRoutes, type RestMatch, type RestRoute } from "./table";

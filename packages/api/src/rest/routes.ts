@@ -11,23 +11,24 @@ import {
   json,
   noContent,
   parseJsonObject,
-  readBody,
+  type RestAnswer,
+  type RestCall,
+  searchParams,
   singleParam,
 } from "./http";
 import { DomainError } from "../errors";
 
 export interface RestRequest {
-  request: Request;
+  request: RestCall;
   deps: ServiceDeps;
   meta: RequestMeta;
   /** Path parameters, as matched by the router. */
   params?: Record<string, string>;
 }
 
-type Handler = (input: RestRequest) => Promise<Response>;
+type Handler = (input: RestRequest) => Promise<RestAnswer>;
 
 interface RouteInput extends RestRequest {
-  /** The body, read (at most 64 KiB, else 413) for every method but GET and HEAD. */
   body: string;
   contentType: string;
 }
@@ -35,21 +36,20 @@ interface RouteInput extends RestRequest {
 /** Runs a handler with a caller whose context comes from the bearer header only. */
 const route =
   (
-    handler: (caller: ReturnType<typeof createCaller>, input: RouteInput) => Promise<Response>,
+    handler: (caller: ReturnType<typeof createCaller>, input: RouteInput) => Promise<RestAnswer>,
   ): Handler =>
   (input) =>
     answer(async () => {
-      const { method, headers } = input.request;
-      const body = method === "GET" || method === "HEAD" ? "" : await readBody(input.request);
+      const { request } = input;
       const context = await createContext({
         deps: input.deps,
-        token: bearerToken(input.request),
+        token: bearerToken(request.header("authorization")),
         meta: input.meta,
       });
       return handler(createCaller(context), {
         ...input,
-        body,
-        contentType: headers.get("content-type") ?? "",
+        body: request.body,
+        contentType: request.header("content-type") ?? "",
       });
     }, input.meta.requestId);
 
@@ -64,8 +64,8 @@ const tokenResponse = (result: { accessToken: string | null; expiresIn: number }
     expires_in: result.expiresIn,
   } satisfies TokenResponse);
 
-const modeParam = (url: URL) => {
-  const mode = impersonationModeSchema.optional().safeParse(singleParam(url, "mode"));
+const modeParam = (query: URLSearchParams) => {
+  const mode = impersonationModeSchema.optional().safeParse(singleParam(query, "mode"));
   if (!mode.success) throw invalidRequest('mode must be "readonly" or "full".');
   return mode.data === "readonly";
 };
@@ -116,10 +116,10 @@ export const rest = {
 
   /** GET /api/sys/users/impersonate?coworkerId=N&reason=…&mode=readonly */
   impersonateCoworker: route(async (caller, { request }) => {
-    const url = new URL(request.url);
-    const coworkerId = idOrInvalid(singleParam(url, "coworkerId"));
-    const reason = singleParam(url, "reason");
-    const readOnly = modeParam(url);
+    const query = searchParams(request);
+    const coworkerId = idOrInvalid(singleParam(query, "coworkerId"));
+    const reason = singleParam(query, "reason");
+    const readOnly = modeParam(query);
     const { token } = await caller.impersonation.impersonate({
       coworkerId,
       ...(reason === undefined ? {} : { reason }),
@@ -130,10 +130,10 @@ export const rest = {
 
   /** GET /api/public/coworkers/{coworkerId}/impersonate */
   impersonateTeamMember: route(async (caller, { request, params }) => {
-    const url = new URL(request.url);
+    const query = searchParams(request);
     const coworkerId = idOrInvalid(params?.coworkerId);
-    const reason = singleParam(url, "reason");
-    const readOnly = modeParam(url);
+    const reason = singleParam(query, "reason");
+    const readOnly = modeParam(query);
     const { token } = await caller.impersonation.impersonateTeamMember({
       coworkerId,
       ...(reason === undefined ? {} : { reason }),
@@ -180,12 +180,12 @@ export const rest = {
 
   /** GET /api/sys/audit?limit&cursor&actorUserId&targetCoworkerId */
   audit: route(async (caller, { request }) => {
-    const url = new URL(request.url);
+    const query = searchParams(request);
     const optionalId = (name: string) => {
-      const value = singleParam(url, name);
+      const value = singleParam(query, name);
       return value === undefined ? undefined : idOrInvalid(value);
     };
-    const limitText = singleParam(url, "limit");
+    const limitText = singleParam(query, "limit");
     const limit =
       limitText === undefined
         ? undefined

@@ -1,8 +1,9 @@
 // Which handler serves which path and method of CONTRACT §5: the one table the portal's server
 // dispatches from (outside Next's router: these paths are the hot ones, and none renders a page).
+import { type RestAnswer } from "./http";
 import { rest, type RestRequest } from "./routes";
 
-type Handler = (input: RestRequest) => Promise<Response>;
+type Handler = (input: RestRequest) => Promise<RestAnswer>;
 type Method = "GET" | "POST" | "PUT";
 
 export interface RestRoute {

@@ -20,7 +20,7 @@ export async function GET(request: Request): Promise<Response> {
   const refusal = checkMetricsAccess(
     {
       authorization: request.headers.get("authorization"),
-      clientAddress: clientAddress(request.headers, config.trustedProxies),
+      clientAddress: clientAddress((name) => request.headers.get(name), config.trustedProxies),
       // Set by server.ts from the request as it arrived; anything else counts as forwarded.
       forwarded: request.headers.get(FORWARDED_HEADER) !== "0",
     },

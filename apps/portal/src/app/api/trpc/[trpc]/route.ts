@@ -44,8 +44,13 @@ async function handler(request: Request): Promise<Response> {
     req,
     router: appRouter,
     createContext: ({ resHeaders }) => {
-      const meta = requestMeta(request.headers, deps);
-      if (!fromBrowser) return createContext({ deps, token: bearerToken(request), meta });
+      const meta = requestMeta((name) => request.headers.get(name), deps);
+      if (!fromBrowser)
+        return createContext({
+          deps,
+          token: bearerToken(request.headers.get("authorization")),
+          meta,
+        });
       const browser = browserSession(
         request.headers.get("cookie"),
         resHeaders,
