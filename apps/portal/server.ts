@@ -94,7 +94,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const routes = routeMatcher(resolve(appDir, "src/app"));
 
 /** The path alone: the query string is never logged, and nothing token-shaped either. */
-const pathOf = (url: string | undefined) => scrub((url ?? "/").split("?")[0]!.slice(0, 512));
+const logPath = (path: string) => scrub(path.slice(0, 512));
 
 const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
   // Whatever a client sends in this header is replaced: only the socket speaks here.
@@ -109,8 +109,9 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
   res.setHeader("x-request-id", requestId);
   const started = performance.now();
   const method = req.method ?? "GET";
-  const path = pathOf(req.url);
-  const restRoute = answerRest(req, res, (req.url ?? "/").split("?")[0]!);
+  const rawPath = (req.url ?? "/").split("?")[0]!;
+  const path = logPath(rawPath);
+  const restRoute = answerRest(req, res, rawPath);
   res.once("close", () => {
     const durationMs = performance.now() - started;
     const route = restRoute ?? routes.match(path);

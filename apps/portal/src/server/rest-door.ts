@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DomainError, type ServiceDeps } from "@cowork/api";
 import {
+  bodyTooLarge,
   errorAnswer,
   matchRestRoute,
   MAX_BODY_BYTES,
@@ -16,13 +17,10 @@ import { SECURITY_HEADERS } from "./security-headers";
 
 type Handled = Extract<RestMatch, { kind: "handler" }>;
 
-const tooLarge = () =>
-  new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
-
 /** The body as text, at most 64 KiB (a larger one is refused before it is read whole). */
 function readBody(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  if (declared > MAX_BODY_BYTES) return Promise.reject(bodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -31,7 +29,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY_BYTES) {
         req.removeAllListeners("data");
         req.resume();
-        reject(tooLarge());
+        reject(bodyTooLarge());
       } else chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));

@@ -76,14 +76,17 @@ export function errorResponse(error: DomainError): Response {
 
 export const invalidRequest = (message: string) => new DomainError("invalid_request", message);
 
+/** 413: the body is over MAX_BODY_BYTES (whichever server read it). */
+export const bodyTooLarge = () =>
+  new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+
 /**
  * Reads at most 64 KiB of a Web Request's body (tRPC, behind Next); larger bodies are refused
  * with 413 without reading them whole.
  */
 export async function readBody(request: Request): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES)
-    throw new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+  if (declared > MAX_BODY_BYTES) throw bodyTooLarge();
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -94,7 +97,7 @@ export async function readBody(request: Request): Promise<string> {
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
       await reader.cancel();
-      throw new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
+      throw bodyTooLarge();
     }
     chunks.push(value);
   }

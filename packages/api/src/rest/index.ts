@@ -3,6 +3,7 @@ export { rest, type RestRequest } from "./routes";
 export {
   answer,
   bearerToken,
+  bodyTooLarge,
   errorAnswer,
   errorResponse,
   json,
