@@ -4,7 +4,13 @@ import { initTRPC } from "@trpc/server";
 import { impersonateInput, type ImpersonateInput } from "@cowork/validators";
 import { type Context } from "./context";
 import { DomainError, domainErrorOf, toTRPCError } from "./errors";
-import { admitIssuer, findTeamTarget, refuse } from "./services/impersonation";
+import {
+  admitIssuer,
+  locationTarget,
+  refuse,
+  teamTarget,
+  type TargetLookup,
+} from "./services/impersonation";
 import { type SessionContext } from "./services/sessions";
 
 export interface Meta {
@@ -106,9 +112,13 @@ const issueEvent = (
 /**
  * Asking for an impersonation token: the whole, strict input is checked first, every refusal is
  * audited (the caller's own included), and the feature switch and the per-actor limit come
- * before any target is looked at, so sweeping ids runs into the limit on both routes.
+ * before any target is considered, so sweeping ids runs into the limit on both routes. The
+ * target, found in the limit's own round trip, is handed on in `ctx.found`.
  */
-const issuerProcedure = (kind: "staff" | "team") =>
+const issuerProcedure = <Found>(
+  kind: "staff" | "team",
+  lookup: (session: SessionContext, coworkerId: number) => TargetLookup<Found>,
+) =>
   liveSessionProcedure.input(impersonateInput).use(async ({ ctx, input, next }) => {
     const event = issueEvent(ctx, input, kind);
     if (ctx.session.impersonation) {
@@ -129,38 +139,44 @@ const issuerProcedure = (kind: "staff" | "team") =>
         "not_staff",
       );
     }
-    await admitIssuer(ctx.deps, ctx.session, ctx.meta, input, kind);
-    return next({ ctx: { ...ctx, session: { ...ctx.session, impersonation: null } } });
+    const found = await admitIssuer(
+      ctx.deps,
+      ctx.session,
+      ctx.meta,
+      input,
+      kind,
+      lookup(ctx.session, input.coworkerId),
+    );
+    return next({ ctx: { ...ctx, session: { ...ctx.session, impersonation: null }, found } });
   });
 
-/** Staff issuing for a coworker of the active location. */
-export const staffIssuerProcedure = issuerProcedure("staff").use(({ ctx, next }) =>
+/** Staff issuing for a coworker of the active location (`ctx.found`: that coworker, or null). */
+export const staffIssuerProcedure = issuerProcedure("staff", locationTarget).use(({ ctx, next }) =>
   next({ ctx: { ...ctx, session: { ...ctx.session, staffRole: ctx.session.staffRole! } } }),
 );
 
-/**
- * The caller administers a team, in the active location, that holds the input's target. The
- * target is resolved once here and handed on in `ctx.target`.
- */
-export const teamAdminProcedure = issuerProcedure("team").use(async ({ ctx, input, next }) => {
-  const { isTeamAdmin, target } = await findTeamTarget(ctx.deps, ctx.session, input.coworkerId);
-  const event = issueEvent(ctx, input, "team");
-  if (!isTeamAdmin) {
-    await refuse(
-      ctx.deps,
-      ctx.meta,
-      event,
-      new DomainError("forbidden", "Only team admins can do this."),
-      "not_team_admin",
-    );
-  }
-  if (!target) {
-    await refuse(
-      ctx.deps,
-      ctx.meta,
-      event,
-      new DomainError("not_found", "No such member in a team you administer."),
-    );
-  }
-  return next({ ctx: { ...ctx, target: target! } });
-});
+/** The caller administers a team, in the active location, that holds the input's target. */
+export const teamAdminProcedure = issuerProcedure("team", teamTarget).use(
+  async ({ ctx, input, next }) => {
+    const { isTeamAdmin, target } = ctx.found;
+    const event = issueEvent(ctx, input, "team");
+    if (!isTeamAdmin) {
+      await refuse(
+        ctx.deps,
+        ctx.meta,
+        event,
+        new DomainError("forbidden", "Only team admins can do this."),
+        "not_team_admin",
+      );
+    }
+    if (!target) {
+      await refuse(
+        ctx.deps,
+        ctx.meta,
+        event,
+        new DomainError("not_found", "No such member in a team you administer."),
+      );
+    }
+    return next({ ctx: { ...ctx, target: target! } });
+  },
+);

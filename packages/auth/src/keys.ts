@@ -1,5 +1,6 @@
 // Signing keys: Ed25519 (EdDSA) JWKs with a kid. The first key signs; every key verifies, so a
 // rotated-out key keeps verifying the tokens it signed. Keys are imported once, never per request.
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -13,7 +14,8 @@ export const SIGNING_ALG = "EdDSA";
 
 export interface SigningKey {
   kid: string;
-  privateKey: CryptoKey;
+  /** A node KeyObject: signing goes through node's one-shot Ed25519 (tokens.ts says why). */
+  privateKey: KeyObject;
 }
 
 export interface KeySet {
@@ -60,11 +62,18 @@ export async function loadKeySet(privateJwks: readonly JWK[]): Promise<KeySet> {
     if (verifying.has(jwk.kid)) throw new KeyConfigError(`duplicate kid ${jwk.kid}`);
     const publicJwk = publicPart(jwk);
     let publicKey: CryptoKey;
-    let privateKey: CryptoKey;
+    let privateKey: KeyObject;
     try {
       publicKey = (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey;
-      privateKey = (await importJWK({ ...jwk, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey;
+      privateKey = createPrivateKey({ key: { ...jwk }, format: "jwk" });
     } catch {
+      throw new KeyConfigError(`key ${jwk.kid} is not a valid Ed25519 key pair`);
+    }
+    // A d that does not belong to x would sign tokens no verifier (this service included) accepts.
+    if (
+      privateKey.asymmetricKeyType !== "ed25519" ||
+      createPublicKey(privateKey).export({ format: "jwk" }).x !== jwk.x
+    ) {
       throw new KeyConfigError(`key ${jwk.kid} is not a valid Ed25519 key pair`);
     }
     verifying.set(jwk.kid, publicKey);

@@ -194,6 +194,22 @@ describe("controls: tokens without a defect are accepted", () => {
     });
   });
 
+  it("signToken's JWS is exactly what jose signs over the same header and claims", async () => {
+    // Ed25519 signatures are deterministic, so the whole token must match byte for byte.
+    const token = await signToken(
+      signer,
+      "access",
+      { sub: "2", sid: randomUUID(), act: { sub: "1" } },
+      { expiresAt: new Date((NOW_S + 600) * 1000), now: NOW },
+    );
+    const [header, payload] = token.split(".");
+    const byJose = await new FlattenedSign(Buffer.from(payload!, "base64url"))
+      .setProtectedHeader(decodeProtectedHeader(token))
+      .sign(createPrivateKey({ key: realJwk as JsonWebKey, format: "jwk" }));
+    expect(byJose.protected).toBe(header);
+    expect(`${byJose.protected}.${byJose.payload}.${byJose.signature}`).toBe(token);
+  });
+
   it("signToken gives every token a fresh jti unless one is given", async () => {
     const expiresAt = new Date((NOW_S + 600) * 1000);
     const first = await signToken(

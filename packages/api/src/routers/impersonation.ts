@@ -24,7 +24,13 @@ export const impersonationRouter = router({
   impersonate: staffIssuerProcedure
     .output(impersonationTokenOutput)
     .mutation(async ({ ctx, input }) => {
-      const { token, expiresAt } = await issueForStaff(ctx.deps, ctx.session, ctx.meta, input);
+      const { token, expiresAt } = await issueForStaff(
+        ctx.deps,
+        ctx.session,
+        ctx.meta,
+        input,
+        ctx.found,
+      );
       return { token, expiresAt: expiresAt.toISOString() };
     }),
 

@@ -8,7 +8,7 @@ import {
   type StaffRole,
 } from "@cowork/auth";
 import { queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
@@ -68,14 +68,34 @@ export async function refuse(
   throw error;
 }
 
-/** The feature switch and the per-actor limit, checked before any target is looked at. */
-export async function admitIssuer(
+/** How an issue route finds its target: one read, and what its row (or no row) means. */
+export interface TargetLookup<Found> {
+  query: SQL;
+  read(row: TargetRow | null): Found;
+}
+
+interface TargetRow {
+  team_id: number | null;
+  target_id: number | null;
+  user_id: number | null;
+  full_name: string | null;
+  location_id: number | null;
+  rank: number | null;
+}
+
+/**
+ * The feature switch and the per-actor limit, checked before any target is considered; the
+ * target's lookup rides in the limit's statement (one round trip), and its answer is used only
+ * once the limit has admitted the caller.
+ */
+export async function admitIssuer<Found>(
   deps: ServiceDeps,
   session: SessionContext,
   meta: RequestMeta,
   request: IssueRequest,
   kind: "staff" | "team",
-): Promise<void> {
+  lookup: TargetLookup<Found>,
+): Promise<Found> {
   const event = {
     type: "impersonation.issued" as const,
     actorUserId: session.userId,
@@ -93,7 +113,12 @@ export async function admitIssuer(
     );
   }
   // Every attempt counts, refused ones included, so sweeping ids runs into the limit too.
-  const { count, retryAfterS } = await hit(deps.db, [`impersonate:user:${session.userId}`], 60);
+  const { count, retryAfterS, row } = await hit<TargetRow>(
+    deps.db,
+    [`impersonate:user:${session.userId}`],
+    60,
+    lookup.query,
+  );
   if (count > deps.config.impersonateLimitPerMinute) {
     metrics.throttled("impersonate");
     await refuse(
@@ -107,37 +132,50 @@ export async function admitIssuer(
       ),
     );
   }
+  return lookup.read(row);
 }
 
-/** A coworker of the caller's active location, for the staff route. */
-export async function findLocationTarget(
-  deps: ServiceDeps,
+const targetOf = (row: TargetRow): ImpersonationTarget => ({
+  coworkerId: row.target_id!,
+  userId: row.user_id!,
+  fullName: row.full_name!,
+  locationId: row.location_id!,
+  rank: row.rank ?? 0,
+  teamId: row.team_id,
+});
+
+/** Staff route: a coworker of the caller's active location. */
+export const locationTarget = (
   session: SessionContext,
   coworkerId: number,
-): Promise<ImpersonationTarget | null> {
-  const [row] = await queryRows<{
-    id: number;
-    user_id: number;
-    full_name: string;
-    location_id: number;
-    rank: number;
-  }>(
-    deps.db,
-    sql`select c.id, c.user_id, c.full_name, c.location_id,
-          coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
-        from coworkers c where c.id = ${coworkerId} and c.location_id = ${session.locationId}`,
-  );
-  return row
-    ? {
-        coworkerId: row.id,
-        userId: row.user_id,
-        fullName: row.full_name,
-        locationId: row.location_id,
-        rank: row.rank,
-        teamId: null,
-      }
-    : null;
-}
+): TargetLookup<ImpersonationTarget | null> => ({
+  query: sql`select null::int as team_id, c.id as target_id, c.user_id, c.full_name, c.location_id,
+      coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
+    from coworkers c where c.id = ${coworkerId} and c.location_id = ${session.locationId}`,
+  read: (row) => (row ? targetOf(row) : null),
+});
+
+/**
+ * Team route: whether the caller administers a team in the active location, and the member of
+ * such a team (no row: not a team admin; a row without target: no such member).
+ */
+export const teamTarget = (
+  session: SessionContext,
+  coworkerId: number,
+): TargetLookup<{ isTeamAdmin: boolean; target: ImpersonationTarget | null }> => ({
+  query: sql`select am.team_id, c.id as target_id, c.user_id, c.full_name, c.location_id,
+      coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
+    from team_members am
+    left join team_members tm on tm.team_id = am.team_id and tm.coworker_id = ${coworkerId}
+    left join coworkers c on c.id = tm.coworker_id
+    where am.coworker_id = ${session.coworkerId} and am.team_admin and am.location_id = ${session.locationId}
+    order by (c.id is null), am.team_id
+    limit 1`,
+  read: (row) => ({
+    isTeamAdmin: row !== null,
+    target: row?.target_id == null ? null : targetOf(row),
+  }),
+});
 
 /** Staff route: the caller's rank must be above the target's highest rank in any location. */
 export async function issueForStaff(
@@ -145,6 +183,7 @@ export async function issueForStaff(
   session: SessionContext,
   meta: RequestMeta,
   request: IssueRequest,
+  target: ImpersonationTarget | null,
 ): Promise<{ token: string; expiresAt: Date }> {
   const event = {
     type: "impersonation.issued" as const,
@@ -154,7 +193,6 @@ export async function issueForStaff(
     kind: "staff" as const,
     reason: request.reason ?? null,
   };
-  const target = await findLocationTarget(deps, session, request.coworkerId);
   if (!target) {
     await refuse(
       deps,
@@ -412,46 +450,6 @@ export async function stopImpersonating(
         from s`,
   );
   return { returnPath: impersonation.returnPath, actorSessionId: impersonation.actorSessionId };
-}
-
-/** Team route: a member of a team the caller administers, in the active location. */
-export async function findTeamTarget(
-  deps: ServiceDeps,
-  session: SessionContext,
-  coworkerId: number,
-): Promise<{ isTeamAdmin: boolean; target: ImpersonationTarget | null }> {
-  if (session.coworkerId === null) return { isTeamAdmin: false, target: null };
-  const [row] = await queryRows<{
-    team_id: number;
-    target_id: number | null;
-    user_id: number | null;
-    full_name: string | null;
-    location_id: number | null;
-    rank: number | null;
-  }>(
-    deps.db,
-    sql`select am.team_id, c.id as target_id, c.user_id, c.full_name, c.location_id,
-          coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
-        from team_members am
-        left join team_members tm on tm.team_id = am.team_id and tm.coworker_id = ${coworkerId}
-        left join coworkers c on c.id = tm.coworker_id
-        where am.coworker_id = ${session.coworkerId} and am.team_admin and am.location_id = ${session.locationId}
-        order by (c.id is null), am.team_id
-        limit 1`,
-  );
-  if (!row) return { isTeamAdmin: false, target: null };
-  if (row.target_id === null) return { isTeamAdmin: true, target: null };
-  return {
-    isTeamAdmin: true,
-    target: {
-      coworkerId: row.target_id,
-      userId: row.user_id!,
-      fullName: row.full_name!,
-      locationId: row.location_id!,
-      rank: row.rank ?? 0,
-      teamId: row.team_id,
-    },
-  };
 }
 
 /** Where the actor's latest impersonation started from, for a browser coming back after it ended. */

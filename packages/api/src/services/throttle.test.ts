@@ -37,4 +37,19 @@ describe("hit", () => {
     );
     expect(stored?.count).toBe(3);
   });
+
+  it("answers a read alongside in the same statement, and still counts when it finds nothing", async () => {
+    const key = `test:alongside:${Date.now()}`;
+    const first = await hit<{ answer: number; label: string }>(
+      single.db,
+      [key],
+      60,
+      sql`select 41 + 1 as answer, 'found' as label`,
+    );
+    expect(first).toMatchObject({ count: 1, row: { answer: 42, label: "found" } });
+    expect(first.retryAfterS).toBeGreaterThanOrEqual(1);
+    expect(first.retryAfterS).toBeLessThanOrEqual(60);
+    const second = await hit(single.db, [key], 60, sql`select 1 as answer where false`);
+    expect(second).toMatchObject({ count: 2, row: null });
+  });
 });
