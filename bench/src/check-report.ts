@@ -26,7 +26,7 @@ check(
 for (const target of report.targets ?? []) {
   const at = (what: string) => `${target.database}: ${what}`;
   const ip = target.inProcess;
-  for (const name of ["sign", "verify", "update", "select1"] as const)
+  for (const name of ["sign", "signJose", "verify", "update", "select1"] as const)
     check(ip && figure(ip.floor[name].p50Ms), at(`in-process floor ${name}`));
   for (const name of ["sameRowC32", "sameRowAsyncCommitC32", "ownRowC32"] as const)
     check(ip && figure(ip.contention[name].opsPerS), at(`in-process contention ${name}`));

@@ -1,4 +1,5 @@
-// In-process figures: the floor (jose sign and verify of this service's tokens, one single-row
+// In-process figures: the floor (sign and verify of this service's tokens — signed with node's
+// one-shot Ed25519, verified with jose — and, for comparison, jose's own SignJWT; one single-row
 // UPDATE … RETURNING and one `select 1` on the same database) and the service operations
 // through the server-side caller, each with a context built the way the REST door builds it.
 import {
@@ -8,7 +9,9 @@ import {
   loadConfig,
   type ServiceDeps,
 } from "@cowork/api";
-import { signToken, verifyAccessToken } from "@cowork/auth";
+import { signToken, TOKEN_KINDS, verifyAccessToken } from "@cowork/auth";
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
 import { queryRows, type Database } from "@cowork/db";
 import { demoFixturePath, readFixtureFile, seedFixture } from "@cowork/db/seed";
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
@@ -38,7 +41,14 @@ export interface OpFigures {
 
 export interface InProcessReport {
   concurrency: 1;
-  floor: { sign: OpFigures; verify: OpFigures; update: OpFigures; select1: OpFigures };
+  floor: {
+    sign: OpFigures;
+    /** The same token signed by jose's SignJWT: what signing cost before the service did it. */
+    signJose: OpFigures;
+    verify: OpFigures;
+    update: OpFigures;
+    select1: OpFigures;
+  };
   /**
    * The same UPDATE … RETURNING from 32 concurrent callers: all on one row (what every issue by
    * one actor does to its throttle counter: the row lock is held until the commit is flushed),
@@ -177,14 +187,27 @@ export async function benchInProcess(
       sql`create table bench_floor (id int primary key, n bigint not null default 0)`,
     );
     await database.db.execute(sql`insert into bench_floor (id) select generate_series(1, 32)`);
+    const floorClaims = { sub: "4", coworker_id: BENCH_TARGET_COWORKER, act: { sub: "1" } };
     const floor = {
-      sign: await figures(plan, counter, async () => {
-        await signToken(
-          deps.signer,
-          "impersonation",
-          { sub: "4", coworker_id: BENCH_TARGET_COWORKER, act: { sub: "1" } },
-          { expiresAt: new Date(Date.now() + 60_000) },
-        );
+      sign: await figures(plan, counter, () => {
+        signToken(deps.signer, "impersonation", floorClaims, {
+          expiresAt: new Date(Date.now() + 60_000),
+        });
+        return Promise.resolve();
+      }),
+      signJose: await figures(plan, counter, async () => {
+        await new SignJWT(floorClaims)
+          .setProtectedHeader({
+            alg: "EdDSA",
+            typ: TOKEN_KINDS.impersonation.typ,
+            kid: deps.signer.keys.signing.kid,
+          })
+          .setIssuer(deps.signer.issuer)
+          .setAudience(TOKEN_KINDS.impersonation.audience(deps.signer.issuer))
+          .setIssuedAt()
+          .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
+          .setJti(randomUUID())
+          .sign(deps.signer.keys.signing.privateKey);
       }),
       verify: await figures(plan, counter, async () => {
         await verifyAccessToken(deps.signer, actorToken);

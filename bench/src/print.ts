@@ -64,7 +64,8 @@ export function printReport(report: Report, log: (line: string) => void): void {
       log(
         `  ${padEnd("in-process (server-side caller, c=1)", 34)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("ops/s", 9)}${pad("stmts", 8)}${pad("floor ms", 10)}${pad("×floor", 8)}`,
       );
-      log(opRow("floor: jose sign (EdDSA)", ip.floor.sign));
+      log(opRow("floor: sign (EdDSA, node one-shot)", ip.floor.sign));
+      log(opRow("  same token, jose SignJWT", ip.floor.signJose));
       log(opRow("floor: jose verify (access token)", ip.floor.verify));
       log(opRow("floor: UPDATE … RETURNING (1 row)", ip.floor.update));
       log(opRow("floor: select 1", ip.floor.select1));

@@ -88,7 +88,7 @@ describe("resolveSession", () => {
   });
 
   it("refuses a real signature over another user's claim to a session", async () => {
-    const token = await signToken(
+    const token = signToken(
       api.deps.signer,
       "access",
       { sub: "1", sid: miloSid },
@@ -99,7 +99,7 @@ describe("resolveSession", () => {
 
   it("refuses an actor added to an own session, removed from an impersonated one, or changed", async () => {
     await expectAnonymous(
-      await signToken(
+      signToken(
         api.deps.signer,
         "access",
         { sub: "4", sid: miloSid, act: { sub: "2" } },
@@ -108,7 +108,7 @@ describe("resolveSession", () => {
       "act added",
     );
     await expectAnonymous(
-      await signToken(
+      signToken(
         api.deps.signer,
         "access",
         { sub: "4", sid: impersonatedSid },
@@ -117,7 +117,7 @@ describe("resolveSession", () => {
       "act removed",
     );
     await expectAnonymous(
-      await signToken(
+      signToken(
         api.deps.signer,
         "access",
         { sub: "4", sid: impersonatedSid, act: { sub: "1" } },
@@ -129,7 +129,7 @@ describe("resolveSession", () => {
 
   it("refuses a session id that does not exist", async () => {
     await expectAnonymous(
-      await signToken(
+      signToken(
         api.deps.signer,
         "access",
         { sub: "4", sid: randomUUID() },
@@ -150,14 +150,14 @@ describe("resolveSession", () => {
 
   it("refuses tokens signed by another key set or for another issuer", async () => {
     const foreignKeys = await loadKeySet([await generatePrivateJwk()]);
-    const foreign = await signToken(
+    const foreign = signToken(
       { keys: foreignKeys, issuer: api.deps.signer.issuer },
       "access",
       { sub: "4", sid: miloSid },
       { expiresAt: expiresAt() },
     );
     await expectAnonymous(foreign, "foreign key");
-    const otherIssuer = await signToken(
+    const otherIssuer = signToken(
       { keys: api.deps.signer.keys, issuer: "http://elsewhere.test" },
       "access",
       { sub: "4", sid: miloSid },

@@ -22,7 +22,7 @@ import {
 const ISSUER = "https://portal.test";
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
-async function impersonationToken(keys: Awaited<ReturnType<typeof loadKeySet>>): Promise<string> {
+function impersonationToken(keys: Awaited<ReturnType<typeof loadKeySet>>): string {
   return signToken(
     { keys, issuer: ISSUER },
     "impersonation",
@@ -70,7 +70,7 @@ describe("loadKeySet", () => {
 
   it("publishes a JWKS that verifies the tokens it signs, by kid", async () => {
     const keys = await loadKeySet([await generatePrivateJwk(), await generatePrivateJwk()]);
-    const token = await impersonationToken(keys);
+    const token = impersonationToken(keys);
     const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(keys.jwks), {
       algorithms: ["EdDSA"],
       typ: TOKEN_KINDS.impersonation.typ,
@@ -82,9 +82,9 @@ describe("loadKeySet", () => {
     const old = await generatePrivateJwk();
     const fresh = await generatePrivateJwk();
     const before = await loadKeySet([old]);
-    const oldToken = await impersonationToken(before);
+    const oldToken = impersonationToken(before);
     const rotated = await loadKeySet([fresh, old]);
-    const newToken = await impersonationToken(rotated);
+    const newToken = impersonationToken(rotated);
     const signer = { keys: rotated, issuer: ISSUER };
     await expect(verifyImpersonationToken(signer, oldToken)).resolves.toMatchObject({ sub: "4" });
     await expect(verifyImpersonationToken(signer, newToken)).resolves.toMatchObject({ sub: "4" });
@@ -104,7 +104,7 @@ describe("loadKeySet", () => {
   it("keeps verifying an access token across a rotation", async () => {
     const old = await generatePrivateJwk();
     const before = await loadKeySet([old]);
-    const token = await signToken(
+    const token = signToken(
       { keys: before, issuer: ISSUER },
       "access",
       { sub: "2", sid: randomUUID() },

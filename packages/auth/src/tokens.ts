@@ -68,12 +68,12 @@ export class InvalidTokenError extends Error {
  * jose (algorithm pinned, typ, iss, aud, lifetimes); the tests verify what is signed here with
  * jose and with the published JWKS.
  */
-export async function signToken(
+export function signToken(
   signer: TokenSigner,
   kind: TokenKind,
   claims: JWTPayload,
   options: { expiresAt: Date; jti?: string; now?: Date },
-): Promise<string> {
+): string {
   const header = { alg: SIGNING_ALG, typ: TOKEN_KINDS[kind].typ, kid: signer.keys.signing.kid };
   const payload: JWTPayload = {
     ...claims,

@@ -12,7 +12,7 @@ describe("createTokenVerifier", async () => {
   const expiresAt = new Date(Date.now() + 600_000);
 
   it("accepts an access token of the service and reads the actor", async () => {
-    const token = await signToken(
+    const token = signToken(
       { keys, issuer },
       "access",
       { sub: "4", sid: crypto.randomUUID(), act: { sub: "2" } },
@@ -22,21 +22,21 @@ describe("createTokenVerifier", async () => {
   });
 
   it("refuses an impersonation token, another issuer, and another key", async () => {
-    const impersonation = await signToken(
+    const impersonation = signToken(
       { keys, issuer },
       "impersonation",
       { sub: "4", coworker_id: 42, act: { sub: "2" } },
       { expiresAt },
     );
     await expect(verify(impersonation)).rejects.toThrow();
-    const foreign = await signToken(
+    const foreign = signToken(
       { keys, issuer: "https://evil.test" },
       "access",
       { sub: "4", sid: crypto.randomUUID() },
       { expiresAt },
     );
     await expect(verify(foreign)).rejects.toThrow();
-    const forged = await signToken(
+    const forged = signToken(
       { keys: other, issuer },
       "access",
       { sub: "4", sid: crypto.randomUUID() },

@@ -707,7 +707,7 @@ describe("expiry", () => {
 
     // The same session's token once its own exp has passed: signed with the service's real key.
     const past = Date.now() - 120_000;
-    const expiredToken = await signToken(
+    const expiredToken = signToken(
       api.deps.signer,
       "access",
       { sub: "4", sid, act: { sub: "2" } },
@@ -739,7 +739,7 @@ describe("expiry", () => {
     const session = await h.exchange(await h.issue(otto, 42));
     const sid = decodeJwt(session).sid as string;
     const past = Date.now() - 120_000;
-    const oldToken = await signToken(
+    const oldToken = signToken(
       api.deps.signer,
       "access",
       { sub: "4", sid, act: { sub: "2" } },

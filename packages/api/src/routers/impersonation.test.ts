@@ -776,7 +776,7 @@ describe("exchange", () => {
       "alg none": `${noneHeader}.${payload}.`,
       "a flipped signature": `${header}.${payload}.${signature.startsWith("A") ? "B" : "A"}${signature.slice(1)}`,
       "a JSON-serialized JWS": JSON.stringify({ protected: header, payload, signature }),
-      "an access token signed with the real key carrying act": await signToken(
+      "an access token signed with the real key carrying act": signToken(
         api.deps.signer,
         "access",
         { sub: "4", sid: randomUUID(), act: { sub: "2" } },
@@ -807,7 +807,7 @@ describe("exchange", () => {
   });
 
   it("refuses a correctly signed token whose grant was never issued (C11)", async () => {
-    const forged = await signToken(
+    const forged = signToken(
       api.deps.signer,
       "impersonation",
       { sub: "4", coworker_id: 42, act: { sub: "2" } },
@@ -833,7 +833,7 @@ describe("exchange", () => {
       { sub: "4", coworker_id: 42, act: { sub: "1" } },
     ];
     for (const claims of variants) {
-      const forged = await signToken(api.deps.signer, "impersonation", claims, { expiresAt, jti });
+      const forged = signToken(api.deps.signer, "impersonation", claims, { expiresAt, jti });
       await expectRefused(
         exchange({ token: forged }),
         401,

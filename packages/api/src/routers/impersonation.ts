@@ -91,7 +91,7 @@ export const impersonationRouter = router({
       const linked = stopped === null || actor?.id === stopped.actorSessionId;
       if (actor && !actor.impersonation && linked) {
         browser.setSession(
-          await accessTokenFor(ctx.deps, {
+          accessTokenFor(ctx.deps, {
             id: actor.id,
             userId: actor.userId,
             expiresAt: actor.expiresAt,

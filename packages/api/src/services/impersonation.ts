@@ -285,7 +285,7 @@ async function issue(
         )
         select jti, issued_at, expires_at from g`,
   );
-  const token = await signToken(
+  const token = signToken(
     deps.signer,
     "impersonation",
     {
@@ -388,7 +388,7 @@ export async function exchange(
     metrics.refused("impersonation.exchanged", why.detail);
     throw invalid(why.detail.replace("_", " "));
   }
-  const issued = await accessTokenFor(deps, {
+  const issued = accessTokenFor(deps, {
     id: row.session_id,
     userId: row.target_user_id,
     expiresAt: row.expires_at,

@@ -19,11 +19,11 @@ export interface IssuedAccessToken {
   sessionId: string;
 }
 
-export async function accessTokenFor(
+export function accessTokenFor(
   deps: ServiceDeps,
   session: { id: string; userId: number; expiresAt: Date; actorUserId: number | null },
-): Promise<IssuedAccessToken> {
-  const accessToken = await signToken(
+): IssuedAccessToken {
+  const accessToken = signToken(
     deps.signer,
     "access",
     {
