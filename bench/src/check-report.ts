@@ -50,6 +50,11 @@ for (const target of report.targets ?? []) {
         line && line.errors === 0,
         at(`http ${name} ${key} answered errors: ${line?.firstError}`),
       );
+      if (process.platform === "linux")
+        check(
+          line?.cpu && figure(line.cpu.serverMs) && figure(line.cpu.postgresMs),
+          at(`http ${name} ${key} CPU per operation`),
+        );
     }
   }
   check(figure(target.memory.peakMiB) && target.memory.peakMiB > 0, at("memory peak"));

@@ -3,6 +3,7 @@
 // An operation is one request, or a flow of several (issue, then exchange); its latency is the
 // whole of it.
 import { Pool } from "undici";
+import { cpuPerOp, cpuSnapshot, type CpuPerOp } from "./cpu";
 import { median, now, round, summarize, type LatencySummary } from "./stats";
 
 export interface HttpResponse {
@@ -36,6 +37,8 @@ export interface RunResult {
   firstError: string | null;
   ratePerS: number;
   latencyMs: LatencySummary;
+  /** CPU per operation during the run (when the server's process id is known). */
+  cpu?: CpuPerOp | null;
 }
 
 export interface LoadResult {
@@ -47,6 +50,8 @@ export interface LoadResult {
   p99Ms: number;
   errors: number;
   firstError: string | null;
+  /** Medians over the runs, field by field. */
+  cpu: CpuPerOp | null;
 }
 
 export function createClient(origin: string, connections: number) {
@@ -112,22 +117,28 @@ export interface LoadPlan {
   durationS: number;
 }
 
-/** Warm-up, then `runs` measured runs; the medians are what gets reported. */
+/**
+ * Warm-up, then `runs` measured runs; the medians are what gets reported. With the server's
+ * process id, each run also reports where the CPU went per operation.
+ */
 export async function measure(
   origin: string,
   operation: Operation,
   concurrency: number,
   plan: LoadPlan,
-  between?: () => Promise<void>,
+  serverPid?: number,
 ): Promise<LoadResult> {
   const client = createClient(origin, concurrency);
   try {
     if (plan.warmupS > 0) await runFor(client.send, operation, concurrency, plan.warmupS);
     const runs: RunResult[] = [];
     for (let index = 0; index < plan.runs; index++) {
-      await between?.();
-      runs.push(await runFor(client.send, operation, concurrency, plan.durationS));
+      const before = serverPid ? cpuSnapshot(serverPid) : null;
+      const run = await runFor(client.send, operation, concurrency, plan.durationS);
+      const after = serverPid ? cpuSnapshot(serverPid) : null;
+      runs.push({ ...run, cpu: cpuPerOp(before, after, run.completed) });
     }
+    const cpus = runs.map((run) => run.cpu).filter((cpu) => cpu != null);
     const errors = runs.reduce((sum, run) => sum + run.errors, 0);
     return {
       concurrency,
@@ -141,6 +152,15 @@ export async function measure(
       p99Ms: round(median(runs.map((run) => run.latencyMs.p99))),
       errors,
       firstError: runs.find((run) => run.firstError)?.firstError ?? null,
+      cpu:
+        cpus.length === runs.length && cpus.length > 0
+          ? {
+              serverMs: round(median(cpus.map((cpu) => cpu.serverMs))),
+              postgresMs: round(median(cpus.map((cpu) => cpu.postgresMs))),
+              loadGeneratorMs: round(median(cpus.map((cpu) => cpu.loadGeneratorMs))),
+              machineBusy: round(median(cpus.map((cpu) => cpu.machineBusy))),
+            }
+          : null,
     };
   } finally {
     await client.close();

@@ -16,7 +16,7 @@ export interface Machine {
 
 export const loadAverage = () => loadavg().map((value) => Math.round(value * 100) / 100);
 
-function cpuTimes(): { busy: number; total: number } {
+export function cpuTimes(): { busy: number; total: number } {
   const fields = readFileSync("/proc/stat", "utf8")
     .split("\n")[0]!
     .trim()

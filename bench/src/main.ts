@@ -153,14 +153,14 @@ async function measureLine(
   origin: string,
   operation: Operation,
   label: string,
-  onRun?: () => Promise<void>,
+  serverPid?: number,
 ): Promise<HttpLine> {
   const line: HttpLine = {};
   for (const concurrency of CONCURRENCY) {
     log(`  ${label} at concurrency ${concurrency} …`);
-    const result = await measure(origin, operation, concurrency, httpPlan, onRun);
+    const result = await measure(origin, operation, concurrency, httpPlan, serverPid);
     log(
-      `    ${result.ratePerS}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms${result.errors ? ` errors ${result.errors} (${result.firstError})` : ""}`,
+      `    ${result.ratePerS}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms${result.errors ? ` errors ${result.errors} (${result.firstError})` : ""}${result.cpu ? ` · CPU per op: server ${result.cpu.serverMs} ms, PostgreSQL ${result.cpu.postgresMs} ms, load generator ${result.cpu.loadGeneratorMs} ms; machine ${Math.round(result.cpu.machineBusy * 100)} % busy` : ""}`,
     );
     line[`c${concurrency}`] = result;
   }
@@ -247,11 +247,19 @@ async function benchHttp(
         portal.url,
         doorFloor,
         "door floor: GET /.well-known/jwks.json",
+        portal.pid,
       );
-      http.nextFloor = await measureLine(portal.url, nextFloor, "Next floor: GET /api/health");
+      http.nextFloor = await measureLine(
+        portal.url,
+        nextFloor,
+        "Next floor: GET /api/health",
+        portal.pid,
+      );
     }
-    if (wants("me")) http.me = await measureLine(portal.url, me, "GET /api/sys/users/me");
-    if (wants("flow")) http.flow = await measureLine(portal.url, flow, "issue + exchange flow");
+    if (wants("me"))
+      http.me = await measureLine(portal.url, me, "GET /api/sys/users/me", portal.pid);
+    if (wants("flow"))
+      http.flow = await measureLine(portal.url, flow, "issue + exchange flow", portal.pid);
     for (const concurrency of CONCURRENCY) {
       const key = `c${concurrency}` as const;
       const floor = http.doorFloor[key]?.ratePerS;

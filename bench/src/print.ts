@@ -29,9 +29,12 @@ function httpRows(
     const ratio = floorRate
       ? `${Math.round(((result.ratePerS * requestsPerOp) / floorRate) * 100)}%`
       : "";
+    const cpu = result.cpu
+      ? `${result.cpu.serverMs} / ${result.cpu.postgresMs} / ${result.cpu.loadGeneratorMs} (${Math.round(result.cpu.machineBusy * 100)}%)`
+      : "";
     return [
       `  ${padEnd(label, 34)}${pad(result.concurrency, 5)}${pad(`${result.ratePerS} ${unit}`, 16)}${pad(result.p50Ms, 9)}${pad(result.p99Ms, 9)}` +
-        `${pad(result.errors, 7)}${pad(ratio, 10)}`,
+        `${pad(result.errors, 7)}${pad(ratio, 10)}  ${cpu}`,
     ];
   });
 }
@@ -81,7 +84,7 @@ export function printReport(report: Report, log: (line: string) => void): void {
     if ([http.doorFloor, http.me, http.flow].some((line) => line.c1 || line.c32)) {
       log("");
       log(
-        `  ${padEnd("HTTP (production server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}${pad("req/door", 10)}`,
+        `  ${padEnd("HTTP (production server)", 34)}${pad("conc", 5)}${pad("rate", 16)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}${pad("req/door", 10)}  CPU ms per op: server / PostgreSQL / load generator (machine busy)`,
       );
       const rows: [string, HttpLine, number, string][] = [
         ["door floor: GET jwks.json", http.doorFloor, 1, "req/s"],

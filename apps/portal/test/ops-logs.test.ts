@@ -3,11 +3,13 @@
 // portal that signed people in, impersonated, exchanged, stopped and refused sign-ins.
 import { createLogger, DomainError, logFailure, logger, requestLogger } from "@cowork/api";
 import { answer } from "@cowork/api/rest";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startPortal, type Portal } from "./support/portal";
+import { portalDir, startPortal, type Portal } from "./support/portal";
 import {
   anyNumber,
   anyString,
@@ -88,6 +90,54 @@ describe("the logger", () => {
       },
     });
   });
+});
+
+describe("standard output", () => {
+  // Lines leave asynchronously (BENCHMARKS.md); a quiet process must still show its lines, and
+  // a process that exits right after logging must not lose them.
+  const firstLine = (mode: "idle" | "exit") =>
+    new Promise<Line | null>((resolve, reject) => {
+      const child = spawn(
+        join(portalDir, "node_modules/.bin/tsx"),
+        [join(portalDir, "test/support/log-then-wait.ts"), mode],
+        {
+          cwd: portalDir,
+          env: { ...process.env, LOG_LEVEL: "info" },
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      let output = "";
+      // An idle child that never shows its line is stopped, and the line counts as missing.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.on("error", reject);
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!output.includes("\n")) return;
+        child.kill("SIGKILL");
+        resolve(JSON.parse(output.split("\n")[0]!) as Line);
+      });
+      child.on("close", () => {
+        clearTimeout(timer);
+        resolve(null);
+      });
+    });
+
+  it("a line logged by a process that then idles reaches standard output", async () => {
+    // The child never exits on its own: the line must come out while it idles.
+    await expect(firstLine("idle")).resolves.toMatchObject({
+      level: "info",
+      msg: "first line",
+      mode: "idle",
+    });
+  }, 20_000);
+
+  it("a line logged just before process.exit is written", async () => {
+    await expect(firstLine("exit")).resolves.toMatchObject({
+      level: "info",
+      msg: "first line",
+      mode: "exit",
+    });
+  }, 20_000);
 });
 
 describe("failures", () => {
