@@ -150,10 +150,11 @@ const issuerProcedure = <Found>(
     return next({ ctx: { ...ctx, session: { ...ctx.session, impersonation: null }, found } });
   });
 
-/** Staff issuing for a coworker of the active location (`ctx.found`: that coworker, or null). */
-export const staffIssuerProcedure = issuerProcedure("staff", locationTarget).use(({ ctx, next }) =>
-  next({ ctx: { ...ctx, session: { ...ctx.session, staffRole: ctx.session.staffRole! } } }),
-);
+/**
+ * Staff issuing for a coworker of the active location (`ctx.found`: that coworker, or null). The
+ * issuer check above refused anyone without a staff role in the active location.
+ */
+export const staffIssuerProcedure = issuerProcedure("staff", locationTarget);
 
 /** The caller administers a team, in the active location, that holds the input's target. */
 export const teamAdminProcedure = issuerProcedure("team", teamTarget).use(
