@@ -41,7 +41,7 @@ import {
   startPortal,
 } from "./portal";
 import { printReport } from "./print";
-import { round } from "./stats";
+import { median, round } from "./stats";
 
 type Driver = "pglite" | "postgres";
 type Section = "in-process" | "floors" | "me" | "flow" | "memory";
@@ -86,7 +86,7 @@ export interface MemoryReport {
   pid: number;
   startMiB: number;
   peakMiB: number;
-  /** The sustained load: consecutive runs, peak of each; flat = no growth run over run. */
+  /** The sustained load: consecutive runs, peak of each; flat = the later runs sit no higher (median RSS). */
   sustained: null | {
     load: string;
     durationS: number;
@@ -281,6 +281,7 @@ async function benchHttp(
       const memoryClient = createClient(portal.url, 32);
       const samplesFrom = sampler.samples.length;
       const runPeaksMiB: number[] = [];
+      const runSamplesMiB: number[][] = [];
       const runRates: number[] = [];
       for (let elapsed = 0; elapsed < memoryS; elapsed += MEMORY_RUN_S) {
         const first = sampler.samples.length;
@@ -291,16 +292,19 @@ async function benchHttp(
           Math.min(MEMORY_RUN_S, memoryS - elapsed),
         );
         const inRun = sampler.samples.slice(first).map((s) => s.rssMiB);
+        runSamplesMiB.push(inRun);
         runPeaksMiB.push(round(Math.max(...inRun, residentMiB(portal.pid) ?? 0)));
         runRates.push(round(run.ratePerS));
       }
       await memoryClient.close();
-      // Flat: the later runs make no new peak above the earlier runs' (the first run warms up:
-      // JIT, connection pool, caches). Six 10-s runs: runs 2-3 against runs 4-6.
-      const rest = runPeaksMiB.length > 1 ? runPeaksMiB.slice(1) : runPeaksMiB;
+      // Flat: the later runs sit no higher than the earlier ones (the first run warms up: JIT,
+      // connection pool, caches). Six 10-s runs: the median RSS of runs 2-3 against that of runs
+      // 4-6. Medians, not peaks: V8's major collections make a saw-tooth of about a minute here,
+      // so a peak depends on where a run falls on it, while a leak lifts the whole curve.
+      const rest = runSamplesMiB.length > 1 ? runSamplesMiB.slice(1) : runSamplesMiB;
       const half = Math.ceil(rest.length / 2);
-      const early = Math.max(...rest.slice(0, half));
-      const late = rest.length > half ? Math.max(...rest.slice(half)) : early;
+      const early = median(rest.slice(0, half).flat());
+      const late = rest.length > half ? median(rest.slice(half).flat()) : early;
       const growthMiB = round(late - early);
       sustained = {
         load: "issue + exchange flows and GET me, alternating, 32 connections",
