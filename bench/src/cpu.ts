@@ -49,9 +49,9 @@ function postgresCpuS(): Map<string, number> {
   const byPid = new Map<string, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    const process = processCpuS(entry);
-    if (process && (process.name === "postgres" || process.name.startsWith("postgres:")))
-      byPid.set(entry, process.cpuS);
+    const found = processCpuS(entry);
+    if (found && (found.name === "postgres" || found.name.startsWith("postgres:")))
+      byPid.set(entry, found.cpuS);
   }
   return byPid;
 }
