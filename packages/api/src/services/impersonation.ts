@@ -11,6 +11,7 @@ import { queryRows } from "@cowork/db";
 import { type SQL, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { metrics } from "../observability/metrics";
+import { asyncCommit } from "./async-commit";
 import { recordAudit } from "./audit";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { grantStillValid, rankOf } from "./grant-rules";
@@ -261,6 +262,14 @@ export async function issueForTeam(
   return issue(deps, session, meta, request, target, "team");
 }
 
+/**
+ * Writes the grant and its audit event, and signs the token. The commit does not wait for the
+ * WAL flush (`asyncCommit`): a grant is worth nothing until it is exchanged, and the exchange
+ * commits synchronously, which flushes the log up to and past the grant's own commit (the WAL is
+ * one ordered log). So a crash of PostgreSQL can only lose grants never exchanged, together with
+ * their `issued` events, and their tokens then fail at the exchange (`unknown_grant`); no session
+ * can stand on a lost grant.
+ */
 async function issue(
   deps: ServiceDeps,
   session: SessionContext,
@@ -283,7 +292,7 @@ async function issue(
           select 'impersonation.issued', 'success', ${session.userId}, ${target.coworkerId}, ${target.locationId}, ${kind},
             ${request.reason ?? null}, ${meta.ip}, g.jti, ${readOnly} from g
         )
-        select jti, issued_at, expires_at from g`,
+        select jti, issued_at, expires_at from g, ${asyncCommit} as commit_mode`,
   );
   const token = signToken(
     deps.signer,

@@ -2,6 +2,7 @@
 // atomic upsert that returns the new count: no check-then-act race.
 import { type Database, queryRows } from "@cowork/db";
 import { type SQL, sql } from "drizzle-orm";
+import { asyncCommit } from "./async-commit";
 
 export interface ThrottleResult {
   count: number;
@@ -15,9 +16,9 @@ export interface ThrottleResult {
  * Every attempt of one actor (or account) updates the same row, whose lock is held until the
  * commit is flushed to disk: with a synchronous commit, one actor's attempts queue behind one
  * WAL flush each (a few hundred per second on an ordinary disk). This statement's own commit is
- * therefore asynchronous (`set_config(…, true)` lasts only for its implicit transaction): the
- * count is visible to every process at once, as before; only a crash of PostgreSQL itself could
- * lose the last fraction of a second of increments. Callers run it outside any transaction.
+ * therefore asynchronous (`asyncCommit`): the count is visible to every process at once, as
+ * before; only a crash of PostgreSQL itself could lose the last fraction of a second of
+ * increments. Callers run it outside any transaction.
  *
  * `alongside`, a read of at most one row, rides in the same statement (one round trip instead of
  * two); its row comes back as `row`, null when it found none. Its columns must not be named
@@ -39,8 +40,7 @@ export async function hit<Row extends object = Record<string, never>>(
           select k, w.start, 1 from unnest(${sql`array[${sql.join(
             keys.map((k) => sql`${k}`),
             sql`, `,
-          )}]::text[]`}) as k, w,
-            (select set_config('synchronous_commit', 'off', true)) as commit_mode
+          )}]::text[]`}) as k, w, ${asyncCommit} as commit_mode
           on conflict (key, window_start) do update set count = throttle_counters.count + 1
           returning count, ceil(extract(epoch from (window_start + make_interval(secs => ${windowS}) - now())))::int as retry_after
         )
