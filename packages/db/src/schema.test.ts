@@ -334,6 +334,58 @@ describe("impersonation grants", () => {
   });
 });
 
+describe("grant rules (database functions)", () => {
+  const valid = (grant: Record<string, unknown>) =>
+    queryRows<{ valid: boolean }>(
+      handle.db,
+      sql`select grant_still_valid(${grant.kind}::impersonation_kind, ${grant.actorUserId}::int,
+            ${grant.actorSessionId}::uuid, ${grant.targetUserId}::int, ${grant.coworkerId}::int,
+            ${grant.locationId}::int, ${grant.teamId}::int) as valid`,
+    ).then((rows) => rows[0]!.valid);
+
+  it("ranks admin over operator over none", async () => {
+    const rows = await queryRows<{ admin: number; operator: number; none: number }>(
+      handle.db,
+      sql`select staff_rank('admin') as admin, staff_rank('operator') as operator, staff_rank(null) as none`,
+    );
+    expect(rows).toEqual([{ admin: 2, operator: 1, none: 0 }]);
+  });
+
+  it("holds a staff grant while the actor outranks the target, and answers false for anything unknown", async () => {
+    const scene = await grantScene();
+    await handle.db
+      .insert(staffRoles)
+      .values({ userId: scene.actor.id, locationId: scene.location.id, role: "operator" });
+    const grant = {
+      kind: "staff",
+      actorUserId: scene.actor.id,
+      actorSessionId: scene.session.id,
+      targetUserId: scene.target.id,
+      coworkerId: scene.coworker.id,
+      locationId: scene.location.id,
+      teamId: null,
+    };
+    expect(await valid(grant)).toBe(true);
+    for (const name of [
+      "kind",
+      "actorUserId",
+      "actorSessionId",
+      "targetUserId",
+      "coworkerId",
+      "locationId",
+    ]) {
+      expect(await valid({ ...grant, [name]: null }), `${name} null`).toBe(false);
+    }
+    expect(await valid({ ...grant, targetUserId: scene.actor.id }), "self").toBe(false);
+    // The target becomes an operator somewhere else: equal rank, no longer outranked.
+    const elsewhere = await addLocation();
+    await handle.db
+      .insert(staffRoles)
+      .values({ userId: scene.target.id, locationId: elsewhere.id, role: "operator" });
+    expect(await valid(grant), "equal rank").toBe(false);
+  });
+});
+
 describe("sessions", () => {
   it("turns a grant into at most one impersonated session", async () => {
     const scene = await grantScene();
