@@ -1,22 +1,12 @@
-// A bounded closed-loop load generator: N workers, each with its own keep-alive connection
-// (undici Pool, no pipelining), each doing one operation after another until the deadline.
+// A bounded closed-loop load generator: N workers sharing N keep-alive connections (no
+// pipelining; http-client.ts), each doing one operation after another until the deadline.
 // An operation is one request, or a flow of several (issue, then exchange); its latency is the
 // whole of it.
-import { Pool } from "undici";
+import { createClient, type HttpResponse, type Send } from "./http-client";
 import { cpuPerOp, cpuSnapshot, type CpuPerOp } from "./cpu";
 import { median, now, round, summarize, type LatencySummary } from "./stats";
 
-export interface HttpResponse {
-  status: number;
-  text: string;
-}
-
-export type Send = (
-  method: "GET" | "POST",
-  path: string,
-  headers?: Record<string, string>,
-  body?: string,
-) => Promise<HttpResponse>;
+export { createClient, type HttpResponse, type Send };
 
 /** One operation; throws (or returns false) when the answer is not the expected one. */
 export type Operation = (send: Send) => Promise<void>;
@@ -52,43 +42,6 @@ export interface LoadResult {
   firstError: string | null;
   /** Medians over the runs, field by field. */
   cpu: CpuPerOp | null;
-}
-
-/**
- * Keep-alive connections through undici's dispatcher API: the answer's body is gathered from
- * its chunks, without the Readable stream `request()` builds per response. The generator runs on
- * the same cores as the server, so what it spends is taken from the server (its own CPU per
- * operation is in the report).
- */
-export function createClient(origin: string, connections: number) {
-  const pool = new Pool(origin, {
-    connections,
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    keepAliveMaxTimeout: 600_000,
-  });
-  const send: Send = (method, path, headers = {}, body) =>
-    new Promise<HttpResponse>((resolve, reject) => {
-      let status = 0;
-      const chunks: Buffer[] = [];
-      pool.dispatch(
-        { method, path, headers, ...(body === undefined ? {} : { body }) },
-        {
-          onConnect: () => undefined,
-          onHeaders: (statusCode) => {
-            status = statusCode;
-            return true;
-          },
-          onData: (chunk) => {
-            chunks.push(chunk);
-            return true;
-          },
-          onComplete: () => resolve({ status, text: Buffer.concat(chunks).toString("utf8") }),
-          onError: reject,
-        },
-      );
-    });
-  return { send, close: () => pool.close() };
 }
 
 /** Runs `operation` with `concurrency` workers for `durationS` seconds. */
