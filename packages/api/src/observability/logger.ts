@@ -67,11 +67,14 @@ function levelFrom(value: string | undefined): LoggerOptions["level"] {
 }
 
 /**
- * Standard output, written asynchronously: a line goes out at once when no write is under way,
- * and lines that arrive meanwhile leave together in the next write, instead of one blocking
- * system call per line on the request path. Whatever is still pending is written at exit.
+ * Standard output, written asynchronously and in batches: lines gather until 4 KiB are waiting
+ * or 100 ms have passed, then leave in one write, instead of one system call per line on the
+ * request path (each asynchronous write is a hand-off to libuv's thread pool, which on a busy
+ * two-core machine cost the main thread more than the write: BENCHMARKS.md). A quiet process
+ * still shows a line within 100 ms; whatever is pending is written at exit.
  */
-const stdout = () => pino.destination({ dest: 1, sync: false, minLength: 0 });
+const stdout = () =>
+  pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
 
 export function createLogger(
   destination: DestinationStream = stdout(),
