@@ -6,7 +6,6 @@
 // request.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
@@ -64,13 +63,12 @@ try {
 
 // PostgreSQL: processes sharing the database migrate one at a time (advisory lock).
 if (config.databaseUrl) await migrateUrl(config.databaseUrl);
-// A small pool: postgres-js pipelines statements on a busy connection and sends them in one
-// write, so a few connections serve many requests with fewer system calls and fewer PostgreSQL
-// backends competing for the cores (20 connections: 1,338 me/s; 4: 2,104 — BENCHMARKS.md).
+// A small pool (DATABASE_POOL_SIZE; loadConfig says why): postgres-js pipelines statements on
+// a busy connection and sends them in one write.
 const database = createDatabase({
   url: config.databaseUrl,
   pgliteDir: config.pgliteDir,
-  maxConnections: Math.max(4, 2 * availableParallelism()),
+  maxConnections: config.databasePoolSize,
 });
 if (database.driver === "pglite") {
   await migrateDatabase(database);

@@ -1,4 +1,5 @@
 // Configuration from the environment: defaults, and a bad value refused with the variable named.
+import { availableParallelism } from "node:os";
 import { generatePrivateJwk } from "@cowork/auth";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config";
@@ -27,6 +28,7 @@ describe("loadConfig", () => {
       signinLimitPer15Minutes: 10,
       impersonationTokenTtlS: 60,
       signingKeys: null,
+      databasePoolSize: Math.max(2, availableParallelism()),
     });
     expect(config.trustedProxies.size).toBe(0);
     expect(loadConfig({ PORT: "4000" }).issuer).toBe("http://localhost:4000");
@@ -43,6 +45,7 @@ describe("loadConfig", () => {
       IMPERSONATION_TOKEN_TTL_SECONDS: "300",
       TRUSTED_PROXIES: "10.0.0.1, ::1",
       AUTH_SIGNING_KEYS: JSON.stringify({ keys: [jwk] }),
+      DATABASE_POOL_SIZE: "1",
     });
     expect(config).toMatchObject({
       databaseUrl: "postgres://postgres@127.0.0.1:5432/test",
@@ -52,6 +55,7 @@ describe("loadConfig", () => {
       signinLimitPer15Minutes: 7,
       impersonationTokenTtlS: 300,
       signingKeys: [jwk],
+      databasePoolSize: 1,
     });
     expect([...config.trustedProxies]).toEqual(["10.0.0.1", "::1"]);
   });
@@ -76,6 +80,8 @@ describe("loadConfig", () => {
       [{ TRUSTED_PROXIES: "proxy.internal" }, "TRUSTED_PROXIES"],
       [{ AUTH_SIGNING_KEYS: "{" }, "AUTH_SIGNING_KEYS"],
       [{ AUTH_SIGNING_KEYS: '{"keys":[]}' }, "AUTH_SIGNING_KEYS"],
+      [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],
+      [{ DATABASE_POOL_SIZE: "101" }, "DATABASE_POOL_SIZE"],
     ];
     for (const [env, variable] of cases) {
       expect(refusedVariable(env), JSON.stringify(env)).toBe(variable);

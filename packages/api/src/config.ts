@@ -2,11 +2,14 @@
 // line naming the variable.
 import { type JWK } from "jose";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { parseKeyConfig, type KeyConfigError } from "@cowork/auth";
 import { LOG_LEVELS } from "./observability/logger";
 
 export interface ServiceConfig {
   databaseUrl: string | undefined;
+  /** PostgreSQL connections this process keeps (postgres-js pipelines statements on each). */
+  databasePoolSize: number;
   pgliteDir: string;
   port: number;
   issuer: string;
@@ -44,6 +47,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   }
   return Number(raw);
 }
+
+/**
+ * One PostgreSQL connection per core, at least two. Every statement of the service is short and
+ * postgres-js pipelines statements on a busy connection, so a few connections carry the load;
+ * more only add PostgreSQL backends that compete for the cores (and, on one machine, with this
+ * process): on two cores, 2 connections serve 16 % more flows per second than 4 (BENCHMARKS.md).
+ * Two, so that one slow statement or a commit waiting for its disk flush never holds up
+ * everything.
+ */
+const defaultPoolSize = () => Math.max(2, availableParallelism());
 
 export function loadConfig(
   env: Env = process.env,
@@ -100,6 +113,7 @@ export function loadConfig(
   }
   return {
     databaseUrl,
+    databasePoolSize: integer(env, "DATABASE_POOL_SIZE", defaultPoolSize(), 1, 100),
     pgliteDir: env.PGLITE_DIR?.trim() || defaults.pgliteDir || ".data/pglite",
     port,
     issuer,
