@@ -457,6 +457,20 @@ describe("audit events", () => {
     );
     expect(refused.code).toBe("428C9"); // generated always as identity
   });
+
+  it("finds a session's expiry event through an index, not by reading the whole log", async () => {
+    // Asked on every refused request of an expired impersonated session (recordExpiryIfDue).
+    const plan = await handle.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      return tx.execute(
+        sql`explain select 1 from audit_events e
+            where e.session_id = ${randomUUID()} and e.type = 'impersonation.expired'`,
+      );
+    });
+    const text = JSON.stringify(plan);
+    expect(text).toContain("audit_expired_session_idx");
+    expect(text).not.toContain("Seq Scan");
+  });
 });
 
 describe("deleting records", () => {

@@ -113,6 +113,11 @@ export const auditEvents = pgTable(
     index("audit_actor_idx").on(t.actorUserId, t.id),
     index("audit_target_idx").on(t.targetCoworkerId, t.id),
     index("audit_jti_idx").on(t.jti),
+    // "Was this session's expiry recorded?" is asked on every refused request of an expired
+    // impersonated session; partial, so the inserts of every other event never touch it.
+    index("audit_expired_session_idx")
+      .on(t.sessionId)
+      .where(sql`${t.type} = 'impersonation.expired'`),
   ],
 );
 

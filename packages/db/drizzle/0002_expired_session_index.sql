@@ -1,0 +1,1 @@
+CREATE INDEX "audit_expired_session_idx" ON "audit_events" USING btree ("session_id") WHERE "audit_events"."type" = 'impersonation.expired';
