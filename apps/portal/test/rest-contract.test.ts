@@ -438,7 +438,8 @@ describe("REST contract (CONTRACT §5)", () => {
     it("answers 401 invalid_token to a bad signature, the wrong type, a replay and a revoked grant", async () => {
       const good = await issue(portal, tokens.otto!, 42);
       const [h, p, s] = good.split(".");
-      const flipped = `${h}.${p}.${s!.slice(0, -2)}${s!.endsWith("AA") ? "AB" : "AA"}`;
+      // The first character carries 6 bits of the signature (the last one only 2).
+      const flipped = `${h}.${p}.${s!.startsWith("A") ? "B" : "A"}${s!.slice(1)}`;
       const replies = [
         await exchangeReply(portal, "not-a-jwt"),
         await exchangeReply(portal, flipped),

@@ -23,6 +23,10 @@ export const IMPERSONATION_TOKEN_MAX_S = 300;
 export const ACCESS_TOKEN_MAX_S = 12 * 3600;
 const MAX_TOKEN_LENGTH = 4096;
 const COMPACT_JWS = /^[A-Za-z0-9_-]{2,1024}\.[A-Za-z0-9_-]{2,3000}\.[A-Za-z0-9_-]{2,200}$/;
+// An Ed25519 signature is 64 bytes: 86 base64url characters whose last one carries 2 bits and 4
+// unused ones. Decoders ignore those 4 bits, so without this check one signature has 16 spellings
+// and a token's text is not unique to it; with it, every accepted token has exactly one text.
+const CANONICAL_SIGNATURE = /\.[A-Za-z0-9_-]{85}[AQgw]$/;
 /** Headers that point at keys: never followed, and a token carrying them is refused. */
 const KEY_POINTER_HEADERS = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "zip", "enc"];
 
@@ -110,6 +114,7 @@ export async function verifyToken(
     throw new InvalidTokenError("malformed");
   }
   if (header.alg !== SIGNING_ALG) throw new InvalidTokenError("algorithm");
+  if (!CANONICAL_SIGNATURE.test(token)) throw new InvalidTokenError("malformed");
   if (KEY_POINTER_HEADERS.some((name) => name in header)) throw new InvalidTokenError("header");
   const key = typeof header.kid === "string" ? signer.keys.verifying.get(header.kid) : undefined;
   if (!key) throw new InvalidTokenError("unknown key");
