@@ -797,7 +797,7 @@ describe("tampering with a genuine token", () => {
         "malformed",
       );
     }
-    await expect(verifyImp(token)).resolves.toMatchObject({ coworker_id: expect.any(Number) });
+    expect((await verifyImp(token)).coworker_id).toBe(42);
   });
 });
 
