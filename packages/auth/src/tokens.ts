@@ -70,7 +70,9 @@ export class InvalidTokenError extends Error {
  * encodes base64 through strings and goes through WebCrypto's job queue), and the impersonation
  * flow signs twice. What a token must be to count is decided at verification, which stays with
  * jose (algorithm pinned, typ, iss, aud, lifetimes); the tests verify what is signed here with
- * jose and with the published JWKS.
+ * jose and with the published JWKS. An impersonation token is also remembered as known (below):
+ * it is verified once only, mostly by this same process; an access token is remembered at its
+ * first verification instead, so the many a busy process mints do not crowd the ones in use.
  */
 export function signToken(
   signer: TokenSigner,
@@ -90,10 +92,81 @@ export function signToken(
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
   // Ed25519 takes no digest (null): the algorithm is the key's own.
   const signature = sign(null, Buffer.from(input), signer.keys.signing.privateKey);
-  return `${input}.${signature.toString("base64url")}`;
+  const token = `${input}.${signature.toString("base64url")}`;
+  if (kind === "impersonation") rememberSigned(signer, kind, token, payload);
+  return token;
 }
 
 const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
+
+/**
+ * Tokens whose authenticity this process already knows, per key set: the exact text, its kind and
+ * issuer. Two ways in: an impersonation token when it is signed here (it is verified once only,
+ * at the exchange, usually by this same process moments later), and an access token after its
+ * first verification (a client sends it on every request). Knowing the text stands in for the
+ * signature check only: the exact text, signature included, is something only the private key
+ * could have produced, so a forged or altered token never matches. Everything that depends on the
+ * time is checked again at every use; an impersonation token is forgotten at its first use.
+ */
+const knownTokens = new WeakMap<KeySet, Map<string, KnownToken>>();
+const KNOWN_TOKENS_MAX = 10_000;
+
+interface KnownToken {
+  kind: TokenKind;
+  issuer: string;
+  exp: number;
+}
+
+function knownTokensOf(keys: KeySet): Map<string, KnownToken> {
+  let known = knownTokens.get(keys);
+  if (!known) knownTokens.set(keys, (known = new Map<string, KnownToken>()));
+  return known;
+}
+
+function remember(signer: TokenSigner, kind: TokenKind, token: string, exp: number): void {
+  const known = knownTokensOf(signer.keys);
+  if (known.size >= KNOWN_TOKENS_MAX) known.delete(known.keys().next().value!);
+  known.set(token, { kind, issuer: signer.issuer, exp });
+}
+
+/**
+ * Records a token signed here, when jose would accept its claims as they are (the header, `iss`
+ * and `aud` are ours by construction; `sub` must be present and no `nbf` given, since jose checks
+ * those), so that taking it later is exactly what verifying it would be.
+ */
+function rememberSigned(
+  signer: TokenSigner,
+  kind: TokenKind,
+  token: string,
+  payload: JWTPayload,
+): void {
+  const { exp, iat, sub } = payload;
+  if (sub === undefined || "nbf" in payload) return;
+  if (!Number.isFinite(exp) || !Number.isFinite(iat)) return;
+  remember(signer, kind, token, exp!);
+}
+
+/**
+ * The claims of a known token, decoded as jose decodes them, when nothing has changed since it
+ * was known: same key set, kind and issuer, and not yet expired by jose's rule (exp <= now −
+ * tolerance, in whole seconds). Anything else goes through jose, which answers as before.
+ */
+function takeKnown(
+  signer: TokenSigner,
+  kind: TokenKind,
+  token: string,
+  now: Date,
+): JWTPayload | undefined {
+  const known = knownTokens.get(signer.keys);
+  const entry = known?.get(token);
+  if (!entry || entry.kind !== kind || entry.issuer !== signer.issuer) return undefined;
+  if (entry.exp <= Math.floor(now.getTime() / 1000) - CLOCK_TOLERANCE_S) {
+    known!.delete(token);
+    return undefined;
+  }
+  if (kind === "impersonation") known!.delete(token);
+  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as JWTPayload;
+}
 
 /**
  * Verifies a token of one kind. Everything that costs nothing is checked before the signature
@@ -118,16 +191,21 @@ export async function verifyToken(
   if (KEY_POINTER_HEADERS.some((name) => name in header)) throw new InvalidTokenError("header");
   const key = typeof header.kid === "string" ? signer.keys.verifying.get(header.kid) : undefined;
   if (!key) throw new InvalidTokenError("unknown key");
+  const known = takeKnown(signer, kind, token, now);
   try {
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: [SIGNING_ALG],
-      typ: TOKEN_KINDS[kind].typ,
-      issuer: signer.issuer,
-      audience: TOKEN_KINDS[kind].audience(signer.issuer),
-      requiredClaims: ["exp", "iat", "jti", "sub"],
-      clockTolerance: CLOCK_TOLERANCE_S,
-      currentDate: now,
-    });
+    const payload =
+      known ??
+      (
+        await jwtVerify(token, key, {
+          algorithms: [SIGNING_ALG],
+          typ: TOKEN_KINDS[kind].typ,
+          issuer: signer.issuer,
+          audience: TOKEN_KINDS[kind].audience(signer.issuer),
+          requiredClaims: ["exp", "iat", "jti", "sub"],
+          clockTolerance: CLOCK_TOLERANCE_S,
+          currentDate: now,
+        })
+      ).payload;
     const { exp, iat, jti, sub } = payload as {
       exp: number;
       iat: number;
@@ -142,6 +220,7 @@ export async function verifyToken(
     const maxLifetime = kind === "impersonation" ? IMPERSONATION_TOKEN_MAX_S : ACCESS_TOKEN_MAX_S;
     if (exp - iat > maxLifetime) throw new InvalidTokenError("lifetime");
     if ("act" in payload && !isActor(payload.act)) throw new InvalidTokenError("act");
+    if (!known && kind === "access") remember(signer, kind, token, exp);
     return payload as JWTPayload & { sub: string; jti: string; exp: number; iat: number };
   } catch (error) {
     if (error instanceof InvalidTokenError) throw error;
