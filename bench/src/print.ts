@@ -69,7 +69,7 @@ export function printReport(report: Report, log: (line: string) => void): void {
       );
       log(opRow("floor: sign (EdDSA, node one-shot)", ip.floor.sign));
       log(opRow("  same token, jose SignJWT", ip.floor.signJose));
-      log(opRow("floor: jose verify (access token)", ip.floor.verify));
+      log(opRow("floor: verify (jose, imp. token)", ip.floor.verify));
       log(opRow("floor: UPDATE … RETURNING (1 row)", ip.floor.update));
       log(opRow("floor: select 1", ip.floor.select1));
       log(opRow("UPDATE, 32 callers, one row", ip.contention.sameRowC32));
