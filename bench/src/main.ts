@@ -41,7 +41,7 @@ import {
   startPortal,
 } from "./portal";
 import { printReport } from "./print";
-import { median, round } from "./stats";
+import { round } from "./stats";
 
 type Driver = "pglite" | "postgres";
 type Section = "in-process" | "floors" | "me" | "flow" | "memory";
@@ -86,7 +86,7 @@ export interface MemoryReport {
   pid: number;
   startMiB: number;
   peakMiB: number;
-  /** The sustained load: consecutive runs, peak of each; flat = the later runs sit no higher (median RSS). */
+  /** The sustained load: consecutive runs, peak of each; flat = the later runs come down as low (lowest RSS). */
   sustained: null | {
     load: string;
     durationS: number;
@@ -297,14 +297,15 @@ async function benchHttp(
         runRates.push(round(run.ratePerS));
       }
       await memoryClient.close();
-      // Flat: the later runs sit no higher than the earlier ones (the first run warms up: JIT,
-      // connection pool, caches). Six 10-s runs: the median RSS of runs 2-3 against that of runs
-      // 4-6. Medians, not peaks: V8's major collections make a saw-tooth of about a minute here,
-      // so a peak depends on where a run falls on it, while a leak lifts the whole curve.
+      // Flat: the later runs come down as low as the earlier ones (the first run warms up: JIT,
+      // connection pool, caches). Six 10-s runs: the lowest RSS of runs 2-4 against that of runs
+      // 5-6. Lows, not peaks or medians: V8's major collections make a saw-tooth of 5 to 60 s
+      // here whose height varies from run to run, so a run's peak or median depends on where it
+      // falls on a tooth; what a leak lifts is the floor each collection comes back down to.
       const rest = runSamplesMiB.length > 1 ? runSamplesMiB.slice(1) : runSamplesMiB;
       const half = Math.ceil(rest.length / 2);
-      const early = median(rest.slice(0, half).flat());
-      const late = rest.length > half ? median(rest.slice(half).flat()) : early;
+      const early = Math.min(...rest.slice(0, half).flat());
+      const late = rest.length > half ? Math.min(...rest.slice(half).flat()) : early;
       const growthMiB = round(late - early);
       sustained = {
         load: "issue + exchange flows and GET me, alternating, 32 connections",
