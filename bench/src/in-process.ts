@@ -1,7 +1,8 @@
 // In-process figures: the floor (sign and verify of this service's tokens — signed with node's
-// one-shot Ed25519, an impersonation token verified with jose — and, for comparison, jose's own SignJWT; one single-row
-// UPDATE … RETURNING and one `select 1` on the same database) and the service operations
-// through the server-side caller, each with a context built the way the REST door builds it.
+// one-shot Ed25519, an impersonation token verified with jose — and, for comparison, jose's own
+// SignJWT; one single-row UPDATE … RETURNING and one `select 1` on the same database) and the
+// service operations through the server-side caller, each with a context built the way the REST
+// door builds it.
 import {
   createCaller,
   createContext,

@@ -100,7 +100,7 @@ export function printReport(report: Report, log: (line: string) => void): void {
     log(
       `  server RSS (pid ${memory.pid}): ${memory.startMiB} MiB at start, peak ${memory.peakMiB} MiB` +
         (sustained
-          ? `; ${sustained.durationS} s sustained load, 10-s run peaks ${sustained.runPeaksMiB.join(" ")} MiB → ${sustained.flat ? "flat" : "GROWING"} (lowest RSS, runs 5–6 vs 2–4: ${sustained.growthMiB >= 0 ? "+" : ""}${sustained.growthMiB} MiB)`
+          ? `; ${sustained.durationS} s sustained load, 10-s run peaks ${sustained.runPeaksMiB.join(" ")} MiB → ${sustained.flat ? "flat" : "GROWING"} (lowest RSS, later runs vs earlier: ${sustained.growthMiB >= 0 ? "+" : ""}${sustained.growthMiB} MiB)`
           : ""),
     );
     log(
