@@ -1,16 +1,17 @@
 // Issue and verify this service's JWTs. Each kind has its own `typ` and `aud`, so no token can
 // stand in for another (RFC 8725 §3.11-3.12); verification pins the algorithm and every claim.
 import { randomUUID, sign } from "node:crypto";
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { type KeySet, SIGNING_ALG } from "./keys";
 
 export const TOKEN_KINDS = {
   /** RFC 9068 access token naming its server-side session. */
-  access: { typ: "at+jwt", audience: (issuer: string) => `${issuer}/api` },
+  access: { typ: "at+jwt", audience: (issuer: string) => `${issuer}/api`, singleUse: false },
   /** Single-use impersonation token, good only at the exchange. */
   impersonation: {
     typ: "cowork-impersonation+jwt",
     audience: (issuer: string) => `${issuer}/api/sys/users/exchange`,
+    singleUse: true,
   },
 } as const;
 
@@ -70,9 +71,9 @@ export class InvalidTokenError extends Error {
  * encodes base64 through strings and goes through WebCrypto's job queue), and the impersonation
  * flow signs twice. What a token must be to count is decided at verification, which stays with
  * jose (algorithm pinned, typ, iss, aud, lifetimes); the tests verify what is signed here with
- * jose and with the published JWKS. An impersonation token is also remembered as known (below):
- * it is verified once only, mostly by this same process; an access token is remembered at its
- * first verification instead, so the many a busy process mints do not crowd the ones in use.
+ * jose and with the published JWKS. A single-use token is also remembered as known (below): it
+ * is verified once only, mostly by this same process; an access token is remembered at its first
+ * verification instead, so the many a busy process mints do not crowd the ones in use.
  */
 export function signToken(
   signer: TokenSigner,
@@ -93,7 +94,7 @@ export function signToken(
   // Ed25519 takes no digest (null): the algorithm is the key's own.
   const signature = sign(null, Buffer.from(input), signer.keys.signing.privateKey);
   const token = `${input}.${signature.toString("base64url")}`;
-  if (kind === "impersonation") rememberSigned(signer, kind, token, payload);
+  if (TOKEN_KINDS[kind].singleUse) rememberSigned(signer, kind, token, payload);
   return token;
 }
 
@@ -101,12 +102,12 @@ const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64ur
 
 /**
  * Tokens whose authenticity this process already knows, per key set: the exact text, its kind and
- * issuer. Two ways in: an impersonation token when it is signed here (it is verified once only,
- * at the exchange, usually by this same process moments later), and an access token after its
- * first verification (a client sends it on every request). Knowing the text stands in for the
- * signature check only: the exact text, signature included, is something only the private key
- * could have produced, so a forged or altered token never matches. Everything that depends on the
- * time is checked again at every use; an impersonation token is forgotten at its first use.
+ * issuer. Two ways in: a single-use (impersonation) token when it is signed here (it is verified
+ * once only, at the exchange, usually by this same process moments later), and an access token
+ * after its first verification (a client sends it on every request). Knowing the text stands in
+ * for the signature check only: the exact text, signature included, is something only the private
+ * key could have produced, so a forged or altered token never matches. Everything that depends on
+ * the time is checked again at every use; a single-use token is forgotten at its first use.
  */
 const knownTokens = new WeakMap<KeySet, Map<string, KnownToken>>();
 const KNOWN_TOKENS_MAX = 10_000;
@@ -159,13 +160,10 @@ function takeKnown(
 ): JWTPayload | undefined {
   const known = knownTokens.get(signer.keys);
   const entry = known?.get(token);
-  if (!entry || entry.kind !== kind || entry.issuer !== signer.issuer) return undefined;
-  if (entry.exp <= Math.floor(now.getTime() / 1000) - CLOCK_TOLERANCE_S) {
-    known!.delete(token);
-    return undefined;
-  }
-  if (kind === "impersonation") known!.delete(token);
-  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as JWTPayload;
+  if (!known || !entry || entry.kind !== kind || entry.issuer !== signer.issuer) return undefined;
+  const expired = entry.exp <= Math.floor(now.getTime() / 1000) - CLOCK_TOLERANCE_S;
+  if (expired || TOKEN_KINDS[kind].singleUse) known.delete(token);
+  return expired ? undefined : decodeJwt(token);
 }
 
 /**
@@ -220,7 +218,7 @@ export async function verifyToken(
     const maxLifetime = kind === "impersonation" ? IMPERSONATION_TOKEN_MAX_S : ACCESS_TOKEN_MAX_S;
     if (exp - iat > maxLifetime) throw new InvalidTokenError("lifetime");
     if ("act" in payload && !isActor(payload.act)) throw new InvalidTokenError("act");
-    if (!known && kind === "access") remember(signer, kind, token, exp);
+    if (!known && !TOKEN_KINDS[kind].singleUse) remember(signer, kind, token, exp);
     return payload as JWTPayload & { sub: string; jti: string; exp: number; iat: number };
   } catch (error) {
     if (error instanceof InvalidTokenError) throw error;
