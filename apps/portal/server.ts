@@ -19,7 +19,7 @@ import {
   scrub,
 } from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
-import { createDatabase } from "@cowork/db";
+import { createDatabase, REQUEST_STATEMENT_TIMEOUT_MS } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
 import {
   demoFixturePath,
@@ -28,7 +28,14 @@ import {
   readFixtureFile,
   seedFixture,
 } from "@cowork/db/seed";
-import { FORWARDED_HEADER, FORWARDING_HEADERS, PEER_HEADER } from "./src/server/peer-header";
+import { trackPageStatus } from "./src/server/page-status";
+import {
+  ARRIVED_HEADER,
+  AUTHORIZATION_COUNT_HEADER,
+  FORWARDED_HEADER,
+  FORWARDING_HEADERS,
+  PEER_HEADER,
+} from "./src/server/peer-header";
 import { restDoor } from "./src/server/rest-door";
 import { routeMatcher } from "./src/server/route-patterns";
 import { publishConnection } from "./src/server/shared-connection";
@@ -69,6 +76,8 @@ const database = createDatabase({
   url: config.databaseUrl,
   pgliteDir: config.pgliteDir,
   maxConnections: config.databasePoolSize,
+  // Part of the request deadline (@cowork/api services/deadline.ts): no statement outlives it.
+  statementTimeoutMs: REQUEST_STATEMENT_TIMEOUT_MS,
 });
 if (database.driver === "pglite") {
   await migrateDatabase(database);
@@ -97,9 +106,12 @@ const logPath = (path: string) => scrub(path.slice(0, 512));
 const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
   // Whatever a client sends in this header is replaced: only the socket speaks here.
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? "";
+  // The request's deadlines count from here (request-meta.ts), whichever door answers it.
+  req.headers[ARRIVED_HEADER] = String(Date.now());
   req.headers[FORWARDED_HEADER] = FORWARDING_HEADERS.some((name) => name in req.headers)
     ? "1"
     : "0";
+  req.headers[AUTHORIZATION_COUNT_HEADER] = String(req.headersDistinct.authorization?.length ?? 0);
   const incoming = req.headers["x-request-id"];
   const requestId =
     typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -127,7 +139,10 @@ const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }
       "request",
     );
   });
-  if (restRoute === null) void handle(req, res);
+  if (restRoute === null) {
+    trackPageStatus(req, res);
+    void handle(req, res);
+  }
 });
 
 server.listen(config.port, () => {

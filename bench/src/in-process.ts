@@ -9,6 +9,7 @@ import {
   createServiceDeps,
   loadConfig,
   type ServiceDeps,
+  requestTimes,
 } from "@cowork/api";
 import {
   IMPERSONATION_TOKEN_MAX_S,
@@ -179,7 +180,7 @@ export async function benchInProcess(
         await createContext({
           deps,
           token,
-          meta: { ip: "127.0.0.1", requestId: `bench-${++requests}` },
+          meta: { ip: "127.0.0.1", requestId: `bench-${++requests}`, ...requestTimes() },
         }),
       );
 

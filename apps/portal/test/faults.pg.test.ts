@@ -7,7 +7,7 @@ import { Agent } from "node:http";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL, exchangeReply, issue, issueReply, login, me, sleep } from "./support/flows";
-import { call, expectError, fields, type Reply } from "./support/http";
+import { call, expectError, expectNoLeak, fields, type Reply } from "./support/http";
 import { invariantViolations } from "./support/invariants";
 import { createSharedDatabase, startPortal, type Portal } from "./support/portal";
 import { sqlClient } from "./support/store";
@@ -26,6 +26,57 @@ function expectUnavailable(reply: Reply, what: string): void {
   expect(reply.ms, `${what} answered after ${Math.round(reply.ms)} ms`).toBeLessThan(ANSWER_MS);
 }
 
+/** tRPC answers in its own error shape, with the contract's domain code and HTTP status. */
+function expectTrpcUnavailable(reply: Reply, what: string): void {
+  expect({ what, status: reply.status, body: reply.text.slice(0, 200) }).toMatchObject({
+    what,
+    status: 503,
+  });
+  const body = reply.json as { error?: { data?: { error?: unknown; httpStatus?: unknown } } };
+  expect(body.error?.data, what).toMatchObject({ error: "unavailable", httpStatus: 503 });
+  expectNoLeak(reply);
+  expect(reply.ms, `${what} answered after ${Math.round(reply.ms)} ms`).toBeLessThan(ANSWER_MS);
+}
+
+/** A page says, in its HTML, that the service is unavailable, with status 503. */
+function expectUnavailablePage(reply: Reply, what: string): void {
+  expect({ what, status: reply.status }).toEqual({ what, status: 503 });
+  expect(reply.headers["content-type"]).toMatch(/^text\/html/);
+  expect(reply.text).toMatch(/Temporarily unavailable/);
+  expect(reply.text).toMatch(/The service is temporarily unavailable/);
+  expect(reply.ms, `${what} answered after ${Math.round(reply.ms)} ms`).toBeLessThan(ANSWER_MS);
+}
+
+const labelled = (what: string, reply: Promise<Reply>): Promise<[string, Reply]> =>
+  reply.then((answer) => [what, answer]);
+
+/** Every door of the portal that needs the database and is not REST: tRPC, and a page. */
+const otherDoors = (portal: Portal, token: string): Promise<[string, Reply]>[] => [
+  labelled("tRPC query", call(portal, "GET", "/api/trpc/auth.me", { token, timeoutMs: 12_000 })),
+  labelled(
+    "tRPC mutation",
+    call(portal, "POST", "/api/trpc/profiles.setCurrentProfile", {
+      token,
+      json: { coworkerId: 50 },
+      timeoutMs: 12_000,
+    }),
+  ),
+  labelled(
+    "page",
+    call(portal, "GET", "/", {
+      headers: { cookie: `portal_session=${token}` },
+      timeoutMs: 12_000,
+    }),
+  ),
+];
+
+function expectDoorsUnavailable(replies: [string, Reply][]): void {
+  for (const [what, reply] of replies) {
+    if (what === "page") expectUnavailablePage(reply, what);
+    else expectTrpcUnavailable(reply, what);
+  }
+}
+
 describe("database outage (faults)", () => {
   let database: Awaited<ReturnType<typeof createSharedDatabase>>;
   let sql: postgres.Sql;
@@ -40,7 +91,8 @@ describe("database outage (faults)", () => {
     proxy = await startTcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
     portal = await startPortal({
       databaseUrl: proxy.urlFor(database.url!),
-      env: { IMPERSONATE_LIMIT_PER_MINUTE: "100000" },
+      // Tokens outlive an outage and its recovery: whether one still exchanges says what happened.
+      env: { IMPERSONATE_LIMIT_PER_MINUTE: "100000", IMPERSONATION_TOKEN_TTL_SECONDS: "300" },
     });
     serverPid = portal.serverPid();
   });
@@ -107,6 +159,8 @@ describe("database outage (faults)", () => {
     // Several at once, all bounded too.
     const burst = await Promise.all(Array.from({ length: 12 }, () => me(portal, otto)));
     for (const reply of burst) expectUnavailable(reply, "me (burst)");
+    // tRPC and pages answer in time too (a refused connection, as on REST).
+    expectDoorsUnavailable(await Promise.all(otherDoors(portal, nora)));
 
     // Nothing was written meanwhile (checked directly, not through the proxy).
     expect((await sql`select count(*)::int as n from impersonation_grants`)[0]!.n).toBe(
@@ -123,6 +177,98 @@ describe("database outage (faults)", () => {
     expect(fields(await me(portal, asMilo)).userId).toBe(4);
     expect((await exchangeReply(portal, pending)).status).toBe(200);
     expectError(await exchangeReply(portal, pending), 401, "invalid_token");
+    expect(await invariantViolations(sql)).toEqual([]);
+  });
+
+  it("lets nothing a 503 answered happen later: statements the network held during the outage change nothing once it heals, and every door answers 503 within 5 s (I5)", async () => {
+    const otto = await login(portal, EMAIL.otto);
+    const nora = await login(portal, EMAIL.nora);
+    const ada = await login(portal, EMAIL.ada);
+    const milo = await login(portal, EMAIL.milo);
+    const tess = await login(portal, EMAIL.tess);
+    const pending = await issue(portal, otto, 42);
+    const jti = decodeJwt(pending).payload.jti as string;
+    const sid = (token: string) => decodeJwt(token).payload.sid as string;
+    const history = async () =>
+      (
+        fields(await call(portal, "GET", "/api/public/coworkers/access-history", { token: milo }))
+          .items as unknown[]
+      ).length;
+    const historyBefore = await history();
+    const [audit] = await sql`select coalesce(max(id), 0)::int as last from audit_events`;
+    const [sessions] = await sql`select count(*)::int as n from sessions`;
+    const [grants] = await sql`select count(*)::int as n from impersonation_grants`;
+
+    // Nothing is refused and nothing arrives: each request's statements wait in the network.
+    proxy.blackHole();
+    let settled: PromiseSettledResult<[string, Reply]>[];
+    try {
+      const timeoutMs = 12_000;
+      settled = await Promise.allSettled<[string, Reply]>([
+        labelled("exchange", exchangeReply(portal, pending)),
+        labelled(
+          "sign-out",
+          call(portal, "POST", "/api/sys/users/sign-out", { token: otto, timeoutMs }),
+        ),
+        labelled(
+          "switch profile",
+          call(portal, "PUT", "/api/public/coworkers/profiles/current", {
+            token: nora,
+            json: { coworkerId: 50 },
+            timeoutMs,
+          }),
+        ),
+        labelled("team issue", issueReply(portal, tess, 42, { team: true })),
+        labelled(
+          "tRPC sign-out",
+          call(portal, "POST", "/api/trpc/auth.signOut", { token: ada, json: null, timeoutMs }),
+        ),
+        ...otherDoors(portal, nora),
+      ]);
+    } finally {
+      await proxy.restore();
+    }
+    const failed = settled.filter((result) => result.status === "rejected");
+    expect(failed.map((result) => String(result.reason))).toEqual([]);
+    for (const result of settled) {
+      const [what, reply] = (result as PromiseFulfilledResult<[string, Reply]>).value;
+      if (what.startsWith("tRPC")) expectTrpcUnavailable(reply, what);
+      else if (what === "page") expectUnavailablePage(reply, what);
+      else expectUnavailable(reply, what);
+    }
+
+    // The held statements reach the database now; give them time to run, then read it directly.
+    await recovered(milo);
+    await sleep(2000);
+    const [grant] =
+      await sql`select consumed_at is null as unused from impersonation_grants where jti = ${jti}`;
+    expect(grant?.unused, "the token was consumed by an exchange answered 503").toBe(true);
+    expect(
+      await sql`select id from sessions where grant_jti = ${jti}`,
+      "a session exists that no one was given",
+    ).toEqual([]);
+    const live =
+      await sql`select id::text, revoked_at is null as live, coworker_id from sessions where id = any(${[sid(otto), sid(ada), sid(nora)]}::uuid[]) order by id`;
+    expect(
+      live.every((row) => row.live === true),
+      "a sign-out answered 503 took effect",
+    ).toBe(true);
+    expect(
+      live.find((row) => row.id === sid(nora))?.coworker_id,
+      "a profile switch answered 503",
+    ).toBe(43);
+    expect(
+      await sql`select type, outcome, detail from audit_events where id > ${Number(audit!.last)} order by id`,
+      "audit events of requests answered 503",
+    ).toEqual([]);
+    expect((await sql`select count(*)::int as n from sessions`)[0]!.n).toBe(sessions!.n);
+    expect((await sql`select count(*)::int as n from impersonation_grants`)[0]!.n).toBe(grants!.n);
+    expect(await history(), "the access history shows an access answered 503").toBe(historyBefore);
+
+    // The token was never used: it exchanges now, exactly once.
+    expect((await exchangeReply(portal, pending)).status).toBe(200);
+    expectError(await exchangeReply(portal, pending), 401, "invalid_token");
+    expect(await history()).toBe(historyBefore + 1);
     expect(await invariantViolations(sql)).toEqual([]);
   });
 

@@ -345,6 +345,319 @@ describe("input validation (F1-F6)", () => {
     expect((await me(portal, otto)).status).toBe(200);
   });
 
+  /** Error-level lines (pino's "error"/"fatal", in words or numbers) and Next's own error marks. */
+  const errorLines = (since: number) =>
+    portal
+      .logs()
+      .slice(since)
+      .split("\n")
+      .filter((line) => /"level":\s*(50|60|"error"|"fatal")/.test(line) || line.includes("⨯"));
+
+  /** A tRPC call: a query by GET (input in the URL) or a mutation by POST (JSON body). */
+  const trpc = (
+    method: "GET" | "POST",
+    path: string,
+    input: unknown,
+    options: Parameters<typeof call>[3] = {},
+  ) =>
+    method === "GET"
+      ? call(
+          portal,
+          "GET",
+          `/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`,
+          options,
+        )
+      : call(portal, "POST", `/api/trpc/${path}`, { json: input ?? {}, ...options });
+
+  /** The contract's error of a tRPC answer: its code and the message for people. */
+  const trpcError = (reply: Reply) => {
+    const error = (reply.json as { error?: { message?: string; data?: { error?: string } } })
+      ?.error;
+    return { status: reply.status, error: error?.data?.error, message: error?.message };
+  };
+
+  it("NUL and other control characters: 400 on both doors with the same message, never a 500 nor an error log line", async () => {
+    const since = portal.logs().length;
+    const before = await successCounts();
+    // The reason: REST query and tRPC input, one schema, one answer.
+    for (const control of ["\u0000", "\u0001", "\u001b", "\u007f"]) {
+      const reason = `help${control}desk`;
+      const rest = await call(
+        portal,
+        "GET",
+        `/api/sys/users/impersonate?coworkerId=42&reason=${encodeURIComponent(reason)}`,
+        { token: otto },
+      );
+      expectError(rest, 400, "invalid_request");
+      expect(fields(rest).message).toBe("Invalid reason: must not contain control characters.");
+      const team = await call(
+        portal,
+        "GET",
+        `/api/public/coworkers/42/impersonate?reason=${encodeURIComponent(reason)}`,
+        { token: tess },
+      );
+      expectError(team, 400, "invalid_request");
+      for (const [path, token] of [
+        ["impersonation.impersonate", otto],
+        ["impersonation.impersonateTeamMember", tess],
+      ] as const) {
+        const reply = await trpc("POST", path, { coworkerId: 42, reason }, { token });
+        expect(trpcError(reply), path).toEqual({
+          status: 400,
+          error: "invalid_request",
+          message: fields(rest).message,
+        });
+        expectNoLeak(reply);
+      }
+    }
+    // The return path (tRPC only; REST has none).
+    expect(
+      trpcError(
+        await trpc(
+          "POST",
+          "impersonation.impersonate",
+          { coworkerId: 42, returnPath: "/team\u0000" },
+          { token: otto },
+        ),
+      ),
+    ).toEqual({
+      status: 400,
+      error: "invalid_request",
+      message: "Invalid returnPath: must not contain control characters.",
+    });
+    // The search query.
+    expect(
+      trpcError(
+        await trpc("GET", "directory.searchCoworkers", { query: "no\u0000ra" }, { token: otto }),
+      ),
+    ).toMatchObject({ status: 400, error: "invalid_request" });
+    // The username, as JSON and as a form, and at the tRPC sign-in.
+    for (const options of [
+      { json: { grant_type: "password", username: `${EMAIL.milo}\u0000`, password: "x" } },
+      { form: { grant_type: "password", username: `milo\u0000@demo.test`, password: "x" } },
+    ]) {
+      expectError(await call(portal, "POST", "/api/token", options), 400, "invalid_request");
+    }
+    expect(
+      trpcError(
+        await trpc("POST", "auth.signIn", { email: "milo\u0000@demo.test", password: "x" }),
+      ),
+    ).toMatchObject({ status: 400, error: "invalid_request" });
+    expect(await successCounts()).toEqual(before);
+    expect(errorLines(since)).toEqual([]);
+  });
+
+  it("tRPC: a wrong method is 405 with Allow, a body that is not JSON is 415, a broken session cookie is 401; no error log line", async () => {
+    const since = portal.logs().length;
+    const before = await successCounts();
+    // GET of a mutation: the mutation does not run.
+    const getMutation = await trpc(
+      "GET",
+      "impersonation.impersonate",
+      { coworkerId: 42 },
+      { token: otto },
+    );
+    expect(trpcError(getMutation)).toMatchObject({ status: 405, error: "method_not_allowed" });
+    expect(getMutation.headers.allow).toBe("POST");
+    // POST of a query.
+    const postQuery = await trpc("POST", "auth.me", {}, { token: otto });
+    expect(trpcError(postQuery)).toMatchObject({ status: 405, error: "method_not_allowed" });
+    expect(postQuery.headers.allow).toBe("GET");
+    // A body in another media type, or none named.
+    for (const headers of [{ "content-type": "text/plain" }, {}]) {
+      const reply = await call(portal, "POST", "/api/trpc/auth.signIn", {
+        body: JSON.stringify({ email: EMAIL.milo, password: "demo-member-pass" }),
+        headers,
+      });
+      expect(trpcError(reply), JSON.stringify(headers)).toMatchObject({
+        status: 415,
+        error: "unsupported_media_type",
+      });
+    }
+    // A session cookie that is not percent-encoding: no session.
+    for (const cookie of ["portal_session=%zz", "portal_session=%E0%A4%A", "portal_actor=%"]) {
+      const reply = await trpc("GET", "auth.me", undefined, {
+        headers: { cookie, "x-portal-client": "web" },
+      });
+      expect(trpcError(reply), cookie).toMatchObject({ status: 401, error: "unauthorized" });
+      // The pages read the same cookie.
+      const page = await call(portal, "GET", "/", { headers: { cookie } });
+      expect(page.status, `page with ${cookie}`).toBeLessThan(500);
+    }
+    expect(await successCounts()).toEqual(before);
+    expect(errorLines(since)).toEqual([]);
+  });
+
+  it("tRPC answers a refused input with a message for people, as REST does, never the schema's issue list", async () => {
+    const rest = await call(
+      portal,
+      "GET",
+      "/api/sys/users/impersonate?coworkerId=42&reason=" + "r".repeat(501),
+      {
+        token: otto,
+      },
+    );
+    expectError(rest, 400, "invalid_request");
+    const reply = await trpc(
+      "POST",
+      "impersonation.impersonate",
+      { coworkerId: 42, reason: "r".repeat(501) },
+      { token: otto },
+    );
+    expect(trpcError(reply)).toEqual({
+      status: 400,
+      error: "invalid_request",
+      message: fields(rest).message,
+    });
+    expect(fields(rest).message).toBe("Invalid reason: must be at most 500 characters.");
+    for (const input of [{ coworkerId: "42" }, { coworkerId: 42, extra: true }, [42]]) {
+      const refused = await trpc("POST", "impersonation.impersonate", input, { token: otto });
+      const { message } = trpcError(refused);
+      expect(refused.status).toBe(400);
+      expect(message, JSON.stringify(input)).toMatch(/^Invalid [\w.]+: .+\.$/);
+      expect(message).not.toMatch(/[[\]{}]|"code"|"path"/);
+    }
+  });
+
+  it("HEAD on the issue routes mints nothing: 405 naming GET, no token, no grant, no audit event", async () => {
+    const since = portal.logs().length;
+    const before = await successCounts();
+    const database = portal.databaseUrl
+      ? postgres(portal.databaseUrl, { max: 1, onnotice: () => undefined })
+      : null;
+    const grants = async () =>
+      database
+        ? Number(
+            (await database<{ n: string }[]>`select count(*) as n from impersonation_grants`)[0]!.n,
+          )
+        : null;
+    const grantsBefore = await grants();
+    const eventsBefore = (await auditAll(portal, ada)).length;
+    for (const [path, token] of [
+      ["/api/sys/users/impersonate?coworkerId=42&reason=head", otto],
+      ["/api/public/coworkers/42/impersonate?reason=head", tess],
+    ] as const) {
+      const reply = await call(portal, "HEAD", path, { token });
+      expect({ path, status: reply.status }).toEqual({ path, status: 405 });
+      expect(reply.headers.allow).toBe("GET, OPTIONS");
+      expect(reply.text).toBe("");
+      // GET itself still issues (the routes are not broken, only HEAD is refused).
+      expect((await call(portal, "GET", path, { token })).status).toBe(200);
+    }
+    const after = await successCounts();
+    expect(after["impersonation.issued"]).toBe((before["impersonation.issued"] ?? 0) + 2);
+    // The two GETs wrote one issued event each, and HEAD wrote nothing (not even a refusal).
+    expect((await auditAll(portal, ada)).length).toBe(eventsBefore + 2);
+    if (database) {
+      expect(await grants()).toBe(grantsBefore! + 2);
+      await database.end({ timeout: 2 });
+    }
+    // HEAD of a GET that changes nothing is still GET without the body.
+    const meHead = await call(portal, "HEAD", "/api/sys/users/me", { token: otto });
+    expect(meHead.status).toBe(200);
+    expect(errorLines(since)).toEqual([]);
+  });
+
+  it("both doors refuse an unknown key, the same way and after the same checks", async () => {
+    const before = await successCounts();
+    // ?readOnly=true is the tRPC spelling: ignoring it would mint a full token.
+    for (const query of [
+      "coworkerId=42&readOnly=true",
+      "coworkerId=42&extra=1",
+      "coworkerId=42&returnPath=%2F",
+      "coworkerId=42&__proto__=1",
+    ]) {
+      expectError(
+        await call(portal, "GET", `/api/sys/users/impersonate?${query}`, { token: otto }),
+        400,
+        "invalid_request",
+      );
+    }
+    expectError(
+      await call(portal, "GET", "/api/public/coworkers/42/impersonate?extra=1", { token: tess }),
+      400,
+      "invalid_request",
+    );
+    const restAudit = await call(portal, "GET", "/api/sys/audit?limit=5&actorId=1", { token: ada });
+    expectError(restAudit, 400, "invalid_request");
+    expect(
+      trpcError(await trpc("GET", "audit.listEvents", { limit: 5, actorId: 1 }, { token: ada })),
+    ).toEqual({
+      status: 400,
+      error: "invalid_request",
+      message: fields(restAudit).message,
+    });
+    // Bodies: the exchange and the profile switch.
+    const token = await issue(portal, otto, 42);
+    const restExchange = await call(portal, "POST", "/api/sys/users/exchange", {
+      json: { token, coworkerId: 43 },
+    });
+    expectError(restExchange, 400, "invalid_request");
+    expect(
+      trpcError(await trpc("POST", "impersonation.exchange", { token, coworkerId: 43 })),
+    ).toEqual({ status: 400, error: "invalid_request", message: fields(restExchange).message });
+    // Refused before use: the token still exchanges once.
+    expect(
+      (await call(portal, "POST", "/api/sys/users/exchange", { json: { token } })).status,
+    ).toBe(200);
+    const restProfile = await call(portal, "PUT", "/api/public/coworkers/profiles/current", {
+      token: nora,
+      json: { coworkerId: 43, locationId: 2 },
+    });
+    expectError(restProfile, 400, "invalid_request");
+    expect(
+      trpcError(
+        await trpc(
+          "POST",
+          "profiles.setCurrentProfile",
+          { coworkerId: 43, locationId: 2 },
+          { token: nora },
+        ),
+      ),
+    ).toEqual({ status: 400, error: "invalid_request", message: fields(restProfile).message });
+    // Without a session, both doors say 401 first, whatever the input.
+    expectError(await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=42&extra=1"), 401);
+    expect(
+      trpcError(await trpc("POST", "impersonation.impersonate", { coworkerId: 42, extra: 1 })),
+    ).toMatchObject({
+      status: 401,
+    });
+    const after = await successCounts();
+    expect(after["impersonation.issued"]).toBe((before["impersonation.issued"] ?? 0) + 1);
+    expect(after["impersonation.exchanged"]).toBe((before["impersonation.exchanged"] ?? 0) + 1);
+  });
+
+  it("two Authorization headers: 400 invalid_request on both doors, whichever credential is first", async () => {
+    // Node's client sends an array as repeated header lines (the capitalised key is the one
+    // node's types let carry several values).
+    const since = portal.logs().length;
+    for (const pair of [
+      [`Bearer ${otto}`, `Bearer ${otto}`],
+      [`Bearer ${otto}`, "Bearer not-a-token"],
+      ["Bearer not-a-token", `Bearer ${otto}`],
+      [`Bearer ${nora}`, `Bearer ${ada}`],
+    ]) {
+      const rest = await call(portal, "GET", "/api/sys/users/me", {
+        headers: { Authorization: pair },
+      });
+      expectError(rest, 400, "invalid_request");
+      const viaTrpc = await trpc("GET", "auth.me", undefined, { headers: { Authorization: pair } });
+      expect(viaTrpc.status).toBe(400);
+      expect(viaTrpc.json).toEqual(rest.json);
+      expectError(
+        await call(portal, "GET", "/api/sys/users/impersonate?coworkerId=42", {
+          headers: { Authorization: pair },
+        }),
+        400,
+        "invalid_request",
+      );
+    }
+    // One header is still fine on both.
+    expect((await trpc("GET", "auth.me", undefined, { token: otto })).status).toBe(200);
+    expect((await me(portal, otto)).status).toBe(200);
+    expect(errorLines(since)).toEqual([]);
+  });
+
   it("fuzz: 10,000 generated requests across the REST surface, 16 in flight: no 5xx, and no change without a 2xx", async () => {
     const milo = await login(portal, EMAIL.milo);
     const asMilo = fields(

@@ -995,7 +995,8 @@ describe("REST contract (CONTRACT §5)", () => {
       for (const [method, path, allow] of [
         ["DELETE", "/api/sys/users/me", "GET, HEAD, OPTIONS"],
         ["GET", "/api/sys/users/exchange", "OPTIONS, POST"],
-        ["POST", "/api/public/coworkers/42/impersonate", "GET, HEAD, OPTIONS"],
+        // GET here mints a token, so HEAD is not GET without the body: it is refused (405).
+        ["POST", "/api/public/coworkers/42/impersonate", "GET, OPTIONS"],
         ["GET", "/api/public/coworkers/profiles/current", "OPTIONS, PUT"],
       ] as const) {
         const reply = await call(portal, method, path, { token: tokens.otto! });
@@ -1141,6 +1142,60 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
     expect((await signInReply(portal, EMAIL.nora, { headers: xff("192.0.2.78") })).status).toBe(
       200,
     );
+  });
+
+  it("counts every spelling of one client address as that address: a lock on 2001:db8::1 holds for 2001:DB8::1, 2001:0db8:0:…:1, 2001:db8::0:1", async () => {
+    await awaitWindowRoom(900, 30);
+    const ada = await login(portal, EMAIL.ada);
+    for (let attempt = 0; attempt < LIMIT; attempt++) {
+      expectError(
+        await signInReply(portal, `v6-${attempt}@demo.test`, {
+          password: "wrong-password",
+          headers: xff("2001:db8::1"),
+        }),
+        400,
+        "invalid_grant",
+      );
+    }
+    for (const spelling of [
+      "2001:db8::1",
+      "2001:DB8::1",
+      "2001:0db8:0000:0000:0000:0000:0000:0001",
+      "2001:db8::0:1",
+      "2001:db8:0:0:0:0:0:1",
+    ]) {
+      const reply = await signInReply(portal, "v6-check@demo.test", {
+        password: "wrong-password",
+        headers: xff(spelling),
+      });
+      expect({ spelling, status: reply.status }).toEqual({ spelling, status: 429 });
+    }
+    // IPv4-mapped IPv6 is the IPv4 address: one budget for both spellings.
+    for (let attempt = 0; attempt < LIMIT; attempt++) {
+      expectError(
+        await signInReply(portal, `v4m-${attempt}@demo.test`, {
+          password: "wrong-password",
+          headers: xff("::ffff:192.0.2.150"),
+        }),
+        400,
+        "invalid_grant",
+      );
+    }
+    expectError(
+      await signInReply(portal, "v4m-check@demo.test", {
+        password: "wrong-password",
+        headers: xff("192.0.2.150"),
+      }),
+      429,
+    );
+    // The audit log writes the one canonical text.
+    for (const spelling of ["2001:0DB8:0000::0002", "::FFFF:198.51.100.77"]) {
+      expect((await signInReply(portal, EMAIL.ivan, { headers: xff(spelling) })).status).toBe(200);
+    }
+    const signins = (await auditAll(portal, ada, { actorUserId: 6 })).filter(
+      (event) => event.type === "signin",
+    );
+    expect(signins.slice(0, 2).map((event) => event.ip)).toEqual(["198.51.100.77", "2001:db8::2"]);
   });
 
   it("never counts correct sign-ins, not even concurrent ones from one address for one account", async () => {

@@ -458,6 +458,156 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
     );
     expect(prefixed.status).toBe(200);
   });
+
+  /** Error-level lines (pino's "error"/"fatal", in words or numbers) and Next's own error marks. */
+  const errorLines = (since: number) =>
+    portal
+      .logs()
+      .slice(since)
+      .split("\n")
+      .filter((line) => /"level":\s*(50|60|"error"|"fatal")/.test(line) || line.includes("⨯"));
+
+  it("refuses correctly signed tokens naming ids beyond PostgreSQL's integer with 401, on both doors, without an error log line", async () => {
+    const since = portal.logs().length;
+    const failures: string[] = [];
+    for (const id of ["2147483648", "9999999999"]) {
+      for (const [name, forge] of [
+        ["sub", withClaims({ sub: id })],
+        ["act.sub", withClaims({ act: { sub: id } })],
+        ["coworker_id", withClaims({ coworker_id: Number(id) })],
+      ] as [string, Forge][]) {
+        const forged = await forge(decodeJwt(await issue(portal, otto, 42)), key);
+        const reply = await exchangeReply(portal, forged);
+        if (reply.status !== 401) failures.push(`exchange, ${name} ${id}: ${reply.status}`);
+        else expectError(reply, 401, "invalid_token");
+        const viaTrpc = await call(portal, "POST", "/api/trpc/impersonation.exchange", {
+          json: { token: forged },
+        });
+        if (viaTrpc.status !== 401)
+          failures.push(`tRPC exchange, ${name} ${id}: ${viaTrpc.status}`);
+      }
+      const access = await withClaims({ sub: id })(decodeJwt(otto), key);
+      for (const [route, reply] of [
+        ["me", await me(portal, access)],
+        ["staff", await issueReply(portal, access, 42)],
+        ["tRPC me", await call(portal, "GET", "/api/trpc/auth.me", { token: access })],
+      ] as const) {
+        if (reply.status !== 401) failures.push(`${route}, access sub ${id}: ${reply.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(errorLines(since)).toEqual([]);
+  });
+
+  describe("POST /api/token speaks OAuth (RFC 6749 §5.1-5.2, as oauth4webapi and openid-client read it)", () => {
+    const password = { grant_type: "password", username: EMAIL.milo, password: "demo-member-pass" };
+
+    it("sends Pragma: no-cache beside Cache-Control: no-store on success and on every error", async () => {
+      const replies = [
+        await call(portal, "POST", "/api/token", { json: password }),
+        await call(portal, "POST", "/api/token", { form: password }),
+        await call(portal, "POST", "/api/token", { json: { ...password, password: "wrong" } }),
+        await call(portal, "POST", "/api/token", { json: { grant_type: "client_credentials" } }),
+        await call(portal, "POST", "/api/token", {
+          body: "x",
+          headers: { "content-type": "text/plain" },
+        }),
+        await call(portal, "GET", "/api/token"),
+      ];
+      expect(replies.map((reply) => reply.status)).toEqual([200, 200, 400, 400, 400, 405]);
+      for (const reply of replies) {
+        expect(reply.headers["cache-control"]).toMatch(/\bno-store\b/);
+        expect(reply.headers.pragma).toBe("no-cache");
+      }
+    });
+
+    it("gives every error body error_description, the same text as message", async () => {
+      const cases: [Reply, number, string][] = [
+        [
+          await call(portal, "POST", "/api/token", { json: { ...password, password: "wrong" } }),
+          400,
+          "invalid_grant",
+        ],
+        [
+          await call(portal, "POST", "/api/token", { json: { grant_type: "refresh_token" } }),
+          400,
+          "unsupported_grant_type",
+        ],
+        [
+          await call(portal, "POST", "/api/token", { json: { grant_type: "password" } }),
+          400,
+          "invalid_request",
+        ],
+        [
+          await call(portal, "POST", "/api/token", {
+            body: "{",
+            headers: { "content-type": "application/json" },
+          }),
+          400,
+          "invalid_request",
+        ],
+        [await call(portal, "GET", "/api/token"), 405, "method_not_allowed"],
+        [
+          await call(portal, "POST", "/api/token", {
+            body: JSON.stringify({ ...password, password: "p".repeat(70 * 1024) }),
+            headers: { "content-type": "application/json" },
+          }),
+          413,
+          "payload_too_large",
+        ],
+      ];
+      for (const [reply, status, code] of cases) {
+        expect(Object.keys(fields(reply)).sort(), code).toEqual([
+          "error",
+          "error_description",
+          "message",
+        ]);
+        expect(fields(reply).error_description).toBe(fields(reply).message);
+        expectError(reply, status, code);
+      }
+      // The other routes keep the contract's two fields.
+      const other = await call(portal, "GET", "/api/sys/users/me");
+      expect(Object.keys(fields(other)).sort()).toEqual(["error", "message"]);
+      expect(other.headers.pragma).toBeUndefined();
+    });
+
+    it("refuses HTTP Basic client authentication as an unknown client: 401 invalid_client with a Basic challenge, and no sign-in", async () => {
+      const since = portal.logs().length;
+      const basic = (id: string, secret: string) =>
+        `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
+      for (const authorization of [
+        basic("portal-ui", "s3cret"),
+        basic("", ""),
+        "Basic",
+        "basic Zm9vOmJhcg==",
+      ]) {
+        for (const body of [{ json: password }, { form: password }]) {
+          const reply = await call(portal, "POST", "/api/token", {
+            ...body,
+            headers: { authorization },
+          });
+          expect({ authorization, status: reply.status }).toEqual({ authorization, status: 401 });
+          expectError(reply, 401, "invalid_client");
+          expect(reply.headers["www-authenticate"]).toMatch(/^Basic realm="[^"]+"$/);
+          expect(reply.text).not.toContain("access_token");
+        }
+      }
+      // A client secret in the body is client authentication too (RFC 6749 §2.3.1), by no known client.
+      const posted = await call(portal, "POST", "/api/token", {
+        form: { ...password, client_id: "portal-ui", client_secret: "s3cret" },
+      });
+      expectError(posted, 401, "invalid_client");
+      // A public client naming itself (client_id only) and other unknown parameters are ignored, as §3.2 asks.
+      expect(
+        (
+          await call(portal, "POST", "/api/token", {
+            form: { ...password, client_id: "cli", scope: "openid" },
+          })
+        ).status,
+      ).toBe(200);
+      expect(errorLines(since)).toEqual([]);
+    });
+  });
 });
 
 describe("key rotation (AUTH_SIGNING_KEYS: the first key signs, every key verifies)", () => {

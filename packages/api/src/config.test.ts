@@ -43,7 +43,7 @@ describe("loadConfig", () => {
       IMPERSONATE_LIMIT_PER_MINUTE: "5",
       SIGNIN_LIMIT_PER_15_MINUTES: "7",
       IMPERSONATION_TOKEN_TTL_SECONDS: "300",
-      TRUSTED_PROXIES: "10.0.0.1, ::1",
+      TRUSTED_PROXIES: "10.0.0.1, ::1, 172.16.0.0/12, 2001:DB8::/32",
       AUTH_SIGNING_KEYS: JSON.stringify({ keys: [jwk] }),
       DATABASE_POOL_SIZE: "1",
     });
@@ -57,7 +57,14 @@ describe("loadConfig", () => {
       signingKeys: [jwk],
       databasePoolSize: 1,
     });
-    expect([...config.trustedProxies]).toEqual(["10.0.0.1", "::1"]);
+    expect([...config.trustedProxies]).toEqual([
+      "10.0.0.1",
+      "::1",
+      "172.16.0.0/12",
+      "2001:db8::/32",
+    ]);
+    expect(config.trustedProxies.has("172.31.255.254")).toBe(true);
+    expect(config.trustedProxies.has("2001:db8:ffff::1")).toBe(true);
   });
 
   it("refuses a bad value with one line naming the variable", () => {
@@ -78,6 +85,8 @@ describe("loadConfig", () => {
       [{ AUTH_ISSUER: "" }, "AUTH_ISSUER"],
       [{ DATABASE_URL: "mysql://db/app" }, "DATABASE_URL"],
       [{ TRUSTED_PROXIES: "proxy.internal" }, "TRUSTED_PROXIES"],
+      [{ TRUSTED_PROXIES: "10.0.0.0/33" }, "TRUSTED_PROXIES"],
+      [{ TRUSTED_PROXIES: "10.0.0.1/8" }, "TRUSTED_PROXIES"],
       [{ AUTH_SIGNING_KEYS: "{" }, "AUTH_SIGNING_KEYS"],
       [{ AUTH_SIGNING_KEYS: '{"keys":[]}' }, "AUTH_SIGNING_KEYS"],
       [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],

@@ -1,9 +1,9 @@
 // Service configuration from the environment (CONTRACT §2). A bad value stops start-up with one
 // line naming the variable.
 import { type JWK } from "jose";
-import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { parseKeyConfig, type KeyConfigError } from "@cowork/auth";
+import { TrustedProxies } from "./addresses";
 import { LOG_LEVELS } from "./observability/logger";
 
 export interface ServiceConfig {
@@ -18,8 +18,8 @@ export interface ServiceConfig {
   signinLimitPer15Minutes: number;
   /** Lifetime of an impersonation token, 60 s by default, never above 300 s. */
   impersonationTokenTtlS: number;
-  /** Proxies whose X-Forwarded-For is believed. */
-  trustedProxies: ReadonlySet<string>;
+  /** Proxies (addresses and CIDR ranges, v4 and v6) whose X-Forwarded-For is believed. */
+  trustedProxies: TrustedProxies;
   /** Private JWKs from AUTH_SIGNING_KEYS; null means keys are generated and kept in the database. */
   signingKeys: JWK[] | null;
   production: boolean;
@@ -79,15 +79,14 @@ export function loadConfig(
   if (impersonation !== "on" && impersonation !== "off") {
     throw new ConfigError("IMPERSONATION", `must be "on" or "off" (got "${env.IMPERSONATION}")`);
   }
-  const trustedProxies = new Set(
-    (env.TRUSTED_PROXIES ?? "")
-      .split(",")
-      .map((value) => value.trim())
-      .filter(Boolean),
-  );
-  for (const proxy of trustedProxies) {
-    if (!isIP(proxy))
-      throw new ConfigError("TRUSTED_PROXIES", `must list IP addresses (got "${proxy}")`);
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = TrustedProxies.parse(env.TRUSTED_PROXIES ?? "");
+  } catch (error) {
+    throw new ConfigError(
+      "TRUSTED_PROXIES",
+      `must list IP addresses or CIDR ranges (${(error as Error).message})`,
+    );
   }
   let signingKeys: JWK[] | null = null;
   if (env.AUTH_SIGNING_KEYS?.trim()) {

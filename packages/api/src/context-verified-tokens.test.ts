@@ -4,10 +4,10 @@ import { CLOCK_TOLERANCE_S, verifyAccessToken } from "@cowork/auth";
 import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { resolveSession } from "./context";
-import { createTestApi, type TestApi } from "./testing";
+import { createTestApi, testTimes, type TestApi } from "./testing";
 
 let api: TestApi;
-const meta = { ip: "198.51.100.81", requestId: "verified-tokens-test" };
+const meta = { ip: "198.51.100.81", requestId: "verified-tokens-test", ...testTimes() };
 
 beforeAll(async () => {
   api = await createTestApi();

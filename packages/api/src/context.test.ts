@@ -6,7 +6,7 @@ import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext, resolveSession } from "./context";
 import { domainErrorOf } from "./errors";
-import { createTestApi, type TestApi } from "./testing";
+import { createTestApi, testTimes, type TestApi } from "./testing";
 
 let api: TestApi;
 let milo: string;
@@ -15,7 +15,7 @@ let otto: string;
 let impersonated: string;
 let impersonatedSid: string;
 
-const meta = { ip: "198.51.100.80", requestId: "context-test" };
+const meta = { ip: "198.51.100.80", requestId: "context-test", ...testTimes() };
 const expiresAt = () => new Date(Date.now() + 600_000);
 
 beforeAll(async () => {

@@ -2,6 +2,8 @@
 // a missing or bad credential yields `session: null`, an unreachable database `sessionError`.
 import { InvalidTokenError, verifyAccessToken } from "@cowork/auth";
 import { domainErrorOf, type DomainError } from "./errors";
+import { metrics } from "./observability/metrics";
+import { withinAnswerTime } from "./services/deadline";
 import { type RequestMeta, type ServiceDeps } from "./services/deps";
 import { loadSession, recordExpiryIfDue, type SessionContext } from "./services/sessions";
 import { type IssuedAccessToken } from "./services/sign-in";
@@ -38,6 +40,8 @@ export async function resolveSession(
     return { session: await loadSession(deps, claims), sessionError: null };
   } catch (error) {
     if (error instanceof InvalidTokenError) {
+      // A token that does not verify names no location to audit under: counted for operators.
+      metrics.tokenRefused("access", error.reason);
       const expired = error.expiredPayload;
       if (expired?.act && typeof expired.sid === "string") {
         await recordExpiryIfDue(deps, expired.sid, meta).catch(() => false);
@@ -54,6 +58,10 @@ export async function createContext(options: {
   meta: RequestMeta;
   browser?: BrowserSession | null;
 }): Promise<Context> {
-  const resolved = await resolveSession(options.deps, options.token, options.meta);
+  // Bounded by the answer time: a session that cannot be looked up in time is an outage.
+  const resolved = await withinAnswerTime(
+    options.meta,
+    resolveSession(options.deps, options.token, options.meta),
+  ).catch((error: unknown) => ({ session: null, sessionError: domainErrorOf(error) }));
   return { deps: options.deps, meta: options.meta, browser: options.browser ?? null, ...resolved };
 }

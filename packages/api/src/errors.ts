@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   invalid_grant: 400,
   unauthorized: 401,
   invalid_token: 401,
+  /** /api/token: client authentication failed (RFC 6749 §5.2); no client is registered here. */
+  invalid_client: 401,
   forbidden: 403,
   impersonation_disabled: 403,
   read_only: 403,
@@ -14,6 +16,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   not_impersonating: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   throttled: 429,
   internal: 500,
   unavailable: 503,
@@ -29,6 +32,7 @@ const TRPC_CODE = {
   405: "METHOD_NOT_SUPPORTED",
   409: "CONFLICT",
   413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
   429: "TOO_MANY_REQUESTS",
   500: "INTERNAL_SERVER_ERROR",
   503: "SERVICE_UNAVAILABLE",
@@ -41,8 +45,10 @@ export class DomainError extends Error {
     message: string,
     /** Seconds until a throttled caller may try again. */
     readonly retryAfterS?: number,
+    /** What went wrong inside, for the log of an `internal` or `unavailable` error. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
   get status(): number {
     return ERROR_STATUS[this.code];
@@ -67,6 +73,9 @@ const UNAVAILABLE_CODES = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
+  // query_canceled: a statement past its request's deadline (before_deadline) or cancelled by
+  // statement_timeout. Either way it changed nothing, and the request is a 503.
+  "57014",
   "57P01",
   "57P02",
   "57P03",
@@ -84,6 +93,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+interface InputIssue {
+  path?: PropertyKey[];
+  message?: string;
+}
+
+/**
+ * A schema's refusal in words for people, the same on both doors: the first offending field and
+ * what is wrong with it (never the issue list itself, which is the library's, not the caller's).
+ */
+export function describeInputError(error: unknown): string {
+  const issues = (error as { cause?: { issues?: InputIssue[] } } | undefined)?.cause?.issues;
+  const first = Array.isArray(issues) ? issues[0] : undefined;
+  if (!first) return "The request is not valid.";
+  const field = first.path?.map(String).join(".") || "input";
+  return `Invalid ${field}: ${(first.message ?? "not valid").replace(/\.$/, "")}.`;
+}
+
 /** The domain error behind anything a procedure threw: a DomainError, an outage, or a bug. */
 export function domainErrorOf(error: unknown): DomainError {
   for (let current = error, depth = 0; current && depth < 8; depth++) {
@@ -94,16 +120,40 @@ export function domainErrorOf(error: unknown): DomainError {
     return new DomainError(
       "unavailable",
       "The service is temporarily unavailable. Please try again shortly.",
+      undefined,
+      { cause: error },
     );
   }
   if (error instanceof TRPCError) {
-    if (error.code === "BAD_REQUEST" || error.code === "PARSE_ERROR") {
-      return new DomainError("invalid_request", "The request is not valid.");
+    // tRPC's own refusals of a request (before or at the procedure's input) are the caller's.
+    switch (error.code) {
+      case "BAD_REQUEST":
+        // A schema's issues, or tRPC's own sentence about the request (a batch's form or size).
+        return new DomainError(
+          "invalid_request",
+          error.cause === undefined ? error.message : describeInputError(error),
+        );
+      case "PARSE_ERROR":
+        return new DomainError("invalid_request", "The input is not valid JSON.");
+      case "PAYLOAD_TOO_LARGE":
+        return new DomainError("payload_too_large", "The request body is too large.");
+      case "UNAUTHORIZED":
+        return new DomainError("unauthorized", "Sign in first.");
+      case "NOT_FOUND":
+        return new DomainError("not_found", "Not found.");
+      case "METHOD_NOT_SUPPORTED":
+        return new DomainError(
+          "method_not_allowed",
+          "This procedure is not called with this method: queries take GET, mutations POST.",
+        );
+      case "UNSUPPORTED_MEDIA_TYPE":
+        return new DomainError(
+          "unsupported_media_type",
+          "Send the input as JSON (Content-Type: application/json).",
+        );
     }
-    if (error.code === "PAYLOAD_TOO_LARGE")
-      return new DomainError("payload_too_large", "The request body is too large.");
-    if (error.code === "UNAUTHORIZED") return new DomainError("unauthorized", "Sign in first.");
-    if (error.code === "NOT_FOUND") return new DomainError("not_found", "Not found.");
   }
-  return new DomainError("internal", "Something went wrong on our side.");
+  return new DomainError("internal", "Something went wrong on our side.", undefined, {
+    cause: error,
+  });
 }

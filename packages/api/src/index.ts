@@ -2,9 +2,16 @@
 export { appRouter, createCaller, type AppRouter } from "./root";
 export { createContext, resolveSession, type BrowserSession, type Context } from "./context";
 export { loadConfig, ConfigError, type ServiceConfig } from "./config";
-export { DomainError, domainErrorOf, ERROR_STATUS, type ErrorCode } from "./errors";
+export { canonicalAddress, TrustedProxies } from "./addresses";
+export { DomainError, domainErrorOf, ERROR_STATUS, toTRPCError, type ErrorCode } from "./errors";
 export { createServiceDeps } from "./services";
 export type { RequestMeta, ServiceDeps } from "./services/deps";
+export {
+  ANSWER_WITHIN_MS,
+  requestTimes,
+  withinAnswerTime,
+  type RequestTimes,
+} from "./services/deadline";
 export type { SessionContext } from "./services/sessions";
 export type { IssuedAccessToken } from "./services/sign-in";
 export { AUDIT_TYPES, type AuditType } from "./services/audit";

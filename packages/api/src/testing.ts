@@ -6,12 +6,22 @@ import { type ServiceConfig, loadConfig } from "./config";
 import { createContext } from "./context";
 import { createCaller } from "./root";
 import { createServiceDeps } from "./services";
+import { type RequestTimes } from "./services/deadline";
 import { type ServiceDeps } from "./services/deps";
 
 export const DEMO_PASSWORDS: Record<string, string> = {
   "ada.admin@demo.test": "demo-admin-pass",
   "otto.operator@demo.test": "demo-operator-pass",
 };
+
+/**
+ * Request times for tests that drive the service step by step: an hour ahead, so that a busy
+ * machine never runs into them. The deadline's own tests give times of their own.
+ */
+export const testTimes = (): RequestTimes => ({
+  deadline: new Date(Date.now() + 3_600_000),
+  answerBy: Date.now() + 3_600_000,
+});
 
 export interface TestApi {
   database: TestDatabase;
@@ -34,7 +44,11 @@ export async function createTestApi(
   let requests = 0;
   const caller = async (token: string | null = null, ip = "203.0.113.7") =>
     createCaller(
-      await createContext({ deps, token, meta: { ip, requestId: `test-${++requests}` } }),
+      await createContext({
+        deps,
+        token,
+        meta: { ip, requestId: `test-${++requests}`, ...testTimes() },
+      }),
     );
   return {
     database,

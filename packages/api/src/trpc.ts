@@ -4,6 +4,7 @@ import { initTRPC } from "@trpc/server";
 import { impersonateInput, type ImpersonateInput } from "@cowork/validators";
 import { type Context } from "./context";
 import { DomainError, domainErrorOf, toTRPCError } from "./errors";
+import { withinAnswerTime } from "./services/deadline";
 import {
   admitIssuer,
   locationTarget,
@@ -27,7 +28,9 @@ const t = initTRPC
       const domain = domainErrorOf(error);
       return {
         ...shape,
-        message: domain.code === "internal" ? domain.message : shape.message,
+        // Always the domain's sentence, as REST answers it: tRPC's own messages for input
+        // errors are zod's issue list as JSON, and for routing errors they name internals.
+        message: domain.message,
         data: {
           code: shape.data.code,
           httpStatus: domain.status,
@@ -41,9 +44,15 @@ const t = initTRPC
 export const createCallerFactory = t.createCallerFactory;
 export const router = t.router;
 
-/** Domain errors and outages become tRPC errors carrying the contract's code. */
-const errorMapping = t.middleware(async ({ next }) => {
-  const result = await next();
+/**
+ * Domain errors and outages become tRPC errors carrying the contract's code. And no procedure
+ * keeps its caller past the request's answer time: then it is a 503 (its writes, should they
+ * still reach the database, fail on their SQL deadline).
+ */
+const errorMapping = t.middleware(async ({ ctx, next }) => {
+  const result = await withinAnswerTime(ctx.meta, next()).catch((error: unknown) => {
+    throw toTRPCError(domainErrorOf(error));
+  });
   // Input errors keep their own code; a DomainError thrown by a service, an outage or a bug
   // arrive as INTERNAL_SERVER_ERROR and are mapped here, once.
   if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {

@@ -23,6 +23,16 @@ export const IMPERSONATION_TOKEN_MAX_S = 300;
 /** Longest lifetime any access token of this service may claim (regular sessions). */
 export const ACCESS_TOKEN_MAX_S = 12 * 3600;
 const MAX_TOKEN_LENGTH = 4096;
+/**
+ * Ids in claims are the database's ids: PostgreSQL integers, at most 2^31 - 1. A signed token
+ * naming a larger one (a key holder's mistake or a forged-but-signed test token) is invalid
+ * here, a 401, instead of an "out of range for type integer" from the query, a 500.
+ */
+const MAX_ID = 2_147_483_647;
+const isIdText = (value: unknown): value is string =>
+  typeof value === "string" && /^[1-9][0-9]{0,9}$/.test(value) && Number(value) <= MAX_ID;
+/** A session id or jti as PostgreSQL's uuid type reads it (other texts would fail the query). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]{2,1024}\.[A-Za-z0-9_-]{2,3000}\.[A-Za-z0-9_-]{2,200}$/;
 // An Ed25519 signature is 64 bytes: 86 base64url characters whose last one carries 2 bits and 4
 // unused ones. Decoders ignore those 4 bits, so without this check one signature has 16 spellings
@@ -211,7 +221,7 @@ export async function verifyToken(
       sub: unknown;
     };
     const nowS = now.getTime() / 1000;
-    if (typeof jti !== "string" || typeof sub !== "string" || !/^[1-9][0-9]{0,9}$/.test(sub)) {
+    if (typeof jti !== "string" || !isIdText(sub)) {
       throw new InvalidTokenError("claims");
     }
     if (iat > nowS + CLOCK_TOLERANCE_S) throw new InvalidTokenError("issued in the future");
@@ -233,12 +243,7 @@ export async function verifyToken(
 function isActor(value: unknown): value is Actor {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
-  return (
-    keys.length === 1 &&
-    keys[0] === "sub" &&
-    typeof (value as Actor).sub === "string" &&
-    /^[1-9][0-9]{0,9}$/.test((value as Actor).sub)
-  );
+  return keys.length === 1 && keys[0] === "sub" && isIdText((value as Actor).sub);
 }
 
 export async function verifyAccessToken(
@@ -247,7 +252,7 @@ export async function verifyAccessToken(
   now?: Date,
 ): Promise<AccessClaims> {
   const payload = await verifyToken(signer, "access", token, now);
-  if (typeof payload.sid !== "string" || !/^[0-9a-f-]{36}$/.test(payload.sid)) {
+  if (typeof payload.sid !== "string" || !UUID.test(payload.sid)) {
     throw new InvalidTokenError("claims");
   }
   return {
@@ -268,11 +273,12 @@ export async function verifyImpersonationToken(
     !payload.act ||
     typeof coworkerId !== "number" ||
     !Number.isInteger(coworkerId) ||
-    coworkerId < 1
+    coworkerId < 1 ||
+    coworkerId > MAX_ID
   ) {
     throw new InvalidTokenError("claims");
   }
-  if (!/^[0-9a-f-]{36}$/.test(payload.jti)) throw new InvalidTokenError("claims");
+  if (!UUID.test(payload.jti)) throw new InvalidTokenError("claims");
   return {
     sub: payload.sub,
     coworker_id: coworkerId,

@@ -30,20 +30,46 @@ export interface DatabaseOptions {
   pgliteDir?: string | undefined;
   /** PostgreSQL pool size. */
   maxConnections?: number | undefined;
+  /**
+   * PostgreSQL's statement_timeout on every connection of the pool, in milliseconds; none when
+   * absent. The service passes REQUEST_STATEMENT_TIMEOUT_MS; migrations and scripts pass nothing.
+   */
+  statementTimeoutMs?: number | undefined;
 }
 
+/**
+ * The server-side bound on one statement of a request. A request's writes may only start before
+ * its SQL deadline (`before_deadline`, 1.5 s after the request arrived, see
+ * @cowork/api services/deadline.ts); one that started just before it is cancelled by PostgreSQL,
+ * and rolled back, at most this long after, so that whatever commits has committed 4 s after
+ * the request arrived, half a second before the service gives up and answers 503 (4.5 s). That
+ * half second is for the result to cross back and for clock skew between the two machines.
+ * A read that PostgreSQL cancels this way is a 503 too (57014), never a hang.
+ */
+export const REQUEST_STATEMENT_TIMEOUT_MS = 2500;
+
 export function createDatabase(options: DatabaseOptions): DatabaseHandle {
-  if (options.url) return createPostgres(options.url, options.maxConnections ?? 10);
+  if (options.url)
+    return createPostgres(options.url, options.maxConnections ?? 10, options.statementTimeoutMs);
   return createPglite(options.pgliteDir ?? "memory");
 }
 
-export function createPostgres(url: string, maxConnections = 10): DatabaseHandle {
+export function createPostgres(
+  url: string,
+  maxConnections = 10,
+  statementTimeoutMs?: number,
+): DatabaseHandle {
   const client = postgres(url, {
     max: maxConnections,
     // An unreachable database must turn into a 503 within the contract's 5 s, not a hang.
     connect_timeout: 3,
     idle_timeout: 30,
     onnotice: () => undefined,
+    // A startup parameter of each connection: set before its first statement, with no round
+    // trip of its own, and kept by every statement on it.
+    ...(statementTimeoutMs === undefined
+      ? {}
+      : { connection: { statement_timeout: statementTimeoutMs } }),
   });
   return {
     ...attachDatabase({ driver: "postgres", client }),

@@ -4,19 +4,47 @@ import { idSchema } from "./ids";
 
 export const REASON_MAX = 500;
 
+const isControl = (code: number) => code < 0x20 || code === 0x7f;
+const isLineControl = (code: number) => code === 0x09 || code === 0x0a || code === 0x0d;
+
+/**
+ * Text without C0 control characters or DEL. No email, path or search has one, NUL cannot even be
+ * stored (PostgreSQL text refuses it, which would surface as a 500), and both doors share these
+ * schemas, so both refuse the same input with the same 400.
+ */
+export const withoutControls = (value: string) => {
+  for (let index = 0; index < value.length; index++) {
+    if (isControl(value.charCodeAt(index))) return false;
+  }
+  return true;
+};
+
+/** Free text written by a person: tab and line breaks are text there; every other C0 control is not. */
+export const withoutControlsButLines = (value: string) => {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (isControl(code) && !isLineControl(code)) return false;
+  }
+  return true;
+};
+
+const CONTROLS_MESSAGE = "must not contain control characters";
+
 export const reasonSchema = z
   .string()
   .max(REASON_MAX, `must be at most ${REASON_MAX} characters`)
+  .refine(withoutControlsButLines, CONTROLS_MESSAGE)
   .transform((value) => (value.trim() === "" ? null : value));
 
 /** A same-site path to come back to; anything that could leave the site is refused. */
 export const returnPathSchema = z
   .string()
   .max(512)
-  .regex(/^\/(?![/\\])[^\s]*$/, "must be a path on this site");
+  .regex(/^\/(?![/\\])[^\s]*$/, "must be a path on this site")
+  .refine(withoutControls, CONTROLS_MESSAGE);
 
 export const signInInput = z.strictObject({
-  email: z.string().trim().min(1).max(320),
+  email: z.string().trim().min(1).max(320).refine(withoutControls, CONTROLS_MESSAGE),
   password: z.string().min(1).max(1024),
   locationId: idSchema.optional(),
 });
@@ -46,7 +74,7 @@ export const auditListInput = z.strictObject({
 });
 
 export const searchCoworkersInput = z.strictObject({
-  query: z.string().max(100).default(""),
+  query: z.string().max(100).refine(withoutControls, CONTROLS_MESSAGE).default(""),
   limit: z.number().int().min(1).max(50).default(20),
   cursor: idSchema.optional(),
 });

@@ -3,7 +3,7 @@
 // cursor. Every value is rendered as text (React escapes it); nothing here injects HTML.
 import { parseIdText } from "@cowork/validators";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, Fragment, useState } from "react";
 import { type RouterOutputs, useTRPC } from "~/trpc/react";
 import { describeError } from "./error-text";
 import { Pager } from "./pager";
@@ -27,6 +27,25 @@ function details(event: AuditEvent): string {
   ]
     .filter(Boolean)
     .join(" · ");
+}
+
+/**
+ * A code such as `signin.failed` or `invalid_credentials`, with a line-break opportunity after
+ * each `.` and `_`: unbroken, the widest of them made the table wider than its card at 1280 px.
+ * <wbr> adds no text, so what a person copies (and the cell's text) is unchanged.
+ */
+function Breakable({ text }: { text: string }) {
+  const parts = text.split(/(?<=[._])/);
+  return (
+    <>
+      {parts.map((part, index) => (
+        <Fragment key={index}>
+          {index > 0 ? <wbr /> : null}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
 }
 
 function IdField({
@@ -182,7 +201,9 @@ export function AuditLog() {
                       <time dateTime={item.at}>{timeFormat.format(new Date(item.at))}</time>
                     </td>
                     <td data-label="Type">
-                      <code>{item.type}</code>
+                      <code>
+                        <Breakable text={item.type} />
+                      </code>
                     </td>
                     <td data-label="Outcome">
                       <span
@@ -206,7 +227,7 @@ export function AuditLog() {
                     </td>
                     <td data-label="IP">{item.ip ?? "—"}</td>
                     <td data-label="Detail" className="break">
-                      {details(item) || "—"}
+                      <Breakable text={details(item) || "—"} />
                     </td>
                   </tr>
                 ))}

@@ -12,7 +12,14 @@ export function readCookie(header: string | null, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(";")) {
     const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
+    if (key !== name) continue;
+    // A value that is not valid percent-encoding (`%zz`) is no session: the caller gets 401,
+    // as for any other unusable credential, instead of a URIError surfacing as a 500.
+    try {
+      return decodeURIComponent(rest.join("="));
+    } catch {
+      return null;
+    }
   }
   return null;
 }

@@ -7,3 +7,16 @@ export const PEER_HEADER = "x-portal-peer-address";
  */
 export const FORWARDED_HEADER = "x-portal-forwarded";
 export const FORWARDING_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip"] as const;
+
+/**
+ * Internal header: when the custom server received the request (epoch milliseconds). A request's
+ * deadlines count from there, on every door, so the time Next spends before a route handler or a
+ * page runs is counted too.
+ */
+export const ARRIVED_HEADER = "x-portal-arrived-at";
+
+/**
+ * Internal header: how many Authorization headers the request had. Node's parsed headers keep
+ * only the first, so the count is taken here, from the raw request, for both doors.
+ */
+export const AUTHORIZATION_COUNT_HEADER = "x-portal-authorization-count";

@@ -8,10 +8,13 @@ import {
   errorAnswer,
   matchRestRoute,
   MAX_BODY_BYTES,
+  oauthAnswer,
+  repeatedAuthorization,
   type RestAnswer,
   type RestCall,
   type RestMatch,
 } from "@cowork/api/rest";
+import { AUTHORIZATION_COUNT_HEADER } from "./peer-header";
 import { requestMeta } from "./request-meta";
 import { SECURITY_HEADERS } from "./security-headers";
 
@@ -66,6 +69,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, match: Handled, 
   const method = req.method ?? "GET";
   let answer: RestAnswer;
   try {
+    if (Number(req.headers[AUTHORIZATION_COUNT_HEADER]) > 1) throw repeatedAuthorization();
     const call = await toCall(req, method);
     answer = await match.handler({
       request: call,
@@ -81,7 +85,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, match: Handled, 
         : new DomainError("invalid_request", "The request body could not be read."),
     );
   }
-  write(res, answer, method !== "HEAD");
+  write(res, match.oauth ? oauthAnswer(answer) : answer, method !== "HEAD");
 }
 
 /**
@@ -100,7 +104,7 @@ export function restDoor(deps: ServiceDeps) {
           : errorAnswer(
               new DomainError("method_not_allowed", `This path answers ${match.allow} only.`),
             );
-      write(res, answer, req.method !== "HEAD");
+      write(res, match.oauth ? oauthAnswer(answer) : answer, req.method !== "HEAD");
       return match.pattern;
     }
     serve(req, res, match, deps).catch(() => {

@@ -24,4 +24,4 @@ export function getServices(): Promise<Services> {
   return holder.__coworkServices;
 }
 
-export { clientAddress, requestMeta } from "./request-meta";
+export { clientAddress, requestMeta, requestTimesOf } from "./request-meta";

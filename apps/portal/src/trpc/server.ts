@@ -1,23 +1,39 @@
 import "server-only";
 // Server components call the router in-process, as the signed-in browser: same procedures,
 // same checks, full types, no HTTP hop.
-import { createCaller, createContext } from "@cowork/api";
+import { createCaller, createContext, domainErrorOf, withinAnswerTime } from "@cowork/api";
 import { cookies, headers } from "next/headers";
 import { cache } from "react";
 import { SESSION_COOKIE } from "~/server/browser-session";
-import { getServices, requestMeta } from "~/server/services";
+import { markPageUnavailable, RENDER_HEADER } from "~/server/page-status";
+import { getServices, requestMeta, requestTimesOf } from "~/server/services";
 
-/** One caller per request (React `cache`), so the session is resolved once per render. */
+/**
+ * One caller per request (React `cache`), so the session is resolved once per render. Every
+ * wait is bounded by the request's answer time, as on the HTTP doors; whatever ends `unavailable`
+ * (the services, the session, any call) makes the page answer 503 (page-status.ts).
+ * `sessionError` says the session could not be looked up: the page must not act as signed out.
+ */
 export const serverApi = cache(async () => {
   // Request data first: it marks the render as dynamic before anything touches the database
   // (a page must never be prerendered, with a database query, at build time).
   const token = (await cookies()).get(SESSION_COOKIE)?.value ?? null;
   const requestHeaders = await headers();
-  const { deps } = await getServices();
-  const context = await createContext({
-    deps,
-    token,
-    meta: requestMeta((name) => requestHeaders.get(name), deps),
-  });
-  return { api: createCaller(context), session: context.session };
+  const header = (name: string) => requestHeaders.get(name);
+  const noteFailure = (error: unknown) => {
+    if (domainErrorOf(error).code === "unavailable") markPageUnavailable(header(RENDER_HEADER));
+  };
+  const { deps } = await withinAnswerTime(requestTimesOf(header), getServices()).catch(
+    (error: unknown) => {
+      noteFailure(error);
+      throw domainErrorOf(error);
+    },
+  );
+  const context = await createContext({ deps, token, meta: requestMeta(header, deps) });
+  if (context.sessionError) noteFailure(context.sessionError);
+  return {
+    api: createCaller(context, { onError: ({ error }) => noteFailure(error) }),
+    session: context.session,
+    sessionError: context.sessionError,
+  };
 });

@@ -177,8 +177,9 @@ export async function auditAll(
 }
 
 /**
- * Throttles count in fixed windows (aligned to the epoch). A test that must stay inside one
- * window waits for the next one when fewer than `neededS` seconds are left in this one.
+ * Waits for the next epoch-aligned window when fewer than `neededS` seconds are left in this one.
+ * Throttles counted in such fixed windows once; they count over any window now (a sliding log,
+ * packages/api/src/services/throttle.ts), so no test needs this to stay inside one window.
  */
 export async function awaitWindowRoom(windowS: number, neededS: number): Promise<void> {
   const left = windowS - ((Date.now() / 1000) % windowS);

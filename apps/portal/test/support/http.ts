@@ -11,6 +11,8 @@ export interface Reply {
   json: unknown;
   /** Wall time of the exchange, in milliseconds. */
   ms: number;
+  /** The request's path (with its query), so checks can know the route's dialect. */
+  path?: string;
 }
 
 export interface CallOptions {
@@ -92,6 +94,7 @@ export function call(
             text,
             json,
             ms: performance.now() - started,
+            path,
           });
         });
       },
@@ -137,7 +140,15 @@ export function expectNoLeak(reply: Reply): void {
 export function expectError(reply: Reply, status: number, code?: string): void {
   expect({ status: reply.status, body: reply.text.slice(0, 300) }).toMatchObject({ status });
   const body = fields(reply);
-  expect(Object.keys(body).sort()).toEqual(["error", "message"]);
+  if (isTokenEndpoint(reply)) {
+    // RFC 6749 §5.2 as OAuth clients read it: error_description too, the same text.
+    expect(Object.keys(body).sort()).toEqual(["error", "error_description", "message"]);
+    expect(body.error_description).toBe(body.message);
+    expect(reply.headers.pragma).toBe("no-cache");
+    expect(reply.headers["cache-control"]).toMatch(/\bno-store\b/);
+  } else {
+    expect(Object.keys(body).sort()).toEqual(["error", "message"]);
+  }
   expect(typeof body.error).toBe("string");
   expect(typeof body.message).toBe("string");
   expect((body.message as string).length).toBeGreaterThan(0);
@@ -145,6 +156,9 @@ export function expectError(reply: Reply, status: number, code?: string): void {
   expect(reply.headers["content-type"]).toMatch(/^application\/json/);
   expectNoLeak(reply);
 }
+
+/** Whether a reply is from POST /api/token, whose errors speak OAuth (CONTRACT §5). */
+export const isTokenEndpoint = (reply: Reply) => reply.path?.split("?")[0] === "/api/token";
 
 /** RFC 6749 §5.1: every answer that carries a token is never stored by a cache. */
 export function expectNoStore(reply: Reply): void {

@@ -1,6 +1,8 @@
 // A TCP proxy the test owns, between a portal and PostgreSQL: `cut()` destroys every open
-// connection and stops accepting new ones (the database "goes away"), `restore()` brings it back
-// on the same port.
+// connection and stops accepting new ones (the database "goes away"), `blackHole()` keeps every
+// connection open but holds whatever is sent either way (a network partition: nothing is
+// refused, nothing arrives), `restore()` brings it back on the same port and delivers, late and
+// in order, what was held.
 import { createServer, connect, type Server, type Socket } from "node:net";
 
 export interface TcpProxy {
@@ -8,6 +10,7 @@ export interface TcpProxy {
   /** The given postgres:// URL, rewritten to go through the proxy. */
   urlFor(databaseUrl: string): string;
   cut(): Promise<void>;
+  blackHole(): void;
   restore(): Promise<void>;
   readonly isCut: boolean;
   /** Connections accepted so far. */
@@ -21,6 +24,17 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
   let port = 0;
   let accepted = 0;
   let isCut = false;
+  let holding = false;
+  /** What arrived while black-holed, per destination, in order. */
+  const held = new Map<Socket, Buffer[]>();
+  const forward = (from: Socket, to: Socket) =>
+    from.on("data", (chunk: Buffer) => {
+      const queue = held.get(to);
+      if (holding || queue) {
+        if (queue) queue.push(chunk);
+        else held.set(to, [chunk]);
+      } else to.write(chunk);
+    });
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -37,8 +51,8 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
         };
         client.on("error", drop).on("close", drop);
         backend.on("error", drop).on("close", drop);
-        client.pipe(backend);
-        backend.pipe(client);
+        forward(client, backend);
+        forward(backend, client);
       });
       next.once("error", reject);
       next.listen(port, "127.0.0.1", () => {
@@ -71,7 +85,16 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
       sockets.clear();
       await closed;
     },
+    blackHole() {
+      holding = true;
+    },
     async restore() {
+      if (holding) {
+        holding = false;
+        for (const [to, chunks] of held)
+          if (!to.destroyed) for (const chunk of chunks) to.write(chunk);
+        held.clear();
+      }
       if (server) return;
       // The port was just freed; retry briefly in case the kernel still holds it.
       for (let attempt = 0; ; attempt++) {

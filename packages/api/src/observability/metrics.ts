@@ -58,6 +58,29 @@ const throttled = shared(
     }),
 );
 
+// Sign-in failures and token refusals that carry no location (an unknown email, a token that does
+// not verify) are in the audit log under no location, where no admin's view shows them; these
+// two series are where operators see them.
+const signinFailures = shared(
+  "cowork_signin_failures_total",
+  () =>
+    new Counter({
+      name: "cowork_signin_failures_total",
+      help: "Failed sign-ins, by reason (unknown_email, wrong_password, throttled).",
+      labelNames: ["reason"],
+    }),
+);
+
+const tokenRefusals = shared(
+  "cowork_token_refusals_total",
+  () =>
+    new Counter({
+      name: "cowork_token_refusals_total",
+      help: "Bearer and impersonation tokens refused because they did not verify, by kind and reason.",
+      labelNames: ["kind", "reason"],
+    }),
+);
+
 const liveImpersonations = shared(
   "cowork_impersonated_sessions_live",
   () =>
@@ -102,11 +125,33 @@ export const metrics = {
   throttled(scope: "signin" | "impersonate"): void {
     throttled.inc({ scope });
   },
+  signinFailed(reason: "unknown_email" | "wrong_password" | "throttled"): void {
+    signinFailures.inc({ reason });
+  },
+  /**
+   * kind: which token (`access`: a bearer or cookie session token; `impersonation`: an
+   * impersonation token at the exchange); reason: the verifier's reason as a code (a fixed set).
+   */
+  tokenRefused(kind: "access" | "impersonation", reason: string): void {
+    tokenRefusals.inc({ kind, reason: reasonCode(reason) });
+  },
   /** Recorded by the portal server once per request; `route` is a pattern, never a raw path. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     requestDuration.observe({ route, method, status: String(status) }, seconds);
   },
 };
+
+/** "unknown key" → unknown_key, "ERR_JWS_INVALID" → jws_invalid: label values stay short codes. */
+function reasonCode(reason: string): string {
+  return (
+    reason
+      .toLowerCase()
+      .replace(/^err_/, "")
+      .replace(/[^a-z0-9]+/g, "_")
+      .replace(/^_|_$/g, "")
+      .slice(0, 48) || "malformed"
+  );
+}
 
 /** Impersonated sessions that still work: not revoked, not expired, grant still valid. */
 export async function countLiveImpersonatedSessions(deps: ServiceDeps): Promise<number> {

@@ -9,9 +9,11 @@ export {
   json,
   MAX_BODY_BYTES,
   readBody,
+  repeatedAuthorization,
   type RestAnswer,
   type RestCall,
 } from "./http";
 export { endpoints } from "./endpoints";
+export { oauthAnswer } from "./oauth";
 export { openApiDocument } from "./openapi";
 export { matchRestRoute, restRoutes, type RestMatch, type RestRoute } from "./table";

@@ -57,7 +57,53 @@ const components = {
   Ready: readyResponse,
 } satisfies Record<string, z.ZodType>;
 
-type ComponentName = keyof typeof components;
+/** Schemas with no zod counterpart: they describe bodies written outside the procedures. */
+const jsonComponents = {
+  // RFC 6749 §5.2: OAuth clients read `error_description`; it carries the same text as `message`.
+  // The Error body closes its properties, so this is the same object with one more, not an allOf.
+  TokenError: (() => {
+    const base = jsonSchema(errorBodySchema, "output") as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    return {
+      ...base,
+      properties: {
+        ...base.properties,
+        error_description: { type: "string", description: "The same text as `message`." },
+      },
+      required: [...base.required, "error_description"],
+    };
+  })(),
+  // tRPC's error envelope as the api package's errorFormatter shapes it.
+  TrpcError: {
+    type: "object",
+    required: ["error"],
+    properties: {
+      error: {
+        type: "object",
+        required: ["message", "code", "data"],
+        properties: {
+          message: { type: "string" },
+          code: { type: "integer", description: "The JSON-RPC error code." },
+          data: {
+            type: "object",
+            required: ["code", "httpStatus", "error"],
+            properties: {
+              code: { type: "string", description: "tRPC's code, e.g. UNAUTHORIZED." },
+              httpStatus: { type: "integer", description: "The status the REST door answers." },
+              error: { type: "string", description: "The contract's error code." },
+              retryAfter: { type: ["integer", "null"] },
+              path: { type: "string" },
+            },
+          },
+        },
+      },
+    },
+  },
+} satisfies Record<string, JsonSchema>;
+
+type ComponentName = keyof typeof components | keyof typeof jsonComponents;
 
 const json = (schema: JsonSchema) => ({ "application/json": { schema } });
 
@@ -84,28 +130,70 @@ const success = (
   ...(body ? { content: json(ref(body)) } : {}),
 });
 
+interface FailureOptions {
+  /** The error body's schema; /api/token adds OAuth's `error_description`. */
+  body?: ComponentName;
+  headers?: Record<string, unknown>;
+}
+
 /** A failure answer: the `{ error, message }` body, its codes named for this status. */
-function failure(status: number, description: string, codes?: ErrorCode[]) {
+function failure(
+  status: number,
+  description: string,
+  codes?: ErrorCode[],
+  options: FailureOptions = {},
+) {
   const allowed =
     codes ??
     (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] === status);
+  const headers = { ...(status === 429 ? RETRY_AFTER : {}), ...options.headers };
   return {
-    description: `${description} (error: ${allowed.join(", ")})`,
-    ...(status === 429 ? { headers: RETRY_AFTER } : {}),
-    content: json({
-      allOf: [ref("Error")],
-      properties: { error: { type: "string", enum: allowed } },
-    }),
+    description: allowed.length ? `${description} (error: ${allowed.join(", ")})` : description,
+    ...(Object.keys(headers).length ? { headers } : {}),
+    // A status whose code the domain does not name (yet) is still the `{ error, message }` body.
+    content: json(
+      allowed.length
+        ? {
+            allOf: [ref(options.body ?? "Error")],
+            properties: { error: { type: "string", enum: allowed } },
+          }
+        : ref(options.body ?? "Error"),
+    ),
   };
 }
 
-const UNAVAILABLE = {
-  "503": failure(503, "The database cannot be reached; answered within 5 s, nothing half-written", [
-    "unavailable",
-  ]),
-};
+const UNAVAILABLE_TEXT =
+  "The database cannot be reached; answered within 5 s, nothing half-written";
+const UNAVAILABLE = { "503": failure(503, UNAVAILABLE_TEXT, ["unavailable"]) };
 const TOO_LARGE = { "413": failure(413, "The body is larger than 64 KiB", ["payload_too_large"]) };
+const WRONG_TYPE = {
+  "415": failure(415, "The body's Content-Type is not one this operation reads"),
+};
+const THROTTLED = (description: string) => ({
+  "429": failure(429, description, ["throttled"]),
+});
+
+const ALLOW = (methods: string) => ({
+  Allow: {
+    description: `The methods this path answers: \`${methods}\`.`,
+    required: true,
+    schema: { type: "string", const: methods },
+  },
+});
+/** 405 for another method on a REST path: the server's table answers it, naming the allowed ones. */
+const wrongMethod = (methods: string) => ({
+  "405": failure(405, "Another method on this path", ["method_not_allowed"], {
+    headers: ALLOW(methods),
+  }),
+});
+/** 405 on the paths Next serves: its route handlers answer other methods without a body. */
+const NEXT_WRONG_METHOD = {
+  "405": { description: "Another method than GET, HEAD or OPTIONS on this path (no body)" },
+};
+
 const BEARER = [{ bearerAuth: [] }];
+/** Explicitly public: no credentials are looked at (Redocly's security-defined asks it be said). */
+const PUBLIC: never[] = [];
 
 function queryParameters(schema: z.ZodType, descriptions: Record<string, string> = {}) {
   const object = jsonSchema(schema, "input") as {
@@ -148,34 +236,79 @@ const tokenRequest = z.object({
     .meta({ description: "The active location to start in (CONTRACT §4)." }),
 });
 
+const GET_ALLOW = "GET, HEAD, OPTIONS";
+/** The issue paths refuse HEAD: their GET mints a token, and a HEAD must change nothing. */
+const MINT_ALLOW = "GET, OPTIONS";
+const POST_ALLOW = "OPTIONS, POST";
+const PUT_ALLOW = "OPTIONS, PUT";
+
+const PRAGMA = {
+  Pragma: {
+    description: "Always `no-cache`, as OAuth 2.0 asks of token answers (RFC 6749 §5.1).",
+    schema: { type: "string", const: "no-cache" },
+  },
+};
+/** Every answer of /api/token: OAuth's `error_description` beside `message`, and `Pragma`. */
+const tokenFailure = (status: number, description: string, codes?: ErrorCode[]) =>
+  failure(status, description, codes, { body: "TokenError", headers: PRAGMA });
+
 function paths() {
   const tokenBody = jsonSchema(tokenRequest, "input");
+  const tokenExample = {
+    grant_type: "password",
+    username: "ada.admin@demo.test",
+    password: "demo-admin-pass",
+  };
   return {
     "/api/token": {
       post: {
         operationId: "signIn",
         tags: ["sessions"],
         summary: "Sign in with email and password (OAuth 2.0 password grant)",
+        security: PUBLIC,
         requestBody: {
           required: true,
           content: {
-            "application/json": { schema: tokenBody },
-            "application/x-www-form-urlencoded": { schema: tokenBody },
+            "application/json": { schema: tokenBody, example: tokenExample },
+            "application/x-www-form-urlencoded": { schema: tokenBody, example: tokenExample },
           },
         },
         responses: {
-          "200": success("A session's access token", "TokenResponse", NO_STORE),
-          "400": failure(
+          "200": success("A session's access token", "TokenResponse", { ...NO_STORE, ...PRAGMA }),
+          "400": tokenFailure(
             400,
             "Malformed request, another grant type, or wrong credentials (the same answer for an unknown user)",
           ),
-          ...TOO_LARGE,
-          "429": failure(
-            429,
-            "Too many failed sign-ins for this account or client address; a correct password too",
-            ["throttled"],
+          "401": failure(
+            401,
+            "HTTP Basic client authentication was sent and failed (RFC 6749 §5.2)",
+            ["invalid_client"],
+            {
+              body: "TokenError",
+              headers: {
+                ...PRAGMA,
+                "WWW-Authenticate": {
+                  description: "The Basic challenge.",
+                  schema: { type: "string", pattern: "^Basic " },
+                },
+              },
+            },
           ),
-          ...UNAVAILABLE,
+          "405": failure(405, "Another method on this path", ["method_not_allowed"], {
+            body: "TokenError",
+            headers: { ...ALLOW(POST_ALLOW), ...PRAGMA },
+          }),
+          "413": tokenFailure(413, "The body is larger than 64 KiB", ["payload_too_large"]),
+          "415": tokenFailure(415, "The body is neither JSON nor form-encoded"),
+          "429": {
+            ...tokenFailure(
+              429,
+              "Too many failed sign-ins for this account or client address; a correct password too",
+              ["throttled"],
+            ),
+            headers: { ...RETRY_AFTER, ...PRAGMA },
+          },
+          "503": tokenFailure(503, UNAVAILABLE_TEXT, ["unavailable"]),
         },
       },
     },
@@ -190,7 +323,9 @@ function paths() {
             name: "coworkerId",
             in: "query",
             required: true,
+            description: "The coworker profile to impersonate.",
             schema: jsonSchema(impersonateInput.shape.coworkerId, "input"),
+            example: 42,
           },
           reasonParameter,
           modeParameter,
@@ -209,7 +344,8 @@ function paths() {
             ["forbidden", "impersonation_disabled"],
           ),
           "404": failure(404, "No such coworker in the active location", ["not_found"]),
-          "429": failure(429, "Too many impersonation requests by this actor", ["throttled"]),
+          ...wrongMethod(MINT_ALLOW),
+          ...THROTTLED("Too many impersonation requests by this actor"),
           ...UNAVAILABLE,
         },
       },
@@ -225,7 +361,9 @@ function paths() {
             name: "coworkerId",
             in: "path",
             required: true,
+            description: "The team member's coworker profile.",
             schema: jsonSchema(impersonateInput.shape.coworkerId, "input"),
+            example: 43,
           },
           reasonParameter,
           modeParameter,
@@ -240,7 +378,8 @@ function paths() {
             ["forbidden", "impersonation_disabled"],
           ),
           "404": failure(404, "The target is not in a team the caller administers", ["not_found"]),
-          "429": failure(429, "Too many impersonation requests by this actor", ["throttled"]),
+          ...wrongMethod(MINT_ALLOW),
+          ...THROTTLED("Too many impersonation requests by this actor"),
           ...UNAVAILABLE,
         },
       },
@@ -250,6 +389,7 @@ function paths() {
         operationId: "exchange",
         tags: ["impersonation"],
         summary: "Exchange an impersonation token for a session of the target (single use)",
+        security: PUBLIC,
         requestBody: { required: true, content: json(jsonSchema(exchangeInput, "input")) },
         responses: {
           "200": success(
@@ -263,7 +403,9 @@ function paths() {
             "Bad signature, wrong type, expired, already used, revoked, or impersonation switched off",
             ["invalid_token"],
           ),
+          ...wrongMethod(POST_ALLOW),
           ...TOO_LARGE,
+          ...WRONG_TYPE,
           ...UNAVAILABLE,
         },
       },
@@ -278,6 +420,7 @@ function paths() {
         responses: {
           "200": success("The profiles, the current one marked", "ProfileList"),
           "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+          ...wrongMethod(GET_ALLOW),
           ...UNAVAILABLE,
         },
       },
@@ -288,7 +431,15 @@ function paths() {
         tags: ["profiles"],
         summary: "Switch the session's current profile; the active location follows it",
         security: BEARER,
-        requestBody: { required: true, content: json(jsonSchema(setCurrentProfileInput, "input")) },
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: jsonSchema(setCurrentProfileInput, "input"),
+              example: { coworkerId: 50 },
+            },
+          },
+        },
         responses: {
           "200": success("The new current profile", "Profile"),
           "400": failure(400, "No or bad coworkerId", ["invalid_request"]),
@@ -298,7 +449,9 @@ function paths() {
             "read_only",
           ]),
           "404": failure(404, "Not one of the caller's profiles", ["not_found"]),
+          ...wrongMethod(PUT_ALLOW),
           ...TOO_LARGE,
+          ...WRONG_TYPE,
           ...UNAVAILABLE,
         },
       },
@@ -312,6 +465,7 @@ function paths() {
         responses: {
           "200": success("The session", "Me"),
           "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+          ...wrongMethod(GET_ALLOW),
           ...UNAVAILABLE,
         },
       },
@@ -325,7 +479,10 @@ function paths() {
         responses: {
           "204": success("Stopped; the session is revoked", null),
           "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+          ...wrongMethod(POST_ALLOW),
           "409": failure(409, "Not an impersonated session", ["not_impersonating"]),
+          // No body is read, but one is bounded like any other before the route runs.
+          ...TOO_LARGE,
           ...UNAVAILABLE,
         },
       },
@@ -339,6 +496,8 @@ function paths() {
         responses: {
           "204": success("Signed out", null),
           "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+          ...wrongMethod(POST_ALLOW),
+          ...TOO_LARGE,
           ...UNAVAILABLE,
         },
       },
@@ -361,6 +520,7 @@ function paths() {
           "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
             "unauthorized",
           ]),
+          ...wrongMethod(GET_ALLOW),
           ...UNAVAILABLE,
         },
       },
@@ -375,6 +535,7 @@ function paths() {
           "200": success("The impersonations, newest first", "AccessHistory"),
           "401": failure(401, "No or invalid bearer", ["unauthorized"]),
           "403": failure(403, "An impersonated session", ["forbidden"]),
+          ...wrongMethod(GET_ALLOW),
           ...UNAVAILABLE,
         },
       },
@@ -384,15 +545,21 @@ function paths() {
         operationId: "jwks",
         tags: ["operations"],
         summary: "The public keys that verify this service's tokens (RFC 7517)",
-        responses: { "200": success("The key set", "Jwks"), ...UNAVAILABLE },
+        security: PUBLIC,
+        responses: {
+          "200": success("The key set", "Jwks"),
+          ...wrongMethod(GET_ALLOW),
+          ...UNAVAILABLE,
+        },
       },
     },
     "/api/health": {
       get: {
         operationId: "health",
         tags: ["operations"],
-        summary: "Liveness: the process is up (no database work)",
-        responses: { "200": success("Up", "Health") },
+        summary: "Liveness: the process is up (no database work, so never 503)",
+        security: PUBLIC,
+        responses: { "200": success("Up", "Health"), ...NEXT_WRONG_METHOD },
       },
     },
     "/api/ready": {
@@ -401,8 +568,10 @@ function paths() {
         tags: ["operations"],
         summary:
           "Readiness: database reachable, migrations applied, signing keys loaded; answers within 5 s",
+        security: PUBLIC,
         responses: {
           "200": success("Ready", "Ready"),
+          ...NEXT_WRONG_METHOD,
           "503": success("Not ready; `checks` says which check failed", "Ready"),
         },
       },
@@ -411,7 +580,7 @@ function paths() {
       get: {
         operationId: "metrics",
         tags: ["operations"],
-        summary: "Prometheus metrics",
+        summary: "Prometheus metrics (they answer without the database too, so never 503)",
         description:
           "With METRICS_TOKEN set, send it as `Authorization: Bearer <METRICS_TOKEN>`; without it, only clients on the same machine " +
           "(loopback, not through a proxy) may scrape.",
@@ -427,6 +596,7 @@ function paths() {
           "403": failure(403, "METRICS_TOKEN is unset and the client is not on this machine", [
             "forbidden",
           ]),
+          ...NEXT_WRONG_METHOD,
         },
       },
     },
@@ -434,12 +604,14 @@ function paths() {
       get: {
         operationId: "openapi",
         tags: ["operations"],
-        summary: "This document",
+        summary: "This document (built from the schemas alone, so never 503)",
+        security: PUBLIC,
         responses: {
           "200": {
             description: "The OpenAPI 3.1 document",
             content: { "application/json": { schema: { type: "object" } } },
           },
+          ...NEXT_WRONG_METHOD,
         },
       },
     },
@@ -450,32 +622,53 @@ function paths() {
   };
 }
 
+/** A tRPC failure: its error envelope, or the `{ error, message }` body of the checks before tRPC. */
+const trpcFailure = (description: string) => ({
+  description,
+  content: json({
+    anyOf: [ref("TrpcError"), { type: "array", items: ref("TrpcError") }, ref("Error")],
+  }),
+});
+
 function trpcOperation(kind: "query" | "mutation") {
   return {
     operationId: kind === "query" ? "trpcQuery" : "trpcMutation",
     tags: ["trpc"],
     summary: `The same procedures, typed (tRPC v11 ${kind}; use the typed client of @cowork/client)`,
     description:
-      "Bearer callers are authorized by the Authorization header only; the portal UI by its session cookie, with an origin check on every POST.",
+      "Bearer callers are authorized by the Authorization header only; the portal UI by its session cookie, with an origin check on every POST. " +
+      "Some procedures (sign-in, exchange) need no credentials at all.",
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }, {}],
     parameters: [
       {
         name: "procedure",
         in: "path",
         required: true,
-        description: "e.g. auth.me, impersonation.exchange",
-        schema: { type: "string" },
+        description: "One procedure, or several joined by commas with `?batch=1` (at most 10).",
+        schema: { type: "string", minLength: 1 },
+        example: kind === "query" ? "auth.me" : "auth.signOut",
       },
     ],
     responses: {
       "200": {
-        description: "The tRPC result envelope",
-        content: { "application/json": { schema: { type: "object" } } },
+        description: "The tRPC result envelope (an array of them for a batch)",
+        content: {
+          "application/json": {
+            schema: { anyOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] },
+          },
+        },
       },
-      default: {
-        description:
-          "A tRPC error envelope whose data carries the contract's httpStatus and error code",
-        content: { "application/json": { schema: { type: "object" } } },
-      },
+      "4XX": trpcFailure(
+        "A tRPC error envelope whose data carries the contract's httpStatus and error code " +
+          "(400 bad input or a batch over 10 calls, 401, 403, 404 no such procedure, 405 a mutation by GET, 409, 415, 429)",
+      ),
+      ...(kind === "mutation"
+        ? {
+            "403": trpcFailure("A browser POST from another origin, or a procedure's refusal"),
+            "413": trpcFailure("The body is larger than 64 KiB"),
+          }
+        : {}),
+      "503": trpcFailure(UNAVAILABLE_TEXT),
     },
   };
 }
@@ -494,6 +687,8 @@ export function openApiDocument(): Record<string, unknown> {
         "the database cannot be reached; bodies over 64 KiB answer 413. REST calls are authorized by the Authorization header only.",
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    // Relative: the portal that serves this document is the one it describes.
+    servers: [{ url: "/", description: "The portal serving this document" }],
     tags: [
       { name: "sessions", description: "Sign-in, who am I, sign-out" },
       { name: "impersonation", description: "Issue, exchange and stop impersonations" },
@@ -504,15 +699,24 @@ export function openApiDocument(): Record<string, unknown> {
     ],
     paths: paths(),
     components: {
-      schemas: Object.fromEntries(
-        Object.entries(components).map(([name, schema]) => [name, jsonSchema(schema, "output")]),
-      ),
+      schemas: {
+        ...Object.fromEntries(
+          Object.entries(components).map(([name, schema]) => [name, jsonSchema(schema, "output")]),
+        ),
+        ...jsonComponents,
+      },
       securitySchemes: {
         bearerAuth: {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
           description: "An access token from /api/token or /api/sys/users/exchange.",
+        },
+        sessionCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: "portal_session",
+          description: "The portal UI's session (tRPC only; REST never looks at cookies).",
         },
         metricsToken: {
           type: "http",

@@ -17,6 +17,7 @@ import {
   singleParam,
 } from "./http";
 import { DomainError } from "../errors";
+import { unknownClient } from "./oauth";
 
 export interface RestRequest {
   request: RestCall;
@@ -64,6 +65,35 @@ const tokenResponse = (result: { accessToken: string | null; expiresIn: number }
     expires_in: result.expiresIn,
   } satisfies TokenResponse);
 
+/**
+ * The query parameters a route does not know, handed on to the procedure so that its strict
+ * schema refuses them exactly where and how the tRPC door does (after the session check, with
+ * the same message): ignoring them would let `?readOnly=true`, meant as read-only, mint a full
+ * token. Names the procedure's schema knows but REST spells otherwise are refused here, since
+ * the schema would accept them.
+ */
+function extraParams(
+  query: URLSearchParams,
+  known: readonly string[],
+  otherDoor: Record<string, string> = {},
+): Record<string, string> {
+  // No prototype: a parameter named __proto__ becomes a key (and is refused), not a no-op.
+  const extras = Object.create(null) as Record<string, string>;
+  for (const [name, value] of query) {
+    if (known.includes(name)) continue;
+    const instead = otherDoor[name];
+    if (instead !== undefined) throw invalidRequest(`Unknown query parameter ${name}: ${instead}.`);
+    extras[name] = value;
+  }
+  return extras;
+}
+
+/** The tRPC names of the issue routes' inputs that REST does not take. */
+const ISSUE_OTHER_DOOR = {
+  readOnly: "use mode=readonly",
+  returnPath: "only the portal's pages set it",
+};
+
 const modeParam = (query: URLSearchParams) => {
   const mode = impersonationModeSchema.optional().safeParse(singleParam(query, "mode"));
   if (!mode.success) throw invalidRequest('mode must be "readonly" or "full".');
@@ -72,7 +102,10 @@ const modeParam = (query: URLSearchParams) => {
 
 export const rest = {
   /** POST /api/token: password grant, JSON or form body. */
-  token: route(async (caller, { body: text, contentType: type }) => {
+  token: route(async (caller, { body: text, contentType: type, request }) => {
+    // Client authentication comes first (RFC 6749 §2.3, §5.2). There are no confidential
+    // clients here, so any Basic credentials name an unknown client: refused, not ignored.
+    if (/^Basic(\s|$)/i.test(request.header("authorization") ?? "")) throw unknownClient();
     let fields: Record<string, unknown>;
     if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
       fields = Object.fromEntries(new URLSearchParams(text));
@@ -88,6 +121,10 @@ export const rest = {
     } else {
       throw invalidRequest("Send a JSON or form-encoded body.");
     }
+    // RFC 6749 §3.2 asks token endpoints to ignore parameters they do not know (clients send
+    // scope, client_id), so unlike the JSON routes nothing else is refused; a client secret,
+    // though, is client authentication (§2.3.1) by a client nobody registered.
+    if (fields.client_secret !== undefined) throw unknownClient();
     if (fields.grant_type === undefined) throw invalidRequest("grant_type is required.");
     if (fields.grant_type !== "password") {
       throw new DomainError("unsupported_grant_type", "Only grant_type=password is supported.");
@@ -117,10 +154,12 @@ export const rest = {
   /** GET /api/sys/users/impersonate?coworkerId=N&reason=…&mode=readonly */
   impersonateCoworker: route(async (caller, { request }) => {
     const query = searchParams(request);
+    const extras = extraParams(query, ["coworkerId", "reason", "mode"], ISSUE_OTHER_DOOR);
     const coworkerId = idOrInvalid(singleParam(query, "coworkerId"));
     const reason = singleParam(query, "reason");
     const readOnly = modeParam(query);
     const { token } = await caller.impersonation.impersonate({
+      ...extras,
       coworkerId,
       ...(reason === undefined ? {} : { reason }),
       readOnly,
@@ -131,10 +170,15 @@ export const rest = {
   /** GET /api/public/coworkers/{coworkerId}/impersonate */
   impersonateTeamMember: route(async (caller, { request, params }) => {
     const query = searchParams(request);
+    const extras = extraParams(query, ["reason", "mode"], {
+      ...ISSUE_OTHER_DOOR,
+      coworkerId: "the coworker is named in the path",
+    });
     const coworkerId = idOrInvalid(params?.coworkerId);
     const reason = singleParam(query, "reason");
     const readOnly = modeParam(query);
     const { token } = await caller.impersonation.impersonateTeamMember({
+      ...extras,
       coworkerId,
       ...(reason === undefined ? {} : { reason }),
       readOnly,
@@ -147,7 +191,8 @@ export const rest = {
     const body = parseJsonObject(input.body, input.contentType);
     if (typeof body.token !== "string" || body.token === "")
       throw invalidRequest("token is required.");
-    return tokenResponse(await caller.impersonation.exchange({ token: body.token }));
+    // The whole body: the schema refuses unknown fields, as on the tRPC door.
+    return tokenResponse(await caller.impersonation.exchange({ ...body, token: body.token }));
   }),
 
   /** GET /api/public/coworkers/profiles */
@@ -157,7 +202,7 @@ export const rest = {
   setCurrentProfile: route(async (caller, input) => {
     const body = parseJsonObject(input.body, input.contentType);
     const coworkerId = typeof body.coworkerId === "number" ? body.coworkerId : Number.NaN;
-    return json(await caller.profiles.setCurrentProfile({ coworkerId }));
+    return json(await caller.profiles.setCurrentProfile({ ...body, coworkerId }));
   }),
 
   /** GET /api/sys/users/me */
@@ -181,6 +226,7 @@ export const rest = {
   /** GET /api/sys/audit?limit&cursor&actorUserId&targetCoworkerId */
   audit: route(async (caller, { request }) => {
     const query = searchParams(request);
+    const extras = extraParams(query, ["limit", "cursor", "actorUserId", "targetCoworkerId"]);
     const optionalId = (name: string) => {
       const value = singleParam(query, name);
       return value === undefined ? undefined : idOrInvalid(value);
@@ -201,7 +247,7 @@ export const rest = {
     const defined = Object.fromEntries(
       Object.entries(filter).filter(([, value]) => value !== undefined),
     );
-    return json(await caller.audit.listEvents(defined));
+    return json(await caller.audit.listEvents({ ...extras, ...defined }));
   }),
 
   /** GET /api/public/coworkers/access-history */

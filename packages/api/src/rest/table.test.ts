@@ -34,11 +34,30 @@ describe("matchRestRoute", () => {
       kind: "method",
       pattern: "/api/sys/users/me",
       allow: "GET, HEAD, OPTIONS",
+      oauth: false,
     });
     expect(matchRestRoute("GET", "/api/sys/users/exchange")).toMatchObject({
       kind: "method",
       allow: "OPTIONS, POST",
     });
+  });
+
+  it("refuses HEAD where GET mints a token: 405 naming GET, and no handler to run", () => {
+    for (const path of ["/api/sys/users/impersonate", "/api/public/coworkers/42/impersonate"]) {
+      expect(matchRestRoute("HEAD", path), path).toEqual({
+        kind: "method",
+        pattern: expect.stringMatching(/impersonate$/) as string,
+        allow: "GET, OPTIONS",
+        oauth: false,
+      });
+      expect(matchRestRoute("GET", path), path).toMatchObject({ kind: "handler" });
+    }
+  });
+
+  it("marks /api/token, and only it, as an OAuth answer", () => {
+    expect(matchRestRoute("POST", "/api/token")).toMatchObject({ kind: "handler", oauth: true });
+    expect(matchRestRoute("GET", "/api/token")).toMatchObject({ kind: "method", oauth: true });
+    expect(matchRestRoute("POST", "/api/sys/users/exchange")).toMatchObject({ oauth: false });
   });
 
   it("leaves every other path alone", () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserSession, createContext } from "../context";
 import { createCaller } from "../root";
 import { type IssuedAccessToken } from "../services/sign-in";
-import { createTestApi, type TestApi } from "../testing";
+import { createTestApi, testTimes, type TestApi } from "../testing";
 import { expectRefused, refusal } from "../testing-refusals";
 
 const MEMBER_PASS = "demo-member-pass";
@@ -173,7 +173,7 @@ describe("signIn", () => {
       await createContext({
         deps: api.deps,
         token: null,
-        meta: { ip: "198.51.100.94", requestId: "browser" },
+        meta: { ip: "198.51.100.94", requestId: "browser", ...testTimes() },
         browser,
       }),
     );

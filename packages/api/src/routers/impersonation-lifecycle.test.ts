@@ -10,7 +10,7 @@ import { type BrowserSession, createContext } from "../context";
 import { createCaller } from "../root";
 import { type ServiceDeps } from "../services/deps";
 import { type IssuedAccessToken } from "../services/sign-in";
-import { createTestApi, type TestApi } from "../testing";
+import { createTestApi, testTimes, type TestApi } from "../testing";
 import { expectRefused, refusal } from "../testing-refusals";
 
 const EMAIL = {
@@ -561,7 +561,7 @@ describe("IMPERSONATION=off", () => {
       await createContext({
         deps: offDeps,
         token: bearer,
-        meta: { ip: "198.51.100.50", requestId: "off" },
+        meta: { ip: "198.51.100.50", requestId: "off", ...testTimes() },
       }),
     );
 
@@ -891,7 +891,7 @@ describe("the browser's cookie flow: exchange and leave", () => {
       await createContext({
         deps: api.deps,
         token: jar.sessionToken,
-        meta: { ip: "198.51.100.70", requestId: "browser" },
+        meta: { ip: "198.51.100.70", requestId: "browser", ...testTimes() },
         browser: jar,
       }),
     );

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { createContext } from "../context";
 import { createCaller } from "../root";
+import { testTimes } from "../testing";
 import { createServiceDeps } from ".";
 
 let database: TestDatabase;
@@ -28,7 +29,9 @@ afterAll(async () => {
 const callerOn = async (db: Database, token: string | null = null) => {
   const config = loadConfig({ AUTH_ISSUER: "http://portal.test" });
   const deps = await createServiceDeps(db, config);
-  return createCaller(await createContext({ deps, token, meta: { ip: null, requestId: "t" } }));
+  return createCaller(
+    await createContext({ deps, token, meta: { ip: null, requestId: "t", ...testTimes() } }),
+  );
 };
 
 describe("the issue's asynchronous commit", () => {

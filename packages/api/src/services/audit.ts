@@ -5,6 +5,7 @@ import { auditEvents, type Database, coworkers, queryRows, users } from "@cowork
 import { type AuditListInput } from "@cowork/validators";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
+import { beforeDeadline, type RequestTimes } from "./deadline";
 
 export const AUDIT_TYPES = [
   "signin",
@@ -33,16 +34,22 @@ export interface AuditRecord {
   readOnly?: boolean | null;
 }
 
-export async function recordAudit(db: Database, record: AuditRecord): Promise<void> {
+/** Writes one event, unless the request's deadline has passed (then nothing, and a 503). */
+export async function recordAudit(
+  db: Database,
+  record: AuditRecord,
+  times: Pick<RequestTimes, "deadline">,
+): Promise<void> {
   // A refusal may name a coworker that does not exist, or one of another location: only a
   // coworker of the event's own location is referenced (and so named in that location's log).
   await queryRows(
     db,
     sql`insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, detail, jti, session_id, read_only)
-        values (${record.type}, ${record.outcome}, ${record.actorUserId ?? null},
+        select ${record.type}, ${record.outcome}, ${record.actorUserId ?? null},
           (select id from coworkers where id = ${record.targetCoworkerId ?? null} and location_id = ${record.locationId ?? null}),
           ${record.locationId ?? null}, ${record.kind ?? null}, ${record.reason ?? null}, ${record.ip ?? null},
-          ${record.detail ?? null}, ${record.jti ?? null}, ${record.sessionId ?? null}, ${record.readOnly ?? null})`,
+          ${record.detail ?? null}, ${record.jti ?? null}, ${record.sessionId ?? null}, ${record.readOnly ?? null}
+        where ${beforeDeadline(times)}`,
   );
 }
 

@@ -2,6 +2,7 @@
 import { type TokenSigner } from "@cowork/auth";
 import { type Database } from "@cowork/db";
 import { type ServiceConfig } from "../config";
+import { type RequestTimes } from "./deadline";
 
 export interface ServiceDeps {
   db: Database;
@@ -9,8 +10,11 @@ export interface ServiceDeps {
   signer: TokenSigner;
 }
 
-/** Who is calling, as far as the transport can tell. */
-export interface RequestMeta {
+/**
+ * Who is calling, as far as the transport can tell, and the request's times (deadline.ts): every
+ * statement that writes checks `deadline` in the database, every wait ends at `answerBy`.
+ */
+export interface RequestMeta extends RequestTimes {
   ip: string | null;
   requestId: string;
 }

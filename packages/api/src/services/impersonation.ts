@@ -13,11 +13,12 @@ import { DomainError } from "../errors";
 import { metrics } from "../observability/metrics";
 import { asyncCommit } from "./async-commit";
 import { recordAudit } from "./audit";
+import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { grantStillValid, rankOf } from "./grant-rules";
 import { impersonatedSessionMaxInterval, type SessionContext } from "./sessions";
 import { accessTokenFor, type IssuedAccessToken } from "./sign-in";
-import { hit } from "./throttle";
+import { take } from "./throttle";
 
 export interface IssueRequest {
   coworkerId: number;
@@ -53,18 +54,22 @@ export async function refuse(
   /** The reason code kept in the event's `detail`; defaults to the error's code. */
   detail: string = error.code,
 ): Promise<never> {
-  await recordAudit(deps.db, {
-    type: event.type,
-    outcome: "refused",
-    actorUserId: event.actorUserId ?? null,
-    targetCoworkerId: event.coworkerId ?? null,
-    locationId: event.locationId ?? null,
-    kind: event.kind ?? null,
-    reason: event.reason ?? null,
-    jti: event.jti ?? null,
-    ip: meta.ip,
-    detail,
-  });
+  await recordAudit(
+    deps.db,
+    {
+      type: event.type,
+      outcome: "refused",
+      actorUserId: event.actorUserId ?? null,
+      targetCoworkerId: event.coworkerId ?? null,
+      locationId: event.locationId ?? null,
+      kind: event.kind ?? null,
+      reason: event.reason ?? null,
+      jti: event.jti ?? null,
+      ip: meta.ip,
+      detail,
+    },
+    meta,
+  );
   metrics.refused(event.type, detail);
   throw error;
 }
@@ -113,14 +118,16 @@ export async function admitIssuer<Found>(
       new DomainError("impersonation_disabled", "Impersonation is switched off."),
     );
   }
-  // Every attempt counts, refused ones included, so sweeping ids runs into the limit too.
-  const { count, retryAfterS, row } = await hit<TargetRow>(
+  // Every admitted attempt counts, refused ones included, so sweeping ids runs into the limit
+  // too; an attempt the limit refuses takes no place (it is not let in). Any 60 s, not a
+  // calendar minute (throttle.ts).
+  const taken = await take<TargetRow>(
     deps.db,
     [`impersonate:user:${session.userId}`],
-    60,
+    { windowS: 60, limit: deps.config.impersonateLimitPerMinute },
     lookup.query,
   );
-  if (count > deps.config.impersonateLimitPerMinute) {
+  if (!taken.admitted) {
     metrics.throttled("impersonate");
     await refuse(
       deps,
@@ -129,11 +136,11 @@ export async function admitIssuer<Found>(
       new DomainError(
         "throttled",
         "Too many impersonation requests. Try again in a minute.",
-        retryAfterS,
+        taken.retryAfterS,
       ),
     );
   }
-  return lookup.read(row);
+  return lookup.read(taken.row);
 }
 
 const targetOf = (row: TargetRow): ImpersonationTarget => ({
@@ -283,9 +290,10 @@ async function issue(
     deps.db,
     sql`with g as (
           insert into impersonation_grants (kind, actor_user_id, actor_session_id, target_user_id, coworker_id, location_id, team_id, reason, read_only, return_path, expires_at)
-          values (${kind}, ${session.userId}, ${session.id}, ${target.userId}, ${target.coworkerId}, ${target.locationId},
+          select ${kind}, ${session.userId}, ${session.id}, ${target.userId}, ${target.coworkerId}, ${target.locationId},
             ${target.teamId}, ${request.reason ?? null}, ${readOnly}, ${request.returnPath ?? null},
-            now() + make_interval(secs => ${deps.config.impersonationTokenTtlS}))
+            now() + make_interval(secs => ${deps.config.impersonationTokenTtlS})
+          where ${beforeDeadline(meta)}
           returning jti, issued_at, expires_at
         ), e as (
           insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, read_only)
@@ -336,12 +344,16 @@ export async function exchange(
   // the database: a failed write is dropped, and an unreachable database delays it by 1 s at most.
   const recordOnTheSide = (detail: string) =>
     Promise.race([
-      recordAudit(deps.db, {
-        type: "impersonation.exchanged",
-        outcome: "refused",
-        ip: meta.ip,
-        detail,
-      }).catch(() => undefined),
+      recordAudit(
+        deps.db,
+        {
+          type: "impersonation.exchanged",
+          outcome: "refused",
+          ip: meta.ip,
+          detail,
+        },
+        meta,
+      ).catch(() => undefined),
       new Promise((resolve) => setTimeout(resolve, 1000).unref()),
     ]);
   if (!deps.config.impersonationEnabled) {
@@ -354,6 +366,7 @@ export async function exchange(
     claims = await verifyImpersonationToken(deps.signer, token);
   } catch (error) {
     const reason = error instanceof InvalidTokenError ? error.reason : "malformed";
+    metrics.tokenRefused("impersonation", reason);
     await recordOnTheSide(reason === "expired" ? "expired" : "bad_token");
     metrics.refused("impersonation.exchanged", reason === "expired" ? "expired" : "bad_token");
     throw invalid(reason === "expired" ? "expired" : "bad token");
@@ -368,6 +381,7 @@ export async function exchange(
             and g.target_user_id = ${Number(claims.sub)} and g.actor_user_id = ${Number(claims.act.sub)}
             and g.coworker_id = ${claims.coworker_id}
             and ${grantStillValid}
+            and ${beforeDeadline(meta)}
           returning g.*
         ), s as (
           insert into sessions (user_id, location_id, coworker_id, grant_jti, actor_user_id, actor_session_id, expires_at)
@@ -384,16 +398,20 @@ export async function exchange(
   );
   if (!row) {
     const why = await whyNotExchangeable(deps, claims.jti);
-    await recordAudit(deps.db, {
-      type: "impersonation.exchanged",
-      outcome: "refused",
-      actorUserId: why.actorUserId,
-      targetCoworkerId: why.coworkerId,
-      locationId: why.locationId,
-      jti: why.actorUserId === null ? null : claims.jti,
-      ip: meta.ip,
-      detail: why.detail,
-    });
+    await recordAudit(
+      deps.db,
+      {
+        type: "impersonation.exchanged",
+        outcome: "refused",
+        actorUserId: why.actorUserId,
+        targetCoworkerId: why.coworkerId,
+        locationId: why.locationId,
+        jti: why.actorUserId === null ? null : claims.jti,
+        ip: meta.ip,
+        detail: why.detail,
+      },
+      meta,
+    );
     metrics.refused("impersonation.exchanged", why.detail);
     throw invalid(why.detail.replace("_", " "));
   }
@@ -450,7 +468,7 @@ export async function stopImpersonating(
     deps.db,
     sql`with s as (
           update sessions set revoked_at = now(), revoked_reason = 'stopped'
-          where id = ${session.id} and revoked_at is null
+          where id = ${session.id} and revoked_at is null and ${beforeDeadline(meta)}
           returning id
         )
         insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, session_id, read_only)

@@ -2,6 +2,7 @@
 import { queryRows } from "@cowork/db";
 import { sql } from "drizzle-orm";
 import { DomainError } from "../errors";
+import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { type SessionContext } from "./sessions";
 
@@ -58,6 +59,7 @@ export async function setCurrentProfile(
         ), s as (
           update sessions set coworker_id = c.id, location_id = c.location_id
           from c where sessions.id = ${session.id} and sessions.revoked_at is null
+            and ${beforeDeadline(meta)}
           returning sessions.id
         ), e as (
           insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, ip, session_id)

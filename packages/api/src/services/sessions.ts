@@ -3,6 +3,7 @@
 import { IMPERSONATED_SESSION_MAX_S, type StaffRole } from "@cowork/auth";
 import { queryRows } from "@cowork/db";
 import { sql } from "drizzle-orm";
+import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { grantStillValid } from "./grant-rules";
 
@@ -127,6 +128,7 @@ export async function recordExpiryIfDue(
         from sessions s join impersonation_grants g on g.jti = s.grant_jti
         where s.id = ${sid} and s.revoked_at is null and s.expires_at <= now()
           and not exists (select 1 from audit_events e where e.session_id = s.id and e.type = 'impersonation.expired')
+          and ${beforeDeadline(meta)}
         returning session_id as id`,
   );
   return rows.length > 0;

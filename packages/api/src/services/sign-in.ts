@@ -6,11 +6,21 @@ import { sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
+import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { type SessionContext } from "./sessions";
-import { hit, peek, pruneThrottle } from "./throttle";
+import { pruneThrottle, settle, take } from "./throttle";
 
 const SIGNIN_WINDOW_S = 15 * 60;
+/**
+ * How long a sign-in's place may stay pending before it counts as a failure: longer than any
+ * sign-in takes from its place to its answer (CONTRACT: an answer within 5 s).
+ */
+const SIGNIN_HOLD_S = 10;
+/** The first pause of an attempt that finds the places held by attempts being checked. */
+const BUSY_RETRY_MS = 20;
+/** What a sign-in needs after its place, before its deadline: check, location, session. */
+const CHECK_RESERVE_MS = 750;
 
 export interface IssuedAccessToken {
   accessToken: string;
@@ -49,54 +59,97 @@ export async function signIn(
 ): Promise<IssuedAccessToken> {
   const email = input.email.toLowerCase();
   const keys = [`signin:account:${email}`, ...(meta.ip ? [`signin:ip:${meta.ip}`] : [])];
-  // Only failures count. Once the limit is reached, every further attempt is refused before
-  // any password check (a correct password included) until the window moves on.
-  const { count, retryAfterS } = await peek(deps.db, keys, SIGNIN_WINDOW_S);
-  if (count >= deps.config.signinLimitPer15Minutes) {
-    await recordAudit(deps.db, {
-      type: "signin.failed",
-      outcome: "refused",
-      ip: meta.ip,
-      detail: "throttled",
-    });
+  // Only failures count, and once an account (or an address) has its limit of them in the
+  // window, no further password is checked for it (a correct one included) until the oldest
+  // leaves the window. So the attempt takes its place in the count first, atomically and under
+  // both keys at once, pending while its password is checked: a wrong one makes it count, a
+  // right one gives it back. Concurrent attempts (in one batch, over many connections, on many
+  // processes) each take a place of their own, and no more than the limit of them ever reach the
+  // check. The user's row is read in the same statement.
+  const throttle = {
+    windowS: SIGNIN_WINDOW_S,
+    limit: deps.config.signinLimitPer15Minutes,
+    holdS: SIGNIN_HOLD_S,
+  };
+  const attempt = () =>
+    take<{ id: number; password_hash: string }>(
+      deps.db,
+      keys,
+      throttle,
+      sql`select id, password_hash from users where lower(email) = ${email}`,
+    );
+  let taken = await attempt();
+  // Full only of attempts still being checked: one of them may prove right and give its place
+  // back, so this one waits for them (correct passwords sent at once must not refuse each other),
+  // asking again less and less often, and only while it could still sign in before its deadline.
+  for (
+    let pause = BUSY_RETRY_MS;
+    !taken.admitted &&
+    taken.busy &&
+    Date.now() + pause < meta.deadline.getTime() - CHECK_RESERVE_MS;
+    pause = Math.min(pause * 2, 320)
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    taken = await attempt();
+  }
+  if (!taken.admitted) {
+    await recordAudit(
+      deps.db,
+      {
+        type: "signin.failed",
+        outcome: "refused",
+        ip: meta.ip,
+        detail: "throttled",
+      },
+      meta,
+    );
     metrics.throttled("signin");
+    metrics.signinFailed("throttled");
     throw new DomainError(
       "throttled",
       "Too many failed sign-in attempts. Try again later.",
-      retryAfterS,
+      taken.retryAfterS,
     );
   }
   if (Math.random() < 0.01) await pruneThrottle(deps.db);
 
-  const [user] = await queryRows<{ id: number; password_hash: string }>(
-    deps.db,
-    sql`select id, password_hash from users where lower(email) = ${email}`,
-  );
+  // The place is given back only when the password proves correct; a check that fails for want
+  // of the database leaves it pending, so it counts once its hold has passed (that password may
+  // have been wrong).
+  const user = taken.row;
   const valid = user
     ? await verifyPassword(input.password, user.password_hash)
     : await verifyAgainstDummy(input.password);
   if (!user || !valid) {
     // Filed under the account's home location, so that location's admins see it.
     const home = user ? await chooseLocation(deps, user.id, undefined).catch(() => null) : null;
-    await recordAudit(deps.db, {
-      type: "signin.failed",
-      outcome: "refused",
-      actorUserId: user?.id ?? null,
-      locationId: home?.locationId ?? null,
-      ip: meta.ip,
-      detail: "invalid_credentials",
-    });
-    // One atomic upsert per key: concurrent failures are all counted.
-    await hit(deps.db, keys, SIGNIN_WINDOW_S);
+    await recordAudit(
+      deps.db,
+      {
+        type: "signin.failed",
+        outcome: "refused",
+        actorUserId: user?.id ?? null,
+        locationId: home?.locationId ?? null,
+        ip: meta.ip,
+        detail: "invalid_credentials",
+      },
+      meta,
+    );
+    // Failures without a location (an unknown email) reach no admin's audit log: counted here.
+    metrics.signinFailed(user ? "wrong_password" : "unknown_email");
+    // The place taken above counts from now on.
+    await settle(deps.db, keys, taken.place, true);
     throw new DomainError("invalid_grant", "The email or password is not correct.");
   }
+  await settle(deps.db, keys, taken.place, false);
 
   const location = await chooseLocation(deps, user.id, input.locationId);
   const [session] = await queryRows<{ id: string; expires_at: Date }>(
     deps.db,
     sql`with s as (
           insert into sessions (user_id, location_id, coworker_id, expires_at)
-          values (${user.id}, ${location.locationId}, ${location.coworkerId}, now() + make_interval(secs => ${SESSION_LIFETIME_S}))
+          select ${user.id}, ${location.locationId}, ${location.coworkerId}, now() + make_interval(secs => ${SESSION_LIFETIME_S})
+          where ${beforeDeadline(meta)}
           returning id, expires_at, location_id
         ), e as (
           insert into audit_events (type, outcome, actor_user_id, location_id, ip, session_id)
@@ -158,6 +211,7 @@ export async function signOut(
     sql`with s as (
           update sessions set revoked_at = now(), revoked_reason = 'signed_out'
           where (id = ${session.id} or actor_session_id = ${session.id}) and revoked_at is null
+            and ${beforeDeadline(meta)}
           returning id, user_id, actor_user_id, coworker_id, location_id
         )
         insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, ip, session_id, detail)

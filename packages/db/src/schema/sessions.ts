@@ -130,16 +130,36 @@ export const signingKeys = pgTable("signing_keys", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Fixed-window counters for throttling, shared by every process through the database. */
-export const throttleCounters = pgTable(
-  "throttle_counters",
+/**
+ * Sliding logs for throttling, shared by every process through the database. Per key, the head
+ * (`throttle_log`, the row every attempt of that key locks) and its hits (`throttle_hits`), one row
+ * per attempt counted, numbered 1, 2, 3… in the order of their times (database clock). Only the
+ * last `limit` hits are ever read, so older ones are deleted as new ones come. `expires_at` is when
+ * the newest hit leaves its window: after it the key means nothing and both may be deleted. Read
+ * and written only by `throttle_take` and `throttle_give_back` (migration 0004).
+ */
+export const throttleLog = pgTable(
+  "throttle_log",
+  {
+    key: text("key").primaryKey(),
+    /** The number the key's next hit gets. */
+    nextSeq: bigint("next_seq", { mode: "number" }).notNull().default(1),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("throttle_log_expires_idx").on(t.expiresAt)],
+);
+
+export const throttleHits = pgTable(
+  "throttle_hits",
   {
     key: text("key").notNull(),
-    windowStart: timestamp("window_start", { withTimezone: true }).notNull(),
-    count: integer("count").notNull().default(0),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    /**
+     * Set while the attempt is still being decided (a sign-in whose password is being checked):
+     * it holds its place, but does not count as a failure yet. Past this time it does.
+     */
+    pendingUntil: timestamp("pending_until", { withTimezone: true }),
   },
-  (t) => [
-    primaryKey({ columns: [t.key, t.windowStart] }),
-    index("throttle_window_idx").on(t.windowStart),
-  ],
+  (t) => [primaryKey({ columns: [t.key, t.seq] })],
 );

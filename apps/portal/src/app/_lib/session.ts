@@ -4,9 +4,14 @@ import { domainErrorOf } from "@cowork/api";
 import { redirect } from "next/navigation";
 import { serverApi } from "~/trpc/server";
 
-/** The signed-in caller, or a redirect to the sign-in page that comes back to `path`. */
+/**
+ * The signed-in caller, or a redirect to the sign-in page that comes back to `path`. A session
+ * that could not be looked up (database down) is no reason to sign in again: that is an error,
+ * which the root layout shows as "temporarily unavailable".
+ */
 export async function requireSession(path: string) {
-  const { api, session } = await serverApi();
+  const { api, session, sessionError } = await serverApi();
+  if (sessionError) throw sessionError;
   if (!session) redirect(`/sign-in?next=${encodeURIComponent(path)}`);
   return { api, session };
 }

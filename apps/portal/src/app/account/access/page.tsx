@@ -79,7 +79,9 @@ function refusalText(error: unknown): string {
 }
 
 export default async function AccessHistoryPage() {
-  const { api, session } = await serverApi();
+  const { api, session, sessionError } = await serverApi();
+  // Not looked up (database down) is not signed out: the layout says "temporarily unavailable".
+  if (sessionError) throw sessionError;
   if (!session) redirect(`/sign-in?next=${encodeURIComponent("/account/access")}`);
 
   let items: Item[] | null = null;
