@@ -2,7 +2,7 @@
 // nothing about the figures themselves (a shared CI machine makes timings meaningless).
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Report } from "./main";
+import type { Report } from "./report";
 import { repoRoot } from "./portal";
 
 const file = process.argv[2] ?? join(repoRoot, "bench/reports/latest.json");

@@ -1,6 +1,9 @@
 // The table `pnpm bench` prints.
-import { type OpFigures } from "./in-process";
-import type { HttpLine, Report } from "./main";
+import { IMPERSONATE_LIMIT_PER_MINUTE, type OpFigures } from "./in-process";
+import type { HttpLine, Report } from "./report";
+
+/** Progress and the table go to stdout, line by line as the run goes. */
+export const log = (line: string) => console.log(line);
 
 const pad = (value: string | number | null | undefined, width: number) =>
   String(value ?? "–").padStart(width);
@@ -50,7 +53,7 @@ export function printReport(report: Report, log: (line: string) => void): void {
   );
   const plan = report.plan.http;
   log(
-    `HTTP: median of ${plan.runs} run(s) × ${plan.durationS} s after ${plan.warmupS} s warm-up, keep-alive connections = concurrency; server IMPERSONATE_LIMIT_PER_MINUTE=100000`,
+    `HTTP: median of ${plan.runs} run(s) × ${plan.durationS} s after ${plan.warmupS} s warm-up, keep-alive connections = concurrency; server IMPERSONATE_LIMIT_PER_MINUTE=${IMPERSONATE_LIMIT_PER_MINUTE}`,
   );
   if (report.nodeFloor.c1 || report.nodeFloor.c32) {
     log("");

@@ -1,0 +1,90 @@
+// The shape of reports/<timestamp>.json: what main.ts writes, print.ts prints and
+// check-report.ts checks.
+import type { LoadPlan, LoadResult } from "./http-load";
+import type { InProcessPlan, InProcessReport } from "./in-process";
+import type { Machine } from "./machine";
+import type { Driver } from "./options";
+import type { BuildInfo } from "./portal";
+import type { ProfileSummary } from "./profile";
+
+export interface HttpLine {
+  /** Per concurrency level. */
+  c1?: LoadResult;
+  c32?: LoadResult;
+}
+
+export interface SustainedMemory {
+  load: string;
+  durationS: number;
+  runPeaksMiB: number[];
+  runRates: number[];
+  samples: { t: number; rssMiB: number }[];
+  growthMiB: number;
+  flat: boolean;
+}
+
+export interface MemoryReport {
+  /** VmRSS of the server process (found by its listening port). */
+  pid: number;
+  startMiB: number;
+  peakMiB: number;
+  /** The sustained load: consecutive runs, peak of each; flat = the later runs come down as low (lowest RSS). */
+  sustained: SustainedMemory | null;
+}
+
+export interface HttpReport {
+  serverEnv: Record<string, string>;
+  /** GET /.well-known/jwks.json: the REST door with no database and no crypto. */
+  doorFloor: HttpLine;
+  /** GET /api/health: a trivial Next route handler (what Next costs; pages and tRPC pay it). */
+  nextFloor: HttpLine;
+  me: HttpLine;
+  flow: HttpLine;
+  /** Ratios to the door floor at the same concurrency, in requests/s. */
+  ratioToDoorFloor: Record<string, number | null>;
+}
+
+export interface TargetReport {
+  database: Driver;
+  databaseVersion: string;
+  inProcess: InProcessReport | null;
+  http: HttpReport;
+  memory: MemoryReport;
+  profile: ProfileSummary | null;
+  loadAverage: { before: number[]; after: number[] };
+}
+
+export interface Goal {
+  database: Driver;
+  goal: string;
+  measured: number | null;
+  met: boolean | null;
+}
+
+export interface Report {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  machine: Machine;
+  build: BuildInfo | null;
+  plan: {
+    http: LoadPlan;
+    inProcess: InProcessPlan;
+    memoryS: number;
+    concurrency: readonly number[];
+  };
+  nodeFloor: HttpLine;
+  targets: TargetReport[];
+  goals: Goal[];
+}
+
+/** What a section that did not run leaves in the report: empty lines, no ratios. */
+export const emptyHttpReport = (serverEnv: Record<string, string> = {}): HttpReport => ({
+  serverEnv,
+  doorFloor: {},
+  nextFloor: {},
+  me: {},
+  flow: {},
+  ratioToDoorFloor: {},
+});

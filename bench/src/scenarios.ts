@@ -1,0 +1,76 @@
+// The HTTP operations the bench measures. Each checks its answer, so a run that is fast because
+// it is failing shows up as errors instead of as a good rate.
+import { BENCH_ACTOR, BENCH_REASON, BENCH_TARGET_COWORKER } from "./in-process";
+import {
+  createClient,
+  type HttpResponse,
+  type Operation,
+  type Send,
+  UnexpectedResponse,
+} from "./http-load";
+
+function expectOk(step: string, response: HttpResponse): HttpResponse {
+  if (response.status !== 200) throw new UnexpectedResponse(step, response);
+  return response;
+}
+
+const getOk =
+  (step: string, path: string, headers?: Record<string, string>): Operation =>
+  async (send) => {
+    expectOk(step, await send("GET", path, headers));
+  };
+
+/** GET / on the bare node:http server: what any HTTP server in node costs. */
+export const nodeFloor: Operation = getOk("node floor", "/");
+
+/** Signs the bench's staff actor in once, for the operations that need a bearer token. */
+export async function signIn(origin: string): Promise<string> {
+  const client = createClient(origin, 1);
+  const response = await client.send(
+    "POST",
+    "/api/token",
+    { "content-type": "application/json" },
+    JSON.stringify({
+      grant_type: "password",
+      username: BENCH_ACTOR.email,
+      password: BENCH_ACTOR.password,
+    }),
+  );
+  await client.close();
+  return (JSON.parse(expectOk("sign-in", response).text) as { access_token: string }).access_token;
+}
+
+export interface PortalScenarios {
+  doorFloor: Operation;
+  nextFloor: Operation;
+  me: Operation;
+  /** Issue an impersonation token, then exchange it: two requests. */
+  flow: Operation;
+  /** Flows and me, alternating: the sustained load the memory verdict is taken under. */
+  mixed: () => Operation;
+}
+
+export function portalScenarios(actorToken: string): PortalScenarios {
+  const auth = { authorization: `Bearer ${actorToken}` };
+  const issuePath = `/api/sys/users/impersonate?coworkerId=${BENCH_TARGET_COWORKER}&reason=${BENCH_REASON}`;
+  const exchangeHeaders = { "content-type": "application/json" };
+  const me = getOk("me", "/api/sys/users/me", auth);
+  const flow: Operation = async (send: Send) => {
+    const issued = expectOk("issue", await send("GET", issuePath, auth));
+    const { token } = JSON.parse(issued.text) as { token: string };
+    expectOk(
+      "exchange",
+      await send("POST", "/api/sys/users/exchange", exchangeHeaders, JSON.stringify({ token })),
+    );
+  };
+  return {
+    doorFloor: getOk("jwks", "/.well-known/jwks.json"),
+    nextFloor: getOk("health", "/api/health"),
+    me,
+    flow,
+    mixed: () => {
+      let turn = 0;
+      return (send) => (turn++ % 2 === 0 ? flow(send) : me(send));
+    },
+  };
+}
