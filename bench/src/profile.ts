@@ -213,37 +213,30 @@ export function summarizeProfile(
   }
   const busyUs = Math.max(1, totalUs - idleUs);
   const ms = (us: number) => Math.round(us / 100) / 10;
+  const share = (us: number) => Math.round((us / busyUs) * 1000) / 1000;
+  // The three tables rank the same way: most time first, idle time left out.
+  const busiest = <T>(byKey: Map<string, T>, usOf: (value: T) => number) =>
+    [...byKey.entries()]
+      .filter(([key]) => key !== "(idle)")
+      .sort((a, b) => usOf(b[1]) - usOf(a[1]));
   return {
     file,
     ...(window ? { window } : {}),
     totalMs: ms(totalUs),
     busyShare: Math.round((busyUs / Math.max(1, totalUs)) * 1000) / 1000,
-    topSelf: [...selfByFrame.entries()]
-      .filter(([key]) => key !== "(idle)")
-      .sort((a, b) => b[1].us - a[1].us)
+    topSelf: busiest(selfByFrame, (entry) => entry.us)
       .slice(0, top)
-      .map(([frame, { area, us }]) => ({
-        frame,
-        area,
-        selfMs: ms(us),
-        share: Math.round((us / busyUs) * 1000) / 1000,
-      })),
-    areas: [...inclusive.entries()]
-      .filter(([area]) => area !== "(idle)")
-      .sort((a, b) => b[1] - a[1])
-      .map(([area, us]) => ({
-        area,
-        inclusiveMs: ms(us),
-        share: Math.round((us / busyUs) * 1000) / 1000,
-      })),
-    owners: [...owners.entries()]
-      .filter(([area]) => area !== "(idle)")
-      .sort((a, b) => b[1] - a[1])
-      .map(([area, us]) => ({
-        area,
-        selfMs: ms(us),
-        share: Math.round((us / busyUs) * 1000) / 1000,
-      })),
+      .map(([frame, { area, us }]) => ({ frame, area, selfMs: ms(us), share: share(us) })),
+    areas: busiest(inclusive, (us) => us).map(([area, us]) => ({
+      area,
+      inclusiveMs: ms(us),
+      share: share(us),
+    })),
+    owners: busiest(owners, (us) => us).map(([area, us]) => ({
+      area,
+      selfMs: ms(us),
+      share: share(us),
+    })),
   };
 }
 
