@@ -39,3 +39,4 @@ export {
   type MetricsRequest,
 } from "./observability/metrics-access";
 export { checkReadiness, READY_WITHIN_MS } from "./observability/health";
+export { pageScope, renderInPageScope, type PageScope } from "./page-scope";

@@ -6,8 +6,8 @@ import { PageNotice } from "~/components/notice";
 import { ServiceUnavailable } from "~/components/service-unavailable";
 import { SiteHeader } from "~/components/site-header";
 import { TRPCReactProvider } from "~/trpc/react";
+import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
-import { domainErrorOf } from "@cowork/api";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -31,7 +31,8 @@ async function currentMe() {
     // A failure of this call alone must not take every page with it: render as signed out.
     return { me: await api.auth.me().catch(() => null), unavailable: false };
   } catch (error) {
-    if (domainErrorOf(error).code === "unavailable") return { me: null, unavailable: true };
+    if ((await service()).domainErrorOf(error).code === "unavailable")
+      return { me: null, unavailable: true };
     throw error;
   }
 }

@@ -13,7 +13,7 @@ export default async function HomePage() {
   try {
     profiles = await api.profiles.listProfiles();
   } catch (error) {
-    profilesError = serverErrorText(error);
+    profilesError = await serverErrorText(error);
   }
 
   return (

@@ -1,4 +1,3 @@
-import "server-only";
 // The browser's session cookies. The session cookie holds the access token (httpOnly, SameSite,
 // Secure in production); while impersonating, the actor's own token waits in a second cookie.
 import { type BrowserSession, type IssuedAccessToken } from "@cowork/api";
@@ -35,26 +34,29 @@ function cookie(name: string, value: string, maxAgeS: number, secure: boolean): 
   ].join("; ");
 }
 
+/** Adds a header to the answer (Set-Cookie: one header per cookie). */
+export type AppendHeader = (name: string, value: string) => void;
+
 export function browserSession(
   cookieHeader: string | null,
-  responseHeaders: Headers,
+  appendHeader: AppendHeader,
   secure: boolean,
 ): BrowserSession {
   return {
     sessionToken: readCookie(cookieHeader, SESSION_COOKIE),
     actorToken: readCookie(cookieHeader, ACTOR_COOKIE),
     setSession(token: IssuedAccessToken) {
-      responseHeaders.append(
+      appendHeader(
         "set-cookie",
         cookie(SESSION_COOKIE, token.accessToken, token.expiresIn, secure),
       );
     },
     setActor(token: string | null, expiresAt?: Date) {
       const maxAge = token && expiresAt ? (expiresAt.getTime() - Date.now()) / 1000 : 0;
-      responseHeaders.append("set-cookie", cookie(ACTOR_COOKIE, token ?? "", maxAge, secure));
+      appendHeader("set-cookie", cookie(ACTOR_COOKIE, token ?? "", maxAge, secure));
     },
     clearSession() {
-      responseHeaders.append("set-cookie", cookie(SESSION_COOKIE, "", 0, secure));
+      appendHeader("set-cookie", cookie(SESSION_COOKIE, "", 0, secure));
     },
   };
 }
@@ -63,11 +65,10 @@ export function browserSession(
  * State-changing browser calls must come from our own pages: the Origin (or, failing that, the
  * Referer) must be this site. SameSite cookies alone do not cover same-site subdomains.
  */
-export function sameOrigin(request: Request): boolean {
-  const expected = new URL(request.url);
-  const host = request.headers.get("host") ?? expected.host;
-  const source = request.headers.get("origin") ?? request.headers.get("referer");
-  if (!source) return false;
+export function sameOrigin(header: (name: string) => string | null): boolean {
+  const host = header("host");
+  const source = header("origin") ?? header("referer");
+  if (!host || !source) return false;
   try {
     return new URL(source).host === host;
   } catch {

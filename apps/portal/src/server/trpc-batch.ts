@@ -3,7 +3,6 @@
 // cap bounds how much one request can set going at once. Checked before anything of the batch
 // runs, so a refused batch has no effect at all.
 import { DomainError } from "@cowork/api";
-import { errorResponse } from "@cowork/api/rest";
 
 export const MAX_BATCH_CALLS = 10;
 
@@ -13,7 +12,7 @@ export const MAX_BATCH_CALLS = 10;
  * so `%2C` separates too). tRPC splits only with `?batch=1`; counting regardless is stricter.
  */
 export function batchCallCount(url: string): number {
-  const path = new URL(url).pathname.replace(/^\/*api\/trpc\/*|\/+$/g, "");
+  const path = new URL(url, "http://portal").pathname.replace(/^\/*api\/trpc\/*|\/+$/g, "");
   let decoded = path;
   try {
     decoded = decodeURIComponent(path);
@@ -24,13 +23,11 @@ export function batchCallCount(url: string): number {
   return decoded.split(",").length;
 }
 
-/** The 400 for a batch over the cap, or null for a request that may go on. */
-export function refuseOversizedBatch(request: Request): Response | null {
-  if (batchCallCount(request.url) <= MAX_BATCH_CALLS) return null;
-  return errorResponse(
-    new DomainError(
+/** The 400 for a batch over the cap (`url`: the path and query as sent), or null. */
+export function oversizedBatch(url: string): DomainError | null {
+  if (batchCallCount(url) <= MAX_BATCH_CALLS) return null;
+  return new DomainError(
       "invalid_request",
       `A batch holds at most ${MAX_BATCH_CALLS} calls; send the others separately.`,
-    ),
   );
 }

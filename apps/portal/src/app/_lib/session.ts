@@ -1,7 +1,7 @@
 import "server-only";
 // Page guards for server components: who is signed in, and the error words of a failed call.
-import { domainErrorOf } from "@cowork/api";
 import { redirect } from "next/navigation";
+import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
 
 /**
@@ -17,8 +17,8 @@ export async function requireSession(path: string) {
 }
 
 /** Words for a failed in-process call; never a database or library message. */
-export function serverErrorText(error: unknown): string {
-  const domain = domainErrorOf(error);
+export async function serverErrorText(error: unknown): Promise<string> {
+  const domain = (await service()).domainErrorOf(error);
   switch (domain.code) {
     case "throttled":
       return "Too many requests — try again in a minute.";

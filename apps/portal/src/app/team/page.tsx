@@ -12,7 +12,7 @@ export default async function TeamPage() {
   try {
     result = await api.directory.listTeamMembers();
   } catch (failure) {
-    error = serverErrorText(failure);
+    error = await serverErrorText(failure);
   }
 
   return (

@@ -1,10 +1,10 @@
 // /account/access: a member sees every impersonation of their own account — who, when, why, for
 // how long, as staff or as team admin, read-only or with full access. Never from an
 // impersonated session: the record is for the account's owner.
-import { domainErrorOf } from "@cowork/api";
 import type { AccessHistoryOutput } from "@cowork/validators";
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
 
 export const metadata: Metadata = { title: "Who accessed my account" };
@@ -63,8 +63,8 @@ function Row({ item }: { item: Item }) {
   );
 }
 
-function refusalText(error: unknown): string {
-  const domain = domainErrorOf(error);
+async function refusalText(error: unknown): Promise<string> {
+  const domain = (await service()).domainErrorOf(error);
   switch (domain.code) {
     case "forbidden":
       return (
@@ -89,7 +89,7 @@ export default async function AccessHistoryPage() {
   try {
     items = (await api.profiles.accessHistory()).items;
   } catch (error) {
-    refusal = refusalText(error);
+    refusal = await refusalText(error);
   }
 
   return (
