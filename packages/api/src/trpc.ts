@@ -1,12 +1,13 @@
 // tRPC init, the error-mapping middleware and the chain of base procedures, each named for what
 // it guarantees. `t` itself stays private to this module.
 import { initTRPC } from "@trpc/server";
-import { impersonateInput, type ImpersonateInput } from "@cowork/validators";
+import { impersonateInput } from "@cowork/validators";
 import { type Context } from "./context";
 import { DomainError, domainErrorOf, toTRPCError } from "./errors";
 import { withinAnswerTime } from "./services/deadline";
 import {
   admitIssuer,
+  issueRefusalEvent,
   locationTarget,
   refuse,
   teamTarget,
@@ -105,19 +106,6 @@ export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, session: { ...ctx.session, staffRole: "admin" as const } } });
 });
 
-const issueEvent = (
-  ctx: Context & { session: SessionContext },
-  input: ImpersonateInput,
-  kind: "staff" | "team",
-) => ({
-  type: "impersonation.issued" as const,
-  actorUserId: ctx.session.userId,
-  coworkerId: input.coworkerId,
-  locationId: ctx.session.locationId,
-  kind,
-  reason: input.reason ?? null,
-});
-
 /**
  * Asking for an impersonation token: the whole, strict input is checked first, every refusal is
  * audited (the caller's own included), and the feature switch and the per-actor limit come
@@ -129,7 +117,7 @@ const issuerProcedure = <Found>(
   lookup: (session: SessionContext, coworkerId: number) => TargetLookup<Found>,
 ) =>
   liveSessionProcedure.input(impersonateInput).use(async ({ ctx, input, next }) => {
-    const event = issueEvent(ctx, input, kind);
+    const event = issueRefusalEvent(ctx.session, input, kind);
     if (ctx.session.impersonation) {
       await refuse(
         ctx.deps,
@@ -169,7 +157,7 @@ export const staffIssuerProcedure = issuerProcedure("staff", locationTarget);
 export const teamAdminProcedure = issuerProcedure("team", teamTarget).use(
   async ({ ctx, input, next }) => {
     const { isTeamAdmin, target } = ctx.found;
-    const event = issueEvent(ctx, input, "team");
+    const event = issueRefusalEvent(ctx.session, input, "team");
     if (!isTeamAdmin) {
       await refuse(
         ctx.deps,

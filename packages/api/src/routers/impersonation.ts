@@ -1,15 +1,12 @@
 // Impersonation: issue (staff, team admin), exchange, stop.
-import { verifyAccessToken } from "@cowork/auth";
 import { accessTokenOutput, exchangeInput, impersonationTokenOutput } from "@cowork/validators";
 import {
   exchange,
-  lastReturnPath,
   issueForStaff,
   issueForTeam,
+  leave,
   stopImpersonating,
 } from "../services/impersonation";
-import { loadSession } from "../services/sessions";
-import { accessTokenFor } from "../services/sign-in";
 import {
   authedProcedure,
   publicProcedure,
@@ -77,35 +74,7 @@ export const impersonationRouter = router({
    * Browser only: end the impersonation (if it is still live) and return to the actor's own
    * session kept aside at exchange — only if the server's record names that session as the actor's.
    */
-  leave: publicProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {
-    const browser = ctx.browser;
-    if (!browser) return { restored: false, returnPath: null };
-    const stopped = ctx.session?.impersonation
-      ? await stopImpersonating(ctx.deps, ctx.session, ctx.meta)
-      : null;
-    let returnTo: { returnPath: string | null } | null = null;
-    if (browser.actorToken) {
-      const actor = await verifyAccessToken(ctx.deps.signer, browser.actorToken)
-        .then((claims) => loadSession(ctx.deps, claims))
-        .catch(() => null);
-      const linked = stopped === null || actor?.id === stopped.actorSessionId;
-      if (actor && !actor.impersonation && linked) {
-        browser.setSession(
-          accessTokenFor(ctx.deps, {
-            id: actor.id,
-            userId: actor.userId,
-            expiresAt: actor.expiresAt,
-            actorUserId: null,
-          }),
-        );
-        // The page the impersonation started from: from the grant, even when its session already ended.
-        returnTo = {
-          returnPath: stopped ? stopped.returnPath : await lastReturnPath(ctx.deps, actor.id),
-        };
-      }
-    }
-    if (!returnTo) browser.clearSession();
-    browser.setActor(null);
-    return { restored: returnTo !== null, returnPath: returnTo?.returnPath ?? null };
-  }),
+  leave: publicProcedure
+    .meta({ allowReadOnly: true })
+    .mutation(({ ctx }) => leave(ctx.deps, ctx.session, ctx.meta, ctx.browser)),
 });

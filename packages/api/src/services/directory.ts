@@ -1,10 +1,9 @@
 // Read-only views over the location's people: the operator console's search and the team table.
-import { STAFF_RANK } from "@cowork/auth";
 import { queryRows } from "@cowork/db";
 import { type SearchCoworkersInput } from "@cowork/validators";
 import { sql } from "drizzle-orm";
 import { type ServiceDeps } from "./deps";
-import { rankOf } from "./grant-rules";
+import { highestRankOf, impersonationRefusal } from "./grant-rules";
 import { type SessionContext } from "./sessions";
 
 /** Coworkers of the active location matching a name or email, with whether the caller may impersonate each. */
@@ -14,17 +13,16 @@ export async function searchCoworkers(
   input: SearchCoworkersInput,
 ) {
   const pattern = `%${input.query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const callerRank = session.staffRole ? STAFF_RANK[session.staffRole] : 0;
   const rows = await queryRows<{
     id: number;
-    user_id: number;
     full_name: string;
     email: string;
     rank: number;
+    can_impersonate: boolean;
   }>(
     deps.db,
-    sql`select c.id, c.user_id, c.full_name, u.email,
-          coalesce((select max(${rankOf("r.role")}) from staff_roles r where r.user_id = c.user_id), 0)::int as rank
+    sql`select c.id, c.full_name, u.email, ${highestRankOf("c.user_id")} as rank,
+          ${impersonationRefusal("staff", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} is null as can_impersonate
         from coworkers c join users u on u.id = c.user_id
         where c.location_id = ${session.locationId}
           and (c.full_name ilike ${pattern} or u.email ilike ${pattern})
@@ -40,7 +38,7 @@ export async function searchCoworkers(
       email: row.email,
       staffRole:
         row.rank === 2 ? ("admin" as const) : row.rank === 1 ? ("operator" as const) : null,
-      canImpersonate: row.user_id !== session.userId && row.rank < callerRank,
+      canImpersonate: row.can_impersonate,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
   };
@@ -58,11 +56,13 @@ export async function listTeamMembers(deps: ServiceDeps, session: SessionContext
     full_name: string;
     team_admin: boolean;
     is_staff: boolean;
+    rule_allows: boolean;
   }>(
     deps.db,
     sql`select t.id as team_id, t.name as team_name, mine.team_admin as caller_is_admin,
           c.id as coworker_id, c.user_id, c.full_name, m.team_admin,
-          exists (select 1 from staff_roles r where r.user_id = c.user_id) as is_staff
+          exists (select 1 from staff_roles r where r.user_id = c.user_id) as is_staff,
+          ${impersonationRefusal("team", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} is null as rule_allows
         from team_members mine
         join teams t on t.id = mine.team_id
         join team_members m on m.team_id = t.id
@@ -104,9 +104,9 @@ export async function listTeamMembers(deps: ServiceDeps, session: SessionContext
       teamAdmin: row.team_admin,
       isStaff: row.is_staff,
       isSelf,
-      // An impersonated session never impersonates again, whatever the target's flags.
-      canImpersonate:
-        row.caller_is_admin && !isSelf && !row.is_staff && session.impersonation === null,
+      // The rule (impersonation_refusal: not self, not staff) as the issue asks it; and an
+      // impersonated session never impersonates again, whatever the target's flags.
+      canImpersonate: row.caller_is_admin && row.rule_allows && session.impersonation === null,
     });
   }
   return [...teams.values()];

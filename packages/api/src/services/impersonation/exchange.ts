@@ -1,0 +1,141 @@
+// Exchanging an impersonation token for a session of its target: the grant is consumed, the
+// session created and the event written in one statement that re-checks the grant's rules.
+import { verifyImpersonationToken, InvalidTokenError } from "@cowork/auth";
+import { queryRows } from "@cowork/db";
+import { sql } from "drizzle-orm";
+import { DomainError } from "../../errors";
+import { metrics } from "../../observability/metrics";
+import { recordAudit } from "../audit";
+import { beforeDeadline } from "../deadline";
+import { type RequestMeta, type ServiceDeps } from "../deps";
+import { grantStillValid } from "../grant-rules";
+import { impersonatedSessionMaxInterval } from "../sessions";
+import { accessTokenFor, type IssuedAccessToken } from "../sign-in";
+import { refusalRecord, refuse } from "./refusals";
+
+interface ExchangedRow {
+  session_id: string;
+  expires_at: Date;
+  target_user_id: number;
+  actor_user_id: number;
+}
+
+/**
+ * Exchanges an impersonation token for a session of its target. The grant is consumed, the
+ * session created and the event written in one statement whose WHERE re-checks every condition
+ * of the issue: of any number of concurrent exchanges, across processes, exactly one succeeds.
+ */
+export async function exchange(
+  deps: ServiceDeps,
+  token: string,
+  meta: RequestMeta,
+): Promise<IssuedAccessToken & { returnPath: string | null; actorSessionId: string }> {
+  const invalid = (why: string) =>
+    new DomainError("invalid_token", `The impersonation token is not valid (${why}).`);
+  // Refusals of tokens that never verified are recorded, but the answer (401) does not depend on
+  // the database: a failed write is dropped, and an unreachable database delays it by 1 s at most.
+  const recordOnTheSide = (detail: string) =>
+    Promise.race([
+      recordAudit(
+        deps.db,
+        refusalRecord({ type: "impersonation.exchanged" }, meta, detail),
+        meta,
+      ).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+    ]);
+  if (!deps.config.impersonationEnabled) {
+    await recordOnTheSide("impersonation_disabled");
+    metrics.refused("impersonation.exchanged", "impersonation_disabled");
+    throw invalid("impersonation is switched off");
+  }
+  let claims;
+  try {
+    claims = await verifyImpersonationToken(deps.signer, token);
+  } catch (error) {
+    const reason = error instanceof InvalidTokenError ? error.reason : "malformed";
+    metrics.tokenRefused("impersonation", reason);
+    await recordOnTheSide(reason === "expired" ? "expired" : "bad_token");
+    metrics.refused("impersonation.exchanged", reason === "expired" ? "expired" : "bad_token");
+    throw invalid(reason === "expired" ? "expired" : "bad token");
+  }
+  const [row] = await queryRows<
+    ExchangedRow & { return_path: string | null; actor_session_id: string }
+  >(
+    deps.db,
+    sql`with g as (
+          update impersonation_grants g set consumed_at = now()
+          where g.jti = ${claims.jti} and g.consumed_at is null and g.expires_at > now()
+            and g.target_user_id = ${Number(claims.sub)} and g.actor_user_id = ${Number(claims.act.sub)}
+            and g.coworker_id = ${claims.coworker_id}
+            and ${grantStillValid}
+            and ${beforeDeadline(meta)}
+          returning g.*
+        ), s as (
+          insert into sessions (user_id, location_id, coworker_id, grant_jti, actor_user_id, actor_session_id, expires_at)
+          select g.target_user_id, g.location_id, g.coworker_id, g.jti, g.actor_user_id, g.actor_session_id,
+            least(now() + ${impersonatedSessionMaxInterval}, (select a.expires_at from sessions a where a.id = g.actor_session_id))
+          from g
+          returning id, expires_at
+        ), e as (
+          insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, session_id, read_only)
+          select 'impersonation.exchanged', 'success', g.actor_user_id, g.coworker_id, g.location_id, g.kind, g.reason, ${meta.ip}, g.jti, s.id, g.read_only
+          from g, s
+        )
+        select s.id as session_id, s.expires_at, g.target_user_id, g.actor_user_id, g.return_path, g.actor_session_id from s, g`,
+  );
+  if (!row) {
+    const why = await whyNotExchangeable(deps, claims.jti);
+    return refuse(
+      deps,
+      meta,
+      {
+        type: "impersonation.exchanged",
+        actorUserId: why.actorUserId,
+        coworkerId: why.coworkerId,
+        locationId: why.locationId,
+        jti: why.actorUserId === null ? null : claims.jti,
+      },
+      invalid(why.detail.replace("_", " ")),
+      why.detail,
+    );
+  }
+  const issued = accessTokenFor(deps, {
+    id: row.session_id,
+    userId: row.target_user_id,
+    expiresAt: row.expires_at,
+    actorUserId: row.actor_user_id,
+  });
+  metrics.exchanged();
+  return { ...issued, returnPath: row.return_path, actorSessionId: row.actor_session_id };
+}
+
+async function whyNotExchangeable(deps: ServiceDeps, jti: string) {
+  const [grant] = await queryRows<{
+    consumed: boolean;
+    live: boolean;
+    valid: boolean;
+    actor_user_id: number;
+    coworker_id: number;
+    location_id: number;
+  }>(
+    deps.db,
+    sql`select g.consumed_at is not null as consumed, g.expires_at > now() as live, ${grantStillValid} as valid,
+          g.actor_user_id, g.coworker_id, g.location_id
+        from impersonation_grants g where g.jti = ${jti}`,
+  );
+  if (!grant)
+    return { detail: "unknown_grant", actorUserId: null, coworkerId: null, locationId: null };
+  const detail = grant.consumed
+    ? "already_used"
+    : !grant.live
+      ? "expired"
+      : !grant.valid
+        ? "revoked"
+        : "mismatch";
+  return {
+    detail,
+    actorUserId: grant.actor_user_id,
+    coworkerId: grant.coworker_id,
+    locationId: grant.location_id,
+  };
+}
