@@ -1,8 +1,8 @@
 // Writes the router's type as a client sees it, in full, so that the built declarations carry it
 // without a reference to @cowork/api (nor, through it, to the server's database, logger and
 // metrics packages). In the repository `#portal-router` is src/portal-router.ts, which is
-// @cowork/api's AppRouter itself; the build (tsconfig.build.json) points `#portal-router` at the file
-// written here instead.
+// @cowork/api's AppRouter itself; for the build, tsconfig.build.json points `#portal-router` at
+// the file written here.
 //
 // What is written: every procedure with its kind, its input and its output, and the router's
 // error shape, each spelled out structurally (objects, arrays, unions, literals, primitives and
