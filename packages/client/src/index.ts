@@ -7,3 +7,4 @@ export {
   type TokenVerifierOptions,
 } from "./token-verifier";
 export { endpoints } from "@cowork/api/endpoints";
+export type { PortalRouter } from "#portal-router";

@@ -1,6 +1,6 @@
 // A typed tRPC client for other TypeScript services: the same procedures as the portal, over
 // HTTP, authorized by a bearer token (never a cookie).
-import type { AppRouter } from "@cowork/api";
+import type { PortalRouter } from "#portal-router";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 
 export interface PortalClientOptions {
@@ -15,7 +15,7 @@ export function createPortalClient(options: PortalClientOptions) {
   const { token: given } = options;
   const tokenOf: () => string | null | undefined =
     typeof given === "function" ? given : () => given;
-  return createTRPCClient<AppRouter>({
+  return createTRPCClient<PortalRouter>({
     links: [
       httpBatchLink({
         url: new URL("/api/trpc", options.baseUrl).toString(),
