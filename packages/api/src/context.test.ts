@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { generatePrivateJwk, loadKeySet, signToken } from "@cowork/auth";
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createContext, resolveSession } from "./context";
 import { domainErrorOf } from "./errors";
 import { createTestApi, testTimes, type TestApi } from "./testing";
@@ -179,6 +179,21 @@ describe("resolveSession", () => {
     expect((await resolveSession(api.deps, own, meta)).session).not.toBeNull();
     await (await api.caller(own)).auth.signOut();
     await expectAnonymous(own, "signed out");
+  });
+
+  it("has jose check the signature at every request, the same token again included", async () => {
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    try {
+      const first = await resolveSession(api.deps, milo, meta);
+      expect(first.session).toMatchObject({ id: miloSid });
+      expect(await resolveSession(api.deps, milo, meta)).toEqual(first);
+      expect(await resolveSession(api.deps, milo, meta)).toEqual(first);
+      const keys = [...api.deps.signer.keys.verifying.values()];
+      const checks = verify.mock.calls.filter(([, key]) => keys.includes(key));
+      expect(checks).toHaveLength(3);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it("builds the context from its parts without throwing", async () => {

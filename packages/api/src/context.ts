@@ -35,7 +35,7 @@ export async function resolveSession(
 ): Promise<{ session: SessionContext | null; sessionError: DomainError | null }> {
   if (!token) return { session: null, sessionError: null };
   try {
-    // Verified once per token text (tokens.ts keeps what it knows); the session is asked every time.
+    // jose checks the signature at every request, and the session is asked every time.
     const claims = await verifyAccessToken(deps.signer, token);
     return { session: await loadSession(deps, claims), sessionError: null };
   } catch (error) {

@@ -795,25 +795,6 @@ describe("tampering with a genuine token", () => {
       await refusal(verifyImp(variant), name);
     }
   });
-
-  it("accepts one spelling of a signature only: unused trailing bits set are refused (tokens are not malleable)", async () => {
-    const token = genuine();
-    const [header, payload, signature] = segments(token);
-    const last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const value = last.indexOf(signature.at(-1)!);
-    expect(value % 16).toBe(0); // what we sign is canonical
-    for (let unused = 1; unused < 16; unused += 1) {
-      const respelled = `${signature.slice(0, -1)}${last[value + unused]}`;
-      // The same 64 bytes: a lenient decoder cannot tell the two apart.
-      expect(Buffer.from(respelled, "base64url").equals(Buffer.from(signature, "base64url"))).toBe(
-        true,
-      );
-      expect(await reasonOf(verifyImp(`${header}.${payload}.${respelled}`)), respelled).toBe(
-        "malformed",
-      );
-    }
-    expect((await verifyImp(token)).coworker_id).toBe(42);
-  });
 });
 
 describe("size and serialization", () => {

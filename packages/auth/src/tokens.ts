@@ -1,17 +1,16 @@
 // Issue and verify this service's JWTs. Each kind has its own `typ` and `aud`, so no token can
 // stand in for another (RFC 8725 §3.11-3.12); verification pins the algorithm and every claim.
 import { randomUUID, sign } from "node:crypto";
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { type KeySet, SIGNING_ALG } from "./keys";
 
 export const TOKEN_KINDS = {
   /** RFC 9068 access token naming its server-side session. */
-  access: { typ: "at+jwt", audience: (issuer: string) => `${issuer}/api`, singleUse: false },
-  /** Single-use impersonation token, good only at the exchange. */
+  access: { typ: "at+jwt", audience: (issuer: string) => `${issuer}/api` },
+  /** Single-use impersonation token, good only at the exchange (single use: the database, by jti). */
   impersonation: {
     typ: "cowork-impersonation+jwt",
     audience: (issuer: string) => `${issuer}/api/sys/users/exchange`,
-    singleUse: true,
   },
 } as const;
 
@@ -34,10 +33,6 @@ const isIdText = (value: unknown): value is string =>
 /** A session id or jti as PostgreSQL's uuid type reads it (other texts would fail the query). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]{2,1024}\.[A-Za-z0-9_-]{2,3000}\.[A-Za-z0-9_-]{2,200}$/;
-// An Ed25519 signature is 64 bytes: 86 base64url characters whose last one carries 2 bits and 4
-// unused ones. Decoders ignore those 4 bits, so without this check one signature has 16 spellings
-// and a token's text is not unique to it; with it, every accepted token has exactly one text.
-const CANONICAL_SIGNATURE = /\.[A-Za-z0-9_-]{85}[AQgw]$/;
 /** Headers that point at keys: never followed, and a token carrying them is refused. */
 const KEY_POINTER_HEADERS = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "zip", "enc"];
 
@@ -81,9 +76,7 @@ export class InvalidTokenError extends Error {
  * encodes base64 through strings and goes through WebCrypto's job queue), and the impersonation
  * flow signs twice. What a token must be to count is decided at verification, which stays with
  * jose (algorithm pinned, typ, iss, aud, lifetimes); the tests verify what is signed here with
- * jose and with the published JWKS. A single-use token is also remembered as known (below): it
- * is verified once only, mostly by this same process; an access token is remembered at its first
- * verification instead, so the many a busy process mints do not crowd the ones in use.
+ * jose and with the published JWKS.
  */
 export function signToken(
   signer: TokenSigner,
@@ -103,82 +96,16 @@ export function signToken(
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
   // Ed25519 takes no digest (null): the algorithm is the key's own.
   const signature = sign(null, Buffer.from(input), signer.keys.signing.privateKey);
-  const token = `${input}.${signature.toString("base64url")}`;
-  if (TOKEN_KINDS[kind].singleUse) rememberSigned(signer, kind, token, payload);
-  return token;
+  return `${input}.${signature.toString("base64url")}`;
 }
 
 const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 
 /**
- * Tokens whose authenticity this process already knows, per key set: the exact text, its kind and
- * issuer. Two ways in: a single-use (impersonation) token when it is signed here (it is verified
- * once only, at the exchange, usually by this same process moments later), and an access token
- * after its first verification (a client sends it on every request). Knowing the text stands in
- * for the signature check only: the exact text, signature included, is something only the private
- * key could have produced, so a forged or altered token never matches. Everything that depends on
- * the time is checked again at every use; a single-use token is forgotten at its first use.
- */
-const knownTokens = new WeakMap<KeySet, Map<string, KnownToken>>();
-const KNOWN_TOKENS_MAX = 10_000;
-
-interface KnownToken {
-  kind: TokenKind;
-  issuer: string;
-  exp: number;
-}
-
-function knownTokensOf(keys: KeySet): Map<string, KnownToken> {
-  let known = knownTokens.get(keys);
-  if (!known) knownTokens.set(keys, (known = new Map<string, KnownToken>()));
-  return known;
-}
-
-function remember(signer: TokenSigner, kind: TokenKind, token: string, exp: number): void {
-  const known = knownTokensOf(signer.keys);
-  if (known.size >= KNOWN_TOKENS_MAX) known.delete(known.keys().next().value!);
-  known.set(token, { kind, issuer: signer.issuer, exp });
-}
-
-/**
- * Records a token signed here, when jose would accept its claims as they are (the header, `iss`
- * and `aud` are ours by construction; `sub` must be present and no `nbf` given, since jose checks
- * those), so that taking it later is exactly what verifying it would be.
- */
-function rememberSigned(
-  signer: TokenSigner,
-  kind: TokenKind,
-  token: string,
-  payload: JWTPayload,
-): void {
-  const { exp, iat, sub } = payload;
-  if (sub === undefined || "nbf" in payload) return;
-  if (!Number.isFinite(exp) || !Number.isFinite(iat)) return;
-  remember(signer, kind, token, exp!);
-}
-
-/**
- * The claims of a known token, decoded as jose decodes them, when nothing has changed since it
- * was known: same key set, kind and issuer, and not yet expired by jose's rule (exp <= now −
- * tolerance, in whole seconds). Anything else goes through jose, which answers as before.
- */
-function takeKnown(
-  signer: TokenSigner,
-  kind: TokenKind,
-  token: string,
-  now: Date,
-): JWTPayload | undefined {
-  const known = knownTokens.get(signer.keys);
-  const entry = known?.get(token);
-  if (!known || !entry || entry.kind !== kind || entry.issuer !== signer.issuer) return undefined;
-  const expired = entry.exp <= Math.floor(now.getTime() / 1000) - CLOCK_TOLERANCE_S;
-  if (expired || TOKEN_KINDS[kind].singleUse) known.delete(token);
-  return expired ? undefined : decodeJwt(token);
-}
-
-/**
  * Verifies a token of one kind. Everything that costs nothing is checked before the signature
- * (size, compact form, header), and nothing here touches the database.
+ * (size, compact form, header), and nothing here touches the database. Every call, of any token
+ * seen before or not, has its signature and claims checked by jose with the algorithm pinned;
+ * the keys were imported once, when the key set was loaded.
  */
 export async function verifyToken(
   signer: TokenSigner,
@@ -195,25 +122,19 @@ export async function verifyToken(
     throw new InvalidTokenError("malformed");
   }
   if (header.alg !== SIGNING_ALG) throw new InvalidTokenError("algorithm");
-  if (!CANONICAL_SIGNATURE.test(token)) throw new InvalidTokenError("malformed");
   if (KEY_POINTER_HEADERS.some((name) => name in header)) throw new InvalidTokenError("header");
   const key = typeof header.kid === "string" ? signer.keys.verifying.get(header.kid) : undefined;
   if (!key) throw new InvalidTokenError("unknown key");
-  const known = takeKnown(signer, kind, token, now);
   try {
-    const payload =
-      known ??
-      (
-        await jwtVerify(token, key, {
-          algorithms: [SIGNING_ALG],
-          typ: TOKEN_KINDS[kind].typ,
-          issuer: signer.issuer,
-          audience: TOKEN_KINDS[kind].audience(signer.issuer),
-          requiredClaims: ["exp", "iat", "jti", "sub"],
-          clockTolerance: CLOCK_TOLERANCE_S,
-          currentDate: now,
-        })
-      ).payload;
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [SIGNING_ALG],
+      typ: TOKEN_KINDS[kind].typ,
+      issuer: signer.issuer,
+      audience: TOKEN_KINDS[kind].audience(signer.issuer),
+      requiredClaims: ["exp", "iat", "jti", "sub"],
+      clockTolerance: CLOCK_TOLERANCE_S,
+      currentDate: now,
+    });
     const { exp, iat, jti, sub } = payload as {
       exp: number;
       iat: number;
@@ -228,7 +149,6 @@ export async function verifyToken(
     const maxLifetime = kind === "impersonation" ? IMPERSONATION_TOKEN_MAX_S : ACCESS_TOKEN_MAX_S;
     if (exp - iat > maxLifetime) throw new InvalidTokenError("lifetime");
     if ("act" in payload && !isActor(payload.act)) throw new InvalidTokenError("act");
-    if (!known && !TOKEN_KINDS[kind].singleUse) remember(signer, kind, token, exp);
     return payload as JWTPayload & { sub: string; jti: string; exp: number; iat: number };
   } catch (error) {
     if (error instanceof InvalidTokenError) throw error;
