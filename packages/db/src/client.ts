@@ -39,14 +39,14 @@ export interface DatabaseOptions {
 
 /**
  * The server-side bound on one statement of a request. A request's writes may only start before
- * its SQL deadline (`before_deadline`, 1.5 s after the request arrived, see
+ * its SQL deadline (`before_deadline`, 2.5 s after the request arrived, see
  * @cowork/api services/deadline.ts); one that started just before it is cancelled by PostgreSQL,
  * and rolled back, at most this long after, so that whatever commits has committed 4 s after
  * the request arrived, half a second before the service gives up and answers 503 (4.5 s). That
  * half second is for the result to cross back and for clock skew between the two machines.
  * A read that PostgreSQL cancels this way is a 503 too (57014), never a hang.
  */
-export const REQUEST_STATEMENT_TIMEOUT_MS = 2500;
+export const REQUEST_STATEMENT_TIMEOUT_MS = 1500;
 
 export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.url)

@@ -5,8 +5,9 @@
 // writes also carries the request's SQL deadline and checks it inside PostgreSQL
 // (`before_deadline`, migration 0003): past it, the statement fails (57014, a 503) and its
 // transaction rolls back. The numbers, from the moment the request arrived:
-//   - 1.5 s, the SQL deadline: the last moment a write may start;
-//   - + 2.5 s, PostgreSQL's statement_timeout (REQUEST_STATEMENT_TIMEOUT_MS): a write that started
+//   - 2.5 s, the SQL deadline: the last moment a write may start (late enough that a sign-in
+//     waiting its turn behind concurrent password checks, or a busy machine, still writes);
+//   - + 1.5 s, PostgreSQL's statement_timeout (REQUEST_STATEMENT_TIMEOUT_MS): a write that started
 //     in time has committed or been cancelled by 4 s;
 //   - 4.5 s, the answer time: the service stops waiting and answers 503. The half second between
 //     4 s and 4.5 s is for a commit's result to cross back, and for clock skew between this
@@ -18,7 +19,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 
 /** From a request's arrival to its SQL deadline. */
-export const SQL_DEADLINE_MS = 1500;
+export const SQL_DEADLINE_MS = 2500;
 /** From a request's arrival to the 503 it gets when nothing else answered (contract: 5 s). */
 export const ANSWER_WITHIN_MS = 4500;
 /** What a commit's result and clock skew get between the last possible commit and the 503. */
