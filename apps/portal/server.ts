@@ -1,7 +1,8 @@
 // The portal's process: validates configuration, applies migrations (and seeds the demo data
 // into an empty embedded database), opens the process's one database connection, then serves
 // every API path from one Fastify application (src/server/api-app.ts), which hands pages to Next.
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { ConfigError, createServiceDeps, loadConfig, logger } from "@cowork/api";
@@ -17,7 +18,17 @@ import {
 } from "@cowork/db/seed";
 import { buildApiApp } from "./src/server/api-app";
 
-const appDir = fileURLToPath(new URL(".", import.meta.url));
+/**
+ * The portal's folder (Next's `dir`). This file runs as server.ts under tsx (`pnpm dev`) and as
+ * dist/server.js under node (`pnpm start`): the nearest folder above it with a package.json.
+ */
+function portalFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+  return dir;
+}
+
+const appDir = portalFolder();
 const repoRoot = resolve(appDir, "../..");
 const dev = process.argv.includes("--dev");
 

@@ -1,5 +1,5 @@
 // The production portal for the HTTP benchmarks: built into NEXT_DIST_DIR (rebuilt when older
-// than its sources), started as `node --import tsx server.ts` on a free port with its own
+// than its sources), started as `node dist/server.js` (as `pnpm start` runs it) on a free port with its own
 // throwaway database, and found again by its listening port to read its memory.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
@@ -73,13 +73,24 @@ export function ensureBuild(log: (line: string) => void): BuildInfo {
     log(
       `building the portal into apps/portal/${distDir} (${!exists ? "no build yet" : stale ? "sources are newer" : "BENCH_BUILD=always"}) …`,
     );
+    // The workspace packages' dist/ first (what the server imports), then the portal itself.
+    const packages = spawnSync(
+      "pnpm",
+      ["exec", "turbo", "run", "build", "--filter=@cowork/portal^..."],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+      },
+    );
+    if (packages.status !== 0)
+      throw new Error(`the packages' build failed:\n${packages.stdout}\n${packages.stderr}`);
     const result = spawnSync("pnpm", ["run", "build"], {
       cwd: portalDir,
       env: { ...process.env, NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
       encoding: "utf8",
     });
     if (result.status !== 0)
-      throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
+      throw new Error(`the portal's build failed:\n${result.stdout}\n${result.stderr}`);
     rebuilt = true;
   }
   if (!existsSync(buildIdFile)) throw new Error(`no production build in apps/portal/${distDir}`);
@@ -136,7 +147,7 @@ export async function startPortal(options: PortalOptions = {}): Promise<Portal> 
   };
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), "--import", "tsx", "server.ts"],
+    [...(options.nodeFlags ?? []), "--enable-source-maps", "dist/server.js"],
     {
       cwd: portalDir,
       env,

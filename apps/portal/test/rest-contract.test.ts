@@ -1332,12 +1332,12 @@ describe("IMPERSONATION=off (CONTRACT §6)", () => {
 });
 
 describe("start-up configuration (CONTRACT §2)", () => {
-  /** Starts server.ts directly (no pnpm around it, whose own lines would blur "one line"). */
+  /** Starts the built server directly (no pnpm around it, whose own lines would blur "one line"). */
   const run = async (env: Record<string, string>) => {
     const port = String(await freePort());
     return new Promise<{ code: number | string | null; output: string }>((resolve) => {
       const dir = mkdtempSync(join(tmpdir(), "portal-config-"));
-      const child = spawn(join(portalDir, "node_modules/.bin/tsx"), ["server.ts"], {
+      const child = spawn(process.execPath, ["dist/server.js"], {
         cwd: portalDir,
         env: {
           ...process.env,

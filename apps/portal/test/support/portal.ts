@@ -21,7 +21,7 @@ export interface Portal {
   databaseUrl: string | null;
   logs(): string;
   stop(): Promise<void>;
-  /** The node process that listens on the port (the harness spawns pnpm → tsx → node). */
+  /** The node process that listens on the port (the harness spawns it directly). */
   serverPid(): number | null;
 }
 
@@ -108,7 +108,8 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
     env.PGLITE_DIR = pgliteDir;
   }
   let output = "";
-  const child: ChildProcess = spawn("pnpm", ["exec", "tsx", "server.ts"], {
+  // The production server as `pnpm start` runs it: compiled JavaScript under plain node.
+  const child: ChildProcess = spawn(process.execPath, ["--enable-source-maps", "dist/server.js"], {
     cwd: portalDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,9 @@
+// The package as JavaScript for production (`pnpm build`); tests, typecheck and `pnpm dev` read
+// its TypeScript sources through the `source` export condition. tooling/tsup says why.
+import { libraryBuild } from "@cowork/tsup-config";
+
+export default libraryBuild({
+  index: "src/index.ts",
+  rest: "src/rest/index.ts",
+  "rest-endpoints": "src/rest/endpoints.ts",
+});

@@ -1,0 +1,2 @@
+import type { Options } from "tsup";
+export declare function libraryBuild(entry: Record<string, string>): Options | Options[];
