@@ -2,10 +2,10 @@
 // into an empty embedded database), opens the process's one database connection, then serves
 // every API path from one Fastify application (src/server/api-app.ts), which hands pages to Next.
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { ConfigError, createServiceDeps, loadConfig, logger } from "@cowork/api";
+import { ConfigError, createServiceDeps, loadConfig, logger, setLogLevel } from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createDatabase, REQUEST_STATEMENT_TIMEOUT_MS } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
@@ -29,15 +29,14 @@ function portalFolder(): string {
 }
 
 const appDir = portalFolder();
-const repoRoot = resolve(appDir, "../..");
 const dev = process.argv.includes("--dev");
 
-// Relative paths in configuration mean the repository root, whichever folder pnpm runs in.
-process.env.PGLITE_DIR = resolve(repoRoot, process.env.PGLITE_DIR?.trim() || ".data/pglite");
-
+// The one parse of the configuration in this process: everything below gets `config` (a relative
+// PGLITE_DIR comes back resolved against the repository root).
 let config;
 try {
   config = loadConfig(process.env);
+  setLogLevel(config.logLevel);
   // Configured keys are imported now (once, and again in the app), so a key that cannot sign
   // stops start-up here instead of failing every request later.
   if (config.signingKeys) {

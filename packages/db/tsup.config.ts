@@ -4,6 +4,7 @@ import { libraryBuild } from "@cowork/tsup-config";
 
 export default libraryBuild({
   index: "src/index.ts",
+  config: "src/config.ts",
   schema: "src/schema/index.ts",
   seed: "src/seed.ts",
   testing: "src/testing.ts",

@@ -1395,6 +1395,10 @@ describe("start-up configuration (CONTRACT §2)", () => {
     ["TRUSTED_PROXIES", "not-an-address"],
     ["AUTH_ISSUER", "not a url"],
     ["DATABASE_URL", "mysql://nope"],
+    ["DATABASE_POOL_SIZE", "0"],
+    ["IMPERSONATION_TOKEN_TTL_SECONDS", "301"],
+    ["METRICS_TOKEN", "short"],
+    ["LOG_LEVEL", "verbose"],
   ] as const)(
     "refuses %s=%s with one line naming the variable and a non-zero exit",
     async ([variable, value], { expect }) => {

@@ -1,8 +1,28 @@
 // Configuration from the environment: defaults, and a bad value refused with the variable named.
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { generatePrivateJwk } from "@cowork/auth";
+import { loadDatabaseConfig } from "@cowork/db/config";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The one line a refused environment gives (server.ts prints it after "Configuration error: "). */
+function refusal(
+  env: Record<string, string>,
+  load: (env: Record<string, string>) => unknown = loadConfig,
+) {
+  try {
+    load(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  return expect.fail(`accepted ${JSON.stringify(env)}`);
+}
 
 function refusedVariable(env: Record<string, string>): string {
   try {
@@ -29,6 +49,10 @@ describe("loadConfig", () => {
       impersonationTokenTtlS: 60,
       signingKeys: null,
       databasePoolSize: Math.max(2, availableParallelism()),
+      pgliteDir: resolve(repoRoot, ".data/pglite"),
+      production: false,
+      metricsToken: null,
+      logLevel: "info",
     });
     expect(config.trustedProxies.size).toBe(0);
     expect(loadConfig({ PORT: "4000" }).issuer).toBe("http://localhost:4000");
@@ -46,6 +70,9 @@ describe("loadConfig", () => {
       TRUSTED_PROXIES: "10.0.0.1, ::1, 172.16.0.0/12, 2001:DB8::/32",
       AUTH_SIGNING_KEYS: JSON.stringify({ keys: [jwk] }),
       DATABASE_POOL_SIZE: "1",
+      LOG_LEVEL: " Debug ",
+      METRICS_TOKEN: "abcdefghijklmnop0123",
+      NODE_ENV: "production",
     });
     expect(config).toMatchObject({
       databaseUrl: "postgres://postgres@127.0.0.1:5432/test",
@@ -56,6 +83,9 @@ describe("loadConfig", () => {
       impersonationTokenTtlS: 300,
       signingKeys: [jwk],
       databasePoolSize: 1,
+      logLevel: "debug",
+      metricsToken: "abcdefghijklmnop0123",
+      production: true,
     });
     expect([...config.trustedProxies]).toEqual([
       "10.0.0.1",
@@ -91,9 +121,106 @@ describe("loadConfig", () => {
       [{ AUTH_SIGNING_KEYS: '{"keys":[]}' }, "AUTH_SIGNING_KEYS"],
       [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],
       [{ DATABASE_POOL_SIZE: "101" }, "DATABASE_POOL_SIZE"],
+      [{ DATABASE_POOL_SIZE: "two" }, "DATABASE_POOL_SIZE"],
+      [{ DATABASE_URL: "postgres://" }, "DATABASE_URL"],
+      [{ IMPERSONATION_TOKEN_TTL_SECONDS: "4" }, "IMPERSONATION_TOKEN_TTL_SECONDS"],
+      [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL"],
+      [{ METRICS_TOKEN: "short" }, "METRICS_TOKEN"],
+      [{ METRICS_TOKEN: "has spaces in the middle of it" }, "METRICS_TOKEN"],
     ];
     for (const [env, variable] of cases) {
       expect(refusedVariable(env), JSON.stringify(env)).toBe(variable);
+    }
+  });
+
+  it("keeps today's one-line messages, word for word", () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: "80a" }, 'PORT must be a whole number from 1 to 65535 (got "80a")'],
+      [{ PORT: " 0 " }, 'PORT must be a whole number from 1 to 65535 (got "0")'],
+      [
+        { DATABASE_POOL_SIZE: "101" },
+        'DATABASE_POOL_SIZE must be a whole number from 1 to 100 (got "101")',
+      ],
+      [
+        { IMPERSONATE_LIMIT_PER_MINUTE: "-1" },
+        'IMPERSONATE_LIMIT_PER_MINUTE must be a whole number from 1 to 100000 (got "-1")',
+      ],
+      [
+        { SIGNIN_LIMIT_PER_15_MINUTES: "ten" },
+        'SIGNIN_LIMIT_PER_15_MINUTES must be a whole number from 1 to 100000 (got "ten")',
+      ],
+      [
+        { IMPERSONATION_TOKEN_TTL_SECONDS: "301" },
+        'IMPERSONATION_TOKEN_TTL_SECONDS must be a whole number from 5 to 300 (got "301")',
+      ],
+      [{ IMPERSONATION: "maybe" }, 'IMPERSONATION must be "on" or "off" (got "maybe")'],
+      [
+        { AUTH_ISSUER: "not a url" },
+        "AUTH_ISSUER must be an http(s) URL such as https://portal.example.com",
+      ],
+      [
+        { DATABASE_URL: "mysql://db/app" },
+        "DATABASE_URL must be a postgres:// or postgresql:// URL",
+      ],
+      [
+        { METRICS_TOKEN: "short" },
+        "METRICS_TOKEN must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)",
+      ],
+      [
+        { LOG_LEVEL: "verbose" },
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+      ],
+    ];
+    for (const [env, message] of cases) expect(refusal(env), JSON.stringify(env)).toBe(message);
+    expect(refusal({ TRUSTED_PROXIES: "proxy.internal" })).toMatch(
+      /^TRUSTED_PROXIES must list IP addresses or CIDR ranges \(.+\)$/,
+    );
+    expect(refusal({ AUTH_SIGNING_KEYS: "{" })).toMatch(/^AUTH_SIGNING_KEYS \S/);
+  });
+
+  it("reports the first bad variable of several, in the schema's order", () => {
+    expect(refusal({ LOG_LEVEL: "loud", PORT: "x", DATABASE_URL: "mysql://db" })).toMatch(
+      /^DATABASE_URL /,
+    );
+    expect(refusal({ LOG_LEVEL: "loud", IMPERSONATION: "x" })).toMatch(/^IMPERSONATION /);
+  });
+
+  it("resolves a relative PGLITE_DIR against the repository root, not the working folder", () => {
+    expect(existsSync(join(repoRoot, "pnpm-workspace.yaml"))).toBe(true);
+    expect(loadConfig({ PGLITE_DIR: "tmp/pglite" }).pgliteDir).toBe(join(repoRoot, "tmp/pglite"));
+    expect(loadConfig({ PGLITE_DIR: " ./x " }).pgliteDir).toBe(join(repoRoot, "x"));
+    expect(loadConfig({ PGLITE_DIR: "" }).pgliteDir).toBe(join(repoRoot, ".data/pglite"));
+    expect(loadConfig({ PGLITE_DIR: "/var/lib/portal" }).pgliteDir).toBe("/var/lib/portal");
+  });
+
+  it("reads the environment it is given and writes nothing to it", () => {
+    const env = Object.freeze({ PGLITE_DIR: "rel", PORT: "4000", AUTH_ISSUER: "" });
+    expect(() => loadConfig({ ...env, AUTH_ISSUER: "http://a.test" })).not.toThrow();
+    expect(refusal(env)).toMatch(/^AUTH_ISSUER /);
+    expect(env).toEqual({ PGLITE_DIR: "rel", PORT: "4000", AUTH_ISSUER: "" });
+  });
+
+  it("reads the database's variables as the command-line tools do (one declaration)", () => {
+    const env = {
+      DATABASE_URL: " postgresql://app@db.internal/app ",
+      PGLITE_DIR: "data/here",
+      DATABASE_POOL_SIZE: "7",
+      PORT: "8080",
+    };
+    const service = loadConfig(env);
+    expect(loadDatabaseConfig(env)).toEqual({
+      url: service.databaseUrl,
+      pgliteDir: service.pgliteDir,
+      poolSize: service.databasePoolSize,
+    });
+    expect(service.databaseUrl).toBe("postgresql://app@db.internal/app");
+    const bads: Record<string, string>[] = [
+      { DATABASE_URL: "postgres://" },
+      { DATABASE_URL: "mysql://db/app" },
+      { DATABASE_POOL_SIZE: "0" },
+    ];
+    for (const bad of bads) {
+      expect(refusal(bad, loadDatabaseConfig)).toBe(refusal(bad));
     }
   });
 });

@@ -1,15 +1,22 @@
-// Service configuration from the environment (CONTRACT §2). A bad value stops start-up with one
-// line naming the variable.
+// Service configuration from the environment (CONTRACT §2): one zod schema, parsed once per
+// process (apps/portal/server.ts calls loadConfig once and passes the result down: ServiceDeps
+// carries it, the logger takes its level from it). A bad value stops start-up with one line
+// naming the variable. The database's variables are declared in @cowork/db's config.ts (its
+// command-line tools parse them alone) and composed in here; @cowork/db says why plain zod.
 import { type JWK } from "jose";
-import { availableParallelism } from "node:os";
+import { z } from "zod";
 import { parseKeyConfig, type KeyConfigError } from "@cowork/auth";
+import { ConfigError, databaseEnv, parseEnv, wholeNumber, type Env } from "@cowork/db/config";
 import { TrustedProxies } from "./addresses";
-import { LOG_LEVELS } from "./observability/logger";
+import { LOG_LEVELS, type LogLevel } from "./observability/logger";
+
+export { ConfigError };
 
 export interface ServiceConfig {
   databaseUrl: string | undefined;
   /** PostgreSQL connections this process keeps (postgres-js pipelines statements on each). */
   databasePoolSize: number;
+  /** The embedded database's folder, absolute (a relative PGLITE_DIR means the repository root). */
   pgliteDir: string;
   port: number;
   issuer: string;
@@ -25,104 +32,110 @@ export interface ServiceConfig {
   production: boolean;
   /** Bearer token a Prometheus scrape of /api/metrics must send; null: loopback clients only. */
   metricsToken: string | null;
+  /** Level of the process's logs (LOG_LEVEL, `info` by default). */
+  logLevel: LogLevel;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable} ${problem}`);
+/** Thrown by `refuse`, turned into the variable's issue by `variable`. */
+class Refused extends Error {
+  constructor(readonly problem: string) {
+    super(problem);
   }
 }
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
-  return Number(raw);
+function refuse(problem: string): never {
+  throw new Refused(problem);
 }
+
+/** An optional variable, read by `read`, which returns its value or calls `refuse`. */
+const variable = <T>(read: (raw: string | undefined) => T) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      try {
+        return read(raw);
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+        ctx.addIssue({ code: "custom", message: error.problem });
+        return z.NEVER;
+      }
+    });
+
+// Variables in the order they are checked: the first bad one is the one reported.
+const serviceEnv = z
+  .object({
+    DATABASE_URL: databaseEnv.DATABASE_URL,
+    PORT: wholeNumber(3000, 1, 65535),
+    // Set, even to nothing, it must be a URL; unset, it follows PORT (below).
+    AUTH_ISSUER: variable((raw) => {
+      if (raw === undefined) return undefined;
+      if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(raw.trim())) {
+        refuse("must be an http(s) URL such as https://portal.example.com");
+      }
+      return raw.trim().replace(/\/+$/, "");
+    }),
+    IMPERSONATION: variable((raw) => {
+      const value = (raw?.trim() || "on").toLowerCase();
+      if (value !== "on" && value !== "off") refuse(`must be "on" or "off" (got "${raw}")`);
+      return value === "on";
+    }),
+    TRUSTED_PROXIES: variable((raw) => {
+      try {
+        return TrustedProxies.parse(raw ?? "");
+      } catch (error) {
+        return refuse(`must list IP addresses or CIDR ranges (${(error as Error).message})`);
+      }
+    }),
+    AUTH_SIGNING_KEYS: variable((raw): JWK[] | null => {
+      if (!raw?.trim()) return null;
+      try {
+        return parseKeyConfig(raw);
+      } catch (error) {
+        return refuse((error as KeyConfigError).message);
+      }
+    }),
+    METRICS_TOKEN: variable((raw) => {
+      const token = raw?.trim() || null;
+      if (token !== null && !/^[A-Za-z0-9._~+/-]{16,512}=*$/.test(token)) {
+        refuse("must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)");
+      }
+      return token;
+    }),
+    LOG_LEVEL: variable((raw): LogLevel => {
+      const level = raw?.trim().toLowerCase() || "info";
+      return (
+        LOG_LEVELS.find((known) => known === level) ??
+        refuse(`must be one of ${LOG_LEVELS.join(", ")} (got "${raw}")`)
+      );
+    }),
+    DATABASE_POOL_SIZE: databaseEnv.DATABASE_POOL_SIZE,
+    PGLITE_DIR: databaseEnv.PGLITE_DIR,
+    IMPERSONATE_LIMIT_PER_MINUTE: wholeNumber(30, 1, 100_000),
+    SIGNIN_LIMIT_PER_15_MINUTES: wholeNumber(10, 1, 100_000),
+    IMPERSONATION_TOKEN_TTL_SECONDS: wholeNumber(60, 5, 300),
+    NODE_ENV: z.string().optional(),
+  })
+  .transform((env): ServiceConfig => ({
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    pgliteDir: env.PGLITE_DIR,
+    port: env.PORT,
+    issuer: env.AUTH_ISSUER ?? `http://localhost:${env.PORT}`,
+    impersonationEnabled: env.IMPERSONATION,
+    impersonateLimitPerMinute: env.IMPERSONATE_LIMIT_PER_MINUTE,
+    signinLimitPer15Minutes: env.SIGNIN_LIMIT_PER_15_MINUTES,
+    impersonationTokenTtlS: env.IMPERSONATION_TOKEN_TTL_SECONDS,
+    trustedProxies: env.TRUSTED_PROXIES,
+    signingKeys: env.AUTH_SIGNING_KEYS,
+    production: env.NODE_ENV === "production",
+    metricsToken: env.METRICS_TOKEN,
+    logLevel: env.LOG_LEVEL,
+  }));
 
 /**
- * One PostgreSQL connection per core, at least two. Every statement of the service is short and
- * postgres-js pipelines statements on a busy connection, so a few connections carry the load;
- * more only add PostgreSQL backends that compete for the cores (and, on one machine, with this
- * process): on two cores, 2 connections serve 16 % more flows per second than 4 (BENCHMARKS.md).
- * Two, so that one slow statement or a commit waiting for its disk flush never holds up
- * everything.
+ * The service's configuration from `env` (the process passes process.env, once, at start), or a
+ * ConfigError whose one-line message names the first bad variable.
  */
-const defaultPoolSize = () => Math.max(2, availableParallelism());
-
-export function loadConfig(
-  env: Env = process.env,
-  defaults: { pgliteDir?: string } = {},
-): ServiceConfig {
-  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
-    throw new ConfigError("DATABASE_URL", "must be a postgres:// or postgresql:// URL");
-  }
-  const port = integer(env, "PORT", 3000, 1, 65535);
-  const issuerRaw = env.AUTH_ISSUER;
-  if (issuerRaw !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(issuerRaw.trim())) {
-    throw new ConfigError(
-      "AUTH_ISSUER",
-      "must be an http(s) URL such as https://portal.example.com",
-    );
-  }
-  const issuer = (issuerRaw?.trim() || `http://localhost:${port}`).replace(/\/+$/, "");
-  const impersonation = (env.IMPERSONATION?.trim() || "on").toLowerCase();
-  if (impersonation !== "on" && impersonation !== "off") {
-    throw new ConfigError("IMPERSONATION", `must be "on" or "off" (got "${env.IMPERSONATION}")`);
-  }
-  let trustedProxies: TrustedProxies;
-  try {
-    trustedProxies = TrustedProxies.parse(env.TRUSTED_PROXIES ?? "");
-  } catch (error) {
-    throw new ConfigError(
-      "TRUSTED_PROXIES",
-      `must list IP addresses or CIDR ranges (${(error as Error).message})`,
-    );
-  }
-  let signingKeys: JWK[] | null = null;
-  if (env.AUTH_SIGNING_KEYS?.trim()) {
-    try {
-      signingKeys = parseKeyConfig(env.AUTH_SIGNING_KEYS);
-    } catch (error) {
-      throw new ConfigError("AUTH_SIGNING_KEYS", (error as KeyConfigError).message);
-    }
-  }
-  const metricsToken = env.METRICS_TOKEN?.trim() || null;
-  if (metricsToken !== null && !/^[A-Za-z0-9._~+/-]{16,512}=*$/.test(metricsToken)) {
-    throw new ConfigError(
-      "METRICS_TOKEN",
-      "must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / - (a bearer token)",
-    );
-  }
-  const logLevel = env.LOG_LEVEL?.trim().toLowerCase();
-  if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(
-      "LOG_LEVEL",
-      `must be one of ${LOG_LEVELS.join(", ")} (got "${env.LOG_LEVEL}")`,
-    );
-  }
-  return {
-    databaseUrl,
-    databasePoolSize: integer(env, "DATABASE_POOL_SIZE", defaultPoolSize(), 1, 100),
-    pgliteDir: env.PGLITE_DIR?.trim() || defaults.pgliteDir || ".data/pglite",
-    port,
-    issuer,
-    impersonationEnabled: impersonation === "on",
-    impersonateLimitPerMinute: integer(env, "IMPERSONATE_LIMIT_PER_MINUTE", 30, 1, 100_000),
-    signinLimitPer15Minutes: integer(env, "SIGNIN_LIMIT_PER_15_MINUTES", 10, 1, 100_000),
-    impersonationTokenTtlS: integer(env, "IMPERSONATION_TOKEN_TTL_SECONDS", 60, 5, 300),
-    trustedProxies,
-    signingKeys,
-    production: env.NODE_ENV === "production",
-    metricsToken,
-  };
+export function loadConfig(env: Env): ServiceConfig {
+  return parseEnv(serviceEnv, env);
 }

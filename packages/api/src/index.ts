@@ -22,8 +22,10 @@ export {
   requestLogger,
   scrub,
   serializeError,
+  setLogLevel,
   LOG_LEVELS,
   type Logger,
+  type LogLevel,
 } from "./observability/logger";
 export { logFailure } from "./observability/failures";
 export {

@@ -1,11 +1,12 @@
 // Structured JSON logs (pino) for the whole service. Request-scoped lines carry the request id;
 // tokens, passwords and cookies never reach the output: sensitive keys are redacted and error
 // texts are scrubbed of anything token-shaped before they are written.
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const REDACTED = "[redacted]";
 
@@ -61,11 +62,6 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   };
 }
 
-function levelFrom(value: string | undefined): LoggerOptions["level"] {
-  const level = value?.trim().toLowerCase();
-  return LOG_LEVELS.find((known) => known === level) ?? "info";
-}
-
 /**
  * Standard output, written asynchronously and in batches: lines gather until 4 KiB are waiting
  * or 100 ms have passed, then leave in one write, instead of one system call per line on the
@@ -78,12 +74,12 @@ const stdout = () =>
 
 export function createLogger(
   destination: DestinationStream = stdout(),
-  level = process.env.LOG_LEVEL,
+  level: LogLevel = "info",
   { redact = true }: { redact?: boolean } = {},
 ): Logger {
   return pino(
     {
-      level: levelFrom(level),
+      level,
       base: { service: "cowork-portal", pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -98,6 +94,11 @@ export function createLogger(
 
 const processOutput = stdout();
 
+// The process's loggers exist from the first import of this module, before the process has read
+// its configuration; they log at `info` until the process applies its configured level with
+// `setLogLevel` (apps/portal/server.ts does, right after loadConfig). This module reads no
+// environment variable: LOG_LEVEL is checked and parsed with the rest of the configuration.
+
 /** The process's logger. Lines about one request come from `requestLogger`. */
 export const logger: Logger = createLogger(processOutput);
 
@@ -107,6 +108,15 @@ export const logger: Logger = createLogger(processOutput);
  * logging cost. Anything else goes through `logger`.
  */
 export const accessLogger: Logger = createLogger(processOutput, undefined, { redact: false });
+
+/**
+ * Applies the configured level (ServiceConfig.logLevel) to the process's loggers; request loggers
+ * made afterwards inherit it.
+ */
+export function setLogLevel(level: LogLevel): void {
+  logger.level = level;
+  accessLogger.level = level;
+}
 
 /** A logger whose every line names the request (the x-request-id the portal server assigned). */
 export function requestLogger(

@@ -1,17 +1,14 @@
-// Database settings of the command-line tools, read the same way as the server reads them.
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+// Database settings of the command-line tools: the database's part of the service's schema
+// (../config.ts), so the tools and the server read every variable the same way.
+import { ConfigError, loadDatabaseConfig, type DatabaseConfig } from "../config";
 
-export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-
-export function databaseSettings(env = process.env): {
-  url: string | undefined;
-  pgliteDir: string;
-} {
-  const url = env.DATABASE_URL?.trim() || undefined;
-  if (url && !/^postgres(ql)?:\/\//.test(url)) {
-    console.error("DATABASE_URL must be a postgres:// or postgresql:// URL");
+/** The settings of `process.env`, or one line on standard error and exit status 1. */
+export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  try {
+    return loadDatabaseConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Configuration error: ${error.message}`);
     process.exit(1);
   }
-  return { url, pgliteDir: resolve(repoRoot, env.PGLITE_DIR?.trim() || ".data/pglite") };
 }

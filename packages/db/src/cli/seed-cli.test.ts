@@ -173,4 +173,15 @@ describe("pnpm db:seed FILE", () => {
     expect(result.stderr).toMatch(/^Seed refused: fixture is not valid JSON/);
     expect(await target.counts()).toEqual(NOTHING);
   }, 60_000);
+
+  it("refuses a bad DATABASE_URL with the server's one line and exits 1", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "mysql://db/app" };
+    const result = await runSeed(demoFixturePath, env);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(
+      /^Configuration error: DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL\n/,
+    );
+  }, 60_000);
 });
