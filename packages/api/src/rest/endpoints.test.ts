@@ -1,29 +1,17 @@
 // The typed REST builders spell the contract's paths, and every path they build is served: by
-// the REST table (which the portal's server answers itself) or by a route file of the portal.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// the REST table or by the operational routes the portal's server registers beside it.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { endpoints } from "./endpoints";
 import { matchRestRoute, restRoutes } from "./table";
 
-const appDir = fileURLToPath(new URL("../../../../apps/portal/src/app", import.meta.url));
+const apiApp = readFileSync(
+  new URL("../../../../apps/portal/src/server/api-app.ts", import.meta.url),
+  "utf8",
+);
 
-/** The route file that serves a path (a numeric segment may be a [param] folder). */
-function routeFileFor(path: string): string | null {
-  const segments = new URL(path, "http://x").pathname.split("/").filter(Boolean);
-  const walk = (dir: string, rest: string[]): string | null => {
-    if (rest.length === 0) return existsSync(`${dir}/route.ts`) ? `${dir}/route.ts` : null;
-    const [head, ...tail] = rest as [string, ...string[]];
-    if (existsSync(`${dir}/${head}`)) {
-      const found = walk(`${dir}/${head}`, tail);
-      if (found) return found;
-    }
-    return /^[0-9]+$/.test(head) && existsSync(`${dir}/[coworkerId]`)
-      ? walk(`${dir}/[coworkerId]`, tail)
-      : null;
-  };
-  return walk(appDir, segments);
-}
+/** Whether the portal's server registers a route of its own (outside the REST table) at a path. */
+const opsRoute = (path: string) => apiApp.includes(`app.get("${path}"`);
 
 describe("endpoints", () => {
   it("builds the contract's paths", () => {
@@ -61,14 +49,14 @@ describe("endpoints", () => {
     ];
     const served = (path: string) =>
       matchRestRoute("GET", new URL(path, "http://x").pathname) !== null ||
-      routeFileFor(path) !== null;
+      opsRoute(new URL(path, "http://x").pathname);
     expect(built.filter((path) => !served(path))).toEqual([]);
   });
 
-  it("serves each REST path from one place only: the table, or a route file", () => {
+  it("serves each REST path from one place only: the table, not a route of its own", () => {
     const both = restRoutes
-      .map((route) => route.pattern.replace("[coworkerId]", "42"))
-      .filter((path) => routeFileFor(path) !== null);
+      .map((route) => route.pattern.replace(/\[(\w+)\]/g, ":$1"))
+      .filter((path) => opsRoute(path));
     expect(both).toEqual([]);
   });
 });

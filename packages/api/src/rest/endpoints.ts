@@ -1,32 +1,28 @@
 // Typed URL builders for the REST paths of CONTRACT §5, shared by the portal and other services.
-// Pure: no server code, safe to import in the browser.
+// Every path comes from the routes' declarations (contract.ts). Pure: no server code, safe to
+// import in the browser.
+import { opsPaths, routeUrl } from "./contract";
 
-const query = (params: Record<string, string | number | boolean | null | undefined>) => {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : "";
-};
+type Mode = { reason?: string; mode?: "readonly" };
 
 export const endpoints = {
-  token: () => "/api/token",
-  jwks: () => "/.well-known/jwks.json",
-  openapi: () => "/api/openapi.json",
-  health: () => "/api/health",
-  ready: () => "/api/ready",
-  metrics: () => "/api/metrics",
+  token: () => routeUrl("token", {}),
+  jwks: () => routeUrl("jwks", {}),
+  openapi: () => opsPaths.openapi,
+  health: () => opsPaths.health,
+  ready: () => opsPaths.ready,
+  metrics: () => opsPaths.metrics,
   system: {
-    getImpersonationToken: (
-      coworkerId: number,
-      options: { reason?: string; mode?: "readonly" } = {},
-    ) =>
-      `/api/sys/users/impersonate${query({ coworkerId, reason: options.reason, mode: options.mode })}`,
-    exchange: () => "/api/sys/users/exchange",
-    me: () => "/api/sys/users/me",
-    stopImpersonating: () => "/api/sys/users/stop-impersonating",
-    signOut: () => "/api/sys/users/sign-out",
+    getImpersonationToken: (coworkerId: number, options: Mode = {}) =>
+      routeUrl(
+        "impersonateCoworker",
+        {},
+        { coworkerId, reason: options.reason, mode: options.mode },
+      ),
+    exchange: () => routeUrl("exchange", {}),
+    me: () => routeUrl("me", {}),
+    stopImpersonating: () => routeUrl("stopImpersonating", {}),
+    signOut: () => routeUrl("signOut", {}),
     audit: (
       filter: {
         limit?: number;
@@ -34,16 +30,17 @@ export const endpoints = {
         actorUserId?: number;
         targetCoworkerId?: number;
       } = {},
-    ) => `/api/sys/audit${query(filter)}`,
+    ) => routeUrl("audit", {}, filter),
   },
   public: {
-    impersonateTeamMember: (
-      coworkerId: number,
-      options: { reason?: string; mode?: "readonly" } = {},
-    ) =>
-      `/api/public/coworkers/${coworkerId}/impersonate${query({ reason: options.reason, mode: options.mode })}`,
-    profiles: () => "/api/public/coworkers/profiles",
-    currentProfile: () => "/api/public/coworkers/profiles/current",
-    accessHistory: () => "/api/public/coworkers/access-history",
+    impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>
+      routeUrl(
+        "impersonateTeamMember",
+        { coworkerId },
+        { reason: options.reason, mode: options.mode },
+      ),
+    profiles: () => routeUrl("profiles", {}),
+    currentProfile: () => routeUrl("setCurrentProfile", {}),
+    accessHistory: () => routeUrl("accessHistory", {}),
   },
 } as const;

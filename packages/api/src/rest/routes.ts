@@ -2,6 +2,7 @@
 // server-side caller, and shape the answer. One code path, two doors.
 import { impersonationModeSchema, parseIdText, type TokenResponse } from "@cowork/validators";
 import { createContext } from "../context";
+import { restContract } from "./contract";
 import { createCaller } from "../root";
 import { type RequestMeta, type ServiceDeps } from "../services/deps";
 import {
@@ -66,7 +67,7 @@ const tokenResponse = (result: { accessToken: string | null; expiresIn: number }
   } satisfies TokenResponse);
 
 /**
- * The query parameters a route does not know, handed on to the procedure so that its strict
+ * The query parameters a route does not declare (contract.ts), handed on to the procedure so that its strict
  * schema refuses them exactly where and how the tRPC door does (after the session check, with
  * the same message): ignoring them would let `?readOnly=true`, meant as read-only, mint a full
  * token. Names the procedure's schema knows but REST spells otherwise are refused here, since
@@ -154,7 +155,7 @@ export const rest = {
   /** GET /api/sys/users/impersonate?coworkerId=N&reason=…&mode=readonly */
   impersonateCoworker: route(async (caller, { request }) => {
     const query = searchParams(request);
-    const extras = extraParams(query, ["coworkerId", "reason", "mode"], ISSUE_OTHER_DOOR);
+    const extras = extraParams(query, restContract.impersonateCoworker.query, ISSUE_OTHER_DOOR);
     const coworkerId = idOrInvalid(singleParam(query, "coworkerId"));
     const reason = singleParam(query, "reason");
     const readOnly = modeParam(query);
@@ -170,7 +171,7 @@ export const rest = {
   /** GET /api/public/coworkers/{coworkerId}/impersonate */
   impersonateTeamMember: route(async (caller, { request, params }) => {
     const query = searchParams(request);
-    const extras = extraParams(query, ["reason", "mode"], {
+    const extras = extraParams(query, restContract.impersonateTeamMember.query, {
       ...ISSUE_OTHER_DOOR,
       coworkerId: "the coworker is named in the path",
     });
@@ -226,7 +227,7 @@ export const rest = {
   /** GET /api/sys/audit?limit&cursor&actorUserId&targetCoworkerId */
   audit: route(async (caller, { request }) => {
     const query = searchParams(request);
-    const extras = extraParams(query, ["limit", "cursor", "actorUserId", "targetCoworkerId"]);
+    const extras = extraParams(query, restContract.audit.query);
     const optionalId = (name: string) => {
       const value = singleParam(query, name);
       return value === undefined ? undefined : idOrInvalid(value);

@@ -1,48 +1,36 @@
 // Which handler serves which path and method of CONTRACT §5: the one table the portal's server
-// dispatches from (outside Next's router: these paths are the hot ones, and none renders a page).
-import { type RestAnswer } from "./http";
-import { rest, type RestRequest } from "./routes";
+// dispatches from (outside Next's router: these paths are the hot ones, and none renders a page),
+// built from the routes' declarations (contract.ts, declarations.ts).
+import { allowedMethods, type RestMethod } from "./contract";
+import { type RestHandler as Handler, restRouteDeclarations } from "./declarations";
 
-type Handler = (input: RestRequest) => Promise<RestAnswer>;
-type Method = "GET" | "POST" | "PUT";
+type Method = RestMethod;
 
 export interface RestRoute {
   /** The path, a `[name]` segment matching one path segment (as in the portal's app folder). */
   pattern: string;
   methods: Partial<Record<Method, Handler>>;
-  /**
-   * GET here changes state (it mints a single-use token and writes a grant and an audit event),
-   * so HEAD is refused with 405 instead of being GET without the body: answering HEAD with the
-   * GET answer's headers would need the procedure to run (its status is the grant's outcome),
-   * and a HEAD must change nothing (RFC 9110 §9.2.1, §9.3.2).
-   */
+  /** A GET here mints: HEAD is refused (RestRouteContract.getMints). */
   getMints?: true;
   /** RFC 6749 §5.1-5.2 answers: Pragma beside Cache-Control, error_description beside message. */
   oauth?: true;
 }
 
-export const restRoutes: readonly RestRoute[] = [
-  { pattern: "/.well-known/jwks.json", methods: { GET: rest.jwks } },
-  { pattern: "/api/token", methods: { POST: rest.token }, oauth: true },
-  {
-    pattern: "/api/sys/users/impersonate",
-    methods: { GET: rest.impersonateCoworker },
-    getMints: true,
+/** The declared routes grouped by path, each path once, with the handler of each method. */
+export const restRoutes: readonly RestRoute[] = restRouteDeclarations.reduce<RestRoute[]>(
+  (routes, route) => {
+    const pattern = route.path.replace(/\{(\w+)\}/g, "[$1]");
+    let entry = routes.find((other) => other.pattern === pattern);
+    if (!entry) routes.push((entry = { pattern, methods: {} }));
+    if (entry.methods[route.method])
+      throw new Error(`${route.method} ${route.path} is declared twice`);
+    entry.methods[route.method] = route.handler;
+    if ("getMints" in route) entry.getMints = true;
+    if ("oauth" in route) entry.oauth = true;
+    return routes;
   },
-  { pattern: "/api/sys/users/exchange", methods: { POST: rest.exchange } },
-  { pattern: "/api/sys/users/me", methods: { GET: rest.me } },
-  { pattern: "/api/sys/users/stop-impersonating", methods: { POST: rest.stopImpersonating } },
-  { pattern: "/api/sys/users/sign-out", methods: { POST: rest.signOut } },
-  { pattern: "/api/sys/audit", methods: { GET: rest.audit } },
-  {
-    pattern: "/api/public/coworkers/[coworkerId]/impersonate",
-    methods: { GET: rest.impersonateTeamMember },
-    getMints: true,
-  },
-  { pattern: "/api/public/coworkers/profiles", methods: { GET: rest.profiles } },
-  { pattern: "/api/public/coworkers/profiles/current", methods: { PUT: rest.setCurrentProfile } },
-  { pattern: "/api/public/coworkers/access-history", methods: { GET: rest.accessHistory } },
-];
+  [],
+);
 
 export type RestMatch = (
   | { kind: "handler"; pattern: string; handler: Handler; params: Record<string, string> }
@@ -53,13 +41,7 @@ export type RestMatch = (
 const compiled = restRoutes.map((route) => ({
   route,
   segments: route.pattern.split("/").slice(1),
-  allow: [
-    ...Object.keys(route.methods),
-    ...("GET" in route.methods && !route.getMints ? ["HEAD"] : []),
-    "OPTIONS",
-  ]
-    .sort()
-    .join(", "),
+  allow: allowedMethods(Object.keys(route.methods), route.getMints === true),
 }));
 
 const decode = (segment: string) => {
