@@ -23,6 +23,7 @@ import {
   type ServiceDeps,
 } from "@cowork/api";
 import {
+  allowedMethods,
   bearerToken,
   bodyTooLarge,
   errorAnswer,
@@ -30,6 +31,7 @@ import {
   MAX_BODY_BYTES,
   oauthAnswer,
   openApiDocument,
+  opsPaths,
   repeatedAuthorization,
   restRoutes,
   type RestAnswer,
@@ -41,6 +43,7 @@ import {
   type FastifyTRPCPluginOptions,
 } from "@trpc/server/adapters/fastify";
 import Fastify, {
+  type FastifyContextConfig,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -152,6 +155,37 @@ function observe(request: FastifyRequest, reply: FastifyReply, requestId: string
   });
 }
 
+/** /api/token speaks OAuth's dialect in every answer (RFC 6749 §5.1-5.2), its failures too. */
+const dialect = (request: FastifyRequest, answer: RestAnswer) =>
+  request.routeOptions.config.oauth ? oauthAnswer(answer) : answer;
+
+/**
+ * The path is ours but not the method: 405 naming the methods it takes in Allow (RFC 9110
+ * §15.5.6), and 204 to OPTIONS. `allow` is the Allow header's value.
+ */
+function refuseOtherMethods(
+  app: FastifyInstance,
+  url: string,
+  config: FastifyContextConfig,
+  allow: string,
+): void {
+  const allowed = allow.split(", ");
+  app.route({
+    method: ALL_METHODS.filter((method) => method === "OPTIONS" || !allowed.includes(method)),
+    url,
+    config,
+    exposeHeadRoute: false,
+    handler: (request, reply) => {
+      reply.header("allow", allow);
+      const answer: RestAnswer =
+        request.method === "OPTIONS"
+          ? { status: 204, headers: {}, body: null }
+          : errorAnswer(new DomainError("method_not_allowed", `This path answers ${allow} only.`));
+      return send(reply, dialect(request, answer));
+    },
+  });
+}
+
 /** The REST routes of the contract, each from its one line in `restRoutes`. */
 function restDoor(app: FastifyInstance, deps: ServiceDeps): void {
   // Every body is read as text (at most 64 KiB); each route parses its own media types.
@@ -159,9 +193,6 @@ function restDoor(app: FastifyInstance, deps: ServiceDeps): void {
   app.addContentTypeParser("*", { parseAs: "string", bodyLimit: MAX_BODY_BYTES }, (_, body, done) =>
     done(null, body),
   );
-  // /api/token speaks OAuth's dialect in every answer (RFC 6749 §5.1-5.2), its failures too.
-  const dialect = (request: FastifyRequest, answer: RestAnswer) =>
-    request.routeOptions.config.oauth ? oauthAnswer(answer) : answer;
   app.setErrorHandler((error: FastifyError, request, reply) =>
     send(reply, dialect(request, errorAnswer(bodyFailure(error)))),
   );
@@ -173,8 +204,6 @@ function restDoor(app: FastifyInstance, deps: ServiceDeps): void {
     // HEAD is GET without the body (Fastify's HEAD route beside each GET), except where GET
     // mints: there HEAD is refused, since a HEAD must change nothing (RestRoute.getMints).
     const exposeHead = taken.includes("GET") && !route.getMints;
-    const allowed: string[] = [...taken, ...(exposeHead ? ["HEAD"] : []), "OPTIONS"].sort();
-    const allow = allowed.join(", ");
     for (const method of taken) {
       const handler = route.methods[method]!;
       app.route({
@@ -203,21 +232,7 @@ function restDoor(app: FastifyInstance, deps: ServiceDeps): void {
         },
       });
     }
-    // The path is ours but not the method: 405 naming the methods it takes (OPTIONS: 204).
-    app.route({
-      method: ALL_METHODS.filter((method) => method === "OPTIONS" || !allowed.includes(method)),
-      url,
-      config,
-      exposeHeadRoute: false,
-      handler: async (request, reply) => {
-        reply.header("allow", allow);
-        const answer: RestAnswer =
-          request.method === "OPTIONS"
-            ? { status: 204, headers: {}, body: null }
-            : errorAnswer(new DomainError("method_not_allowed", `This path answers ${allow} only.`));
-        return send(reply, dialect(request, answer));
-      },
-    });
+    refuseOtherMethods(app, url, config, allowedMethods(taken, route.getMints === true));
   }
 }
 
@@ -302,14 +317,16 @@ const isBrowserCall = (req: IncomingMessage) =>
 
 /** Health, readiness, metrics and the OpenAPI document. */
 function opsDoor(app: FastifyInstance, deps: ServiceDeps): void {
-  app.get("/api/health", { config: { label: "/api/health" } }, (_, reply) =>
+  for (const path of Object.values(opsPaths))
+    refuseOtherMethods(app, path, { label: path }, allowedMethods(["GET"], false));
+  app.get(opsPaths.health, { config: { label: opsPaths.health } }, (_, reply) =>
     send(reply, json({ status: "ok" })),
   );
-  app.get("/api/ready", { config: { label: "/api/ready" } }, async (_, reply) => {
+  app.get(opsPaths.ready, { config: { label: opsPaths.ready } }, async (_, reply) => {
     const result = await checkReadiness(() => Promise.resolve(deps));
     return send(reply, json(result, result.status === "ok" ? 200 : 503));
   });
-  app.get("/api/metrics", { config: { label: "/api/metrics" } }, async (request, reply) => {
+  app.get(opsPaths.metrics, { config: { label: opsPaths.metrics } }, async (request, reply) => {
     const header = headerOf(request.raw);
     const refusal = checkMetricsAccess(
       {
@@ -326,7 +343,7 @@ function opsDoor(app: FastifyInstance, deps: ServiceDeps): void {
       .send(await renderMetrics(deps));
   });
   const document = json(openApiDocument(), 200, { "cache-control": "public, max-age=300" });
-  app.get("/api/openapi.json", { config: { label: "/api/openapi.json" } }, (_, reply) =>
+  app.get(opsPaths.openapi, { config: { label: opsPaths.openapi } }, (_, reply) =>
     send(reply, document),
   );
 }
@@ -363,6 +380,9 @@ export async function buildApiApp({ deps, pages }: ApiAppOptions): Promise<Fasti
     http: { maxHeaderSize: 16 * 1024 },
     requestTimeout: 30_000,
     bodyLimit: MAX_BODY_BYTES,
+    // A path parameter of any length reaches its route, whose schema refuses it with 400 (the
+    // header limit bounds the URL); find-my-way's default would send a long one to Next's 404.
+    routerOptions: { maxParamLength: 16 * 1024 },
     return503OnClosing: true,
   });
   app.addHook("onRequest", (request, reply, next) => {

@@ -74,12 +74,6 @@ export function errorAnswer(error: DomainError): RestAnswer {
   return json({ error: error.code, message: error.message }, error.status, headers);
 }
 
-/** The same error as a Web Response, for routes that Next serves (tRPC, metrics). */
-export function errorResponse(error: DomainError): Response {
-  const answer = errorAnswer(error);
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
 export const invalidRequest = (message: string) => new DomainError("invalid_request", message);
 
 /**
@@ -93,30 +87,6 @@ export const repeatedAuthorization = () =>
 /** 413: the body is over MAX_BODY_BYTES (whichever server read it). */
 export const bodyTooLarge = () =>
   new DomainError("payload_too_large", "The request body is larger than 64 KiB.");
-
-/**
- * Reads at most 64 KiB of a Web Request's body (tRPC, behind Next); larger bodies are refused
- * with 413 without reading them whole.
- */
-export async function readBody(request: Request): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw bodyTooLarge();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw bodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 /** A JSON object body (already read, with its Content-Type), or a 400. */
 export function parseJsonObject(text: string, type: string): Record<string, unknown> {

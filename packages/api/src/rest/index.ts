@@ -5,10 +5,8 @@ export {
   bearerToken,
   bodyTooLarge,
   errorAnswer,
-  errorResponse,
   json,
   MAX_BODY_BYTES,
-  readBody,
   repeatedAuthorization,
   type RestAnswer,
   type RestCall,
@@ -17,3 +15,4 @@ export { endpoints } from "./endpoints";
 export { oauthAnswer } from "./oauth";
 export { openApiDocument } from "./openapi";
 export { matchRestRoute, restRoutes, type RestMatch, type RestRoute } from "./table";
+export { allowedMethods, opsPaths, restContract } from "./contract";
