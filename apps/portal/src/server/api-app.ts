@@ -5,7 +5,8 @@
 // it arrived, carries the security headers, and gets one access log line and one latency sample
 // labelled by its route pattern (never a raw path).
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import {
   accessLogger,
   appRouter,
@@ -366,6 +367,31 @@ function pageDoor(app: FastifyInstance, deps: ServiceDeps, pages: PageHandler): 
   });
 }
 
+/**
+ * A request node could not parse (headers over the limit: 431; anything else: 400), answered in
+ * the contract's error shape. The answer is ended, not followed by an immediate destroy: a
+ * client still sending its oversized headers would otherwise get a reset instead of the answer
+ * (closing a socket with unread input sends RST). What it still sends is read and dropped, and
+ * the socket is destroyed a moment later whatever happens.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const overflow = error.code === "HPE_HEADER_OVERFLOW";
+  const status = overflow ? 431 : 400;
+  const body = JSON.stringify(
+    overflow
+      ? { error: "header_too_large", message: "The request headers are larger than 16 KiB." }
+      : { error: "invalid_request", message: "The request could not be read." },
+  );
+  socket.on("data", () => undefined);
+  if (socket.writable)
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
 export interface ApiAppOptions {
   deps: ServiceDeps;
   /** Next's request handler; without it (tests of the API alone) other paths answer 404. */
@@ -384,6 +410,7 @@ export async function buildApiApp({ deps, pages }: ApiAppOptions): Promise<Fasti
     // header limit bounds the URL); find-my-way's default would send a long one to Next's 404.
     routerOptions: { maxParamLength: 16 * 1024 },
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
   });
   app.addHook("onRequest", (request, reply, next) => {
     const requestId = stamp(request.raw);
