@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attachDatabase, createDatabase, queryRows } from "./client";
+import { attachDatabase, createDatabase, createPostgres, queryRows, readPrepared } from "./client";
 import { migrateDatabase } from "./migrate";
 import { appliedMigrationCount, expectedMigrationCount } from "./migration-status";
 import { locations, users } from "./schema";
@@ -184,6 +184,48 @@ describe("queryRows", () => {
       ((direct as Error).cause as Error).constructor,
     );
   });
+});
+
+describe("readPrepared", () => {
+  it("answers as the builder's own statement does, again and again", async () => {
+    await handle.db.insert(users).values([
+      { email: "prepared.one@client.test", fullName: "Prepared One", passwordHash: "scrypt$x" },
+      { email: "prepared.two@client.test", fullName: "Prepared Two", passwordHash: "scrypt$x" },
+    ]);
+    const query = (email: string) =>
+      handle.db
+        .select({ id: users.id, fullName: users.fullName, createdAt: users.createdAt })
+        .from(users)
+        .where(eq(users.email, email))
+        .orderBy(asc(users.id));
+    for (let round = 0; round < 3; round++) {
+      for (const email of ["prepared.one@client.test", "prepared.two@client.test", "nobody"]) {
+        const prepared = await readPrepared(query(email), "client_test_read");
+        expect(prepared).toEqual(await query(email));
+        if (email !== "nobody") expect(prepared[0]!.createdAt).toBeInstanceOf(Date);
+      }
+    }
+  });
+
+  it.runIf(projectDriver === "postgres")(
+    "sends a named statement on PostgreSQL, prepared once per connection",
+    async () => {
+      const single = createPostgres(handle.url!, 1);
+      try {
+        const query = () =>
+          single.db.select({ id: users.id }).from(users).where(eq(users.email, "nobody"));
+        for (let round = 0; round < 3; round++) await readPrepared(query(), "client_test_named");
+        const text = query().toSQL().sql;
+        const statements = await queryRows<{ name: string }>(
+          single.db,
+          sql`select name from pg_prepared_statements where statement = ${text}`,
+        );
+        expect(statements).toHaveLength(1);
+      } finally {
+        await single.close();
+      }
+    },
+  );
 });
 
 describe("migrations", () => {

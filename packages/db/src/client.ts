@@ -116,6 +116,20 @@ async function execute(db: Database, query: SQL): Promise<unknown> {
   }
 }
 
+/**
+ * Runs a query built with Drizzle's query builder as a prepared statement: on PostgreSQL,
+ * postgres-js then sends it named, so it costs one round trip and is parsed once per connection,
+ * as queryRows' raw statements are (the builder's plain `await` sends it unnamed: two round
+ * trips). The name only marks the statement as prepared: postgres-js names it itself, by its
+ * text. PGlite runs it as any other query.
+ */
+export function readPrepared<Result>(
+  query: { prepare(name: string): { execute(): Promise<Result> } },
+  name: string,
+): Promise<Result> {
+  return query.prepare(name).execute();
+}
+
 export function createPglite(dir: string): DatabaseHandle {
   if (dir !== "memory") mkdirSync(dir, { recursive: true });
   const client = dir === "memory" ? new PGlite() : new PGlite(dir);

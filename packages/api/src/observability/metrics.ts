@@ -2,8 +2,9 @@
 // and the Next bundle each load this module, but prom-client is one external package for both:
 // every metric is looked up in the shared registry before it is created, so both copies count
 // into the same series.
-import { queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import { impersonationGrants, readPrepared, sessions } from "@cowork/db";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import {
   collectDefaultMetrics,
   Counter,
@@ -153,13 +154,19 @@ function reasonCode(reason: string): string {
   );
 }
 
+// Aliased as the rule's fragment (grantStillValid, grant-rules.ts) names the grant: g.
+const s = alias(sessions, "s");
+const g = alias(impersonationGrants, "g");
+
 /** Impersonated sessions that still work: not revoked, not expired, grant still valid. */
 export async function countLiveImpersonatedSessions(deps: ServiceDeps): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(
-    deps.db,
-    sql`select count(*)::int as n
-        from sessions s join impersonation_grants g on g.jti = s.grant_jti
-        where s.revoked_at is null and s.expires_at > now() and ${grantStillValid}`,
+  const [row] = await readPrepared(
+    deps.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(s)
+      .innerJoin(g, eq(g.jti, s.grantJti))
+      .where(and(isNull(s.revokedAt), gt(s.expiresAt, sql`now()`), grantStillValid)),
+    "metrics_live_impersonated_sessions",
   );
   return row?.n ?? 0;
 }

@@ -1,10 +1,18 @@
 // Read-only views over the location's people: the operator console's search and the team table.
-import { queryRows } from "@cowork/db";
+import { coworkers, readPrepared, staffRoles, teamMembers, teams, users } from "@cowork/db";
 import { type SearchCoworkersInput } from "@cowork/validators";
-import { sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, ilike, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { type ServiceDeps } from "./deps";
 import { highestRankOf, impersonationRefusal } from "./grant-rules";
 import { type SessionContext } from "./sessions";
+
+const c = alias(coworkers, "c");
+const u = alias(users, "u");
+const t = alias(teams, "t");
+const m = alias(teamMembers, "m");
+/** The caller's own memberships. */
+const mine = alias(teamMembers, "mine");
 
 /** Coworkers of the active location matching a name or email, with whether the caller may impersonate each. */
 export async function searchCoworkers(
@@ -13,32 +21,39 @@ export async function searchCoworkers(
   input: SearchCoworkersInput,
 ) {
   const pattern = `%${input.query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows = await queryRows<{
-    id: number;
-    full_name: string;
-    email: string;
-    rank: number;
-    can_impersonate: boolean;
-  }>(
-    deps.db,
-    sql`select c.id, c.full_name, u.email, ${highestRankOf("c.user_id")} as rank,
-          ${impersonationRefusal("staff", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} is null as can_impersonate
-        from coworkers c join users u on u.id = c.user_id
-        where c.location_id = ${session.locationId}
-          and (c.full_name ilike ${pattern} or u.email ilike ${pattern})
-          and (${input.cursor ?? null}::int is null or c.id > ${input.cursor ?? null}::int)
-        order by c.id
-        limit ${input.limit + 1}`,
+  // Aliased c and u: the rule's fragments (grant-rules.ts) name the target's user as c.user_id.
+  const rank = highestRankOf("c.user_id");
+  const rows = await readPrepared(
+    deps.db
+      .select({
+        id: c.id,
+        fullName: c.fullName,
+        email: u.email,
+        rank: sql<number>`${rank}`,
+        canImpersonate: sql<boolean>`${impersonationRefusal("staff", session, { userId: sql`c.user_id`, rank })} is null`,
+      })
+      .from(c)
+      .innerJoin(u, eq(u.id, c.userId))
+      .where(
+        and(
+          eq(c.locationId, session.locationId),
+          or(ilike(c.fullName, pattern), ilike(u.email, pattern)),
+          input.cursor === undefined ? undefined : gt(c.id, input.cursor),
+        ),
+      )
+      .orderBy(asc(c.id))
+      .limit(input.limit + 1),
+    "directory_search",
   );
   const page = rows.slice(0, input.limit);
   return {
     items: page.map((row) => ({
       coworkerId: row.id,
-      fullName: row.full_name,
+      fullName: row.fullName,
       email: row.email,
       staffRole:
         row.rank === 2 ? ("admin" as const) : row.rank === 1 ? ("operator" as const) : null,
-      canImpersonate: row.can_impersonate,
+      canImpersonate: row.canImpersonate,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
   };
@@ -47,30 +62,28 @@ export async function searchCoworkers(
 /** The teams of the session's active profile, their members, and who the caller may impersonate. */
 export async function listTeamMembers(deps: ServiceDeps, session: SessionContext) {
   if (session.coworkerId === null) return [];
-  const rows = await queryRows<{
-    team_id: number;
-    team_name: string;
-    caller_is_admin: boolean;
-    coworker_id: number;
-    user_id: number;
-    full_name: string;
-    team_admin: boolean;
-    is_staff: boolean;
-    rule_allows: boolean;
-  }>(
-    deps.db,
-    sql`select t.id as team_id, t.name as team_name, mine.team_admin as caller_is_admin,
-          c.id as coworker_id, c.user_id, c.full_name, m.team_admin,
-          exists (select 1 from staff_roles r where r.user_id = c.user_id) as is_staff,
-          ${impersonationRefusal("team", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} is null as rule_allows
-        from team_members mine
-        join teams t on t.id = mine.team_id
-        join team_members m on m.team_id = t.id
-        join coworkers c on c.id = m.coworker_id
-        where mine.coworker_id = ${session.coworkerId}
-        order by t.id, m.team_admin desc, c.full_name, c.id`,
+  const rows = await readPrepared(
+    deps.db
+      .select({
+        teamId: t.id,
+        teamName: t.name,
+        callerIsAdmin: mine.teamAdmin,
+        coworkerId: c.id,
+        userId: c.userId,
+        fullName: c.fullName,
+        teamAdmin: m.teamAdmin,
+        isStaff: sql<boolean>`exists (select 1 from ${staffRoles} where ${staffRoles.userId} = ${c.userId})`,
+        ruleAllows: sql<boolean>`${impersonationRefusal("team", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} is null`,
+      })
+      .from(mine)
+      .innerJoin(t, eq(t.id, mine.teamId))
+      .innerJoin(m, eq(m.teamId, t.id))
+      .innerJoin(c, eq(c.id, m.coworkerId))
+      .where(eq(mine.coworkerId, session.coworkerId))
+      .orderBy(asc(t.id), desc(m.teamAdmin), asc(c.fullName), asc(c.id)),
+    "directory_team_members",
   );
-  const teams = new Map<
+  const byTeam = new Map<
     number,
     {
       teamId: number;
@@ -87,27 +100,27 @@ export async function listTeamMembers(deps: ServiceDeps, session: SessionContext
     }
   >();
   for (const row of rows) {
-    let team = teams.get(row.team_id);
+    let team = byTeam.get(row.teamId);
     if (!team) {
       team = {
-        teamId: row.team_id,
-        name: row.team_name,
-        callerIsTeamAdmin: row.caller_is_admin,
+        teamId: row.teamId,
+        name: row.teamName,
+        callerIsTeamAdmin: row.callerIsAdmin,
         members: [],
       };
-      teams.set(row.team_id, team);
+      byTeam.set(row.teamId, team);
     }
-    const isSelf = row.user_id === session.userId;
+    const isSelf = row.userId === session.userId;
     team.members.push({
-      coworkerId: row.coworker_id,
-      fullName: row.full_name,
-      teamAdmin: row.team_admin,
-      isStaff: row.is_staff,
+      coworkerId: row.coworkerId,
+      fullName: row.fullName,
+      teamAdmin: row.teamAdmin,
+      isStaff: row.isStaff,
       isSelf,
       // The rule (impersonation_refusal: not self, not staff) as the issue asks it; and an
       // impersonated session never impersonates again, whatever the target's flags.
-      canImpersonate: row.caller_is_admin && row.rule_allows && session.impersonation === null,
+      canImpersonate: row.callerIsAdmin && row.ruleAllows && session.impersonation === null,
     });
   }
-  return [...teams.values()];
+  return [...byTeam.values()];
 }

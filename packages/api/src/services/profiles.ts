@@ -1,6 +1,14 @@
 // A user's coworker profiles (one per location) and the session's current one.
-import { queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import {
+  coworkers,
+  impersonationGrants,
+  locations,
+  queryRows,
+  readPrepared,
+  sessions,
+  users,
+} from "@cowork/db";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
@@ -17,25 +25,40 @@ export interface Profile {
 /** Every profile of the user; an impersonated session sees only the impersonated one. */
 export async function listProfiles(deps: ServiceDeps, session: SessionContext): Promise<Profile[]> {
   const onlyCoworker = session.impersonation ? session.coworkerId : null;
-  const rows = await queryRows<{
-    id: number;
-    location_id: number;
-    location_name: string;
-    full_name: string;
-  }>(
-    deps.db,
-    sql`select c.id, c.location_id, l.name as location_name, c.full_name
-        from coworkers c join locations l on l.id = c.location_id
-        where c.user_id = ${session.userId} and (${onlyCoworker}::int is null or c.id = ${onlyCoworker}::int)
-        order by c.id`,
+  const rows = await readPrepared(
+    deps.db
+      .select({
+        id: coworkers.id,
+        locationId: coworkers.locationId,
+        locationName: locations.name,
+        fullName: coworkers.fullName,
+      })
+      .from(coworkers)
+      .innerJoin(locations, eq(locations.id, coworkers.locationId))
+      .where(
+        and(
+          eq(coworkers.userId, session.userId),
+          onlyCoworker === null ? undefined : eq(coworkers.id, onlyCoworker),
+        ),
+      )
+      .orderBy(asc(coworkers.id)),
+    "profiles_list",
   );
   return rows.map((row) => ({
     coworkerId: row.id,
-    locationId: row.location_id,
-    locationName: row.location_name,
-    fullName: row.full_name,
+    locationId: row.locationId,
+    locationName: row.locationName,
+    fullName: row.fullName,
     isCurrent: row.id === session.coworkerId,
   }));
+}
+
+/** The row of setCurrentProfile's statement (checked against the schema in row-types.test.ts). */
+export interface ProfileSwitchRow {
+  id: number;
+  location_id: number;
+  location_name: string;
+  full_name: string;
 }
 
 /** Moves the session to one of the user's own profiles; the active location follows it. */
@@ -45,12 +68,7 @@ export async function setCurrentProfile(
   coworkerId: number,
   meta: RequestMeta,
 ): Promise<Profile> {
-  const [row] = await queryRows<{
-    id: number;
-    location_id: number;
-    location_name: string;
-    full_name: string;
-  }>(
+  const [row] = await queryRows<ProfileSwitchRow>(
     deps.db,
     sql`with c as (
           select c.id, c.location_id, l.name as location_name, c.full_name
@@ -91,30 +109,34 @@ export async function accessHistory(
   deps: ServiceDeps,
   session: SessionContext,
 ): Promise<AccessHistoryItem[]> {
-  const rows = await queryRows<{
-    at: Date;
-    actor_name: string;
-    kind: "staff" | "team";
-    reason: string | null;
-    read_only: boolean;
-    ended_at: Date | null;
-  }>(
-    deps.db,
-    sql`select s.created_at as at, au.full_name as actor_name, g.kind, g.reason, g.read_only,
-          coalesce(s.revoked_at, case when s.expires_at <= now() then s.expires_at end) as ended_at
-        from sessions s
-        join impersonation_grants g on g.jti = s.grant_jti
-        join users au on au.id = s.actor_user_id
-        where s.user_id = ${session.userId}
-        order by s.created_at desc
-        limit 200`,
+  const rows = await readPrepared(
+    deps.db
+      .select({
+        at: sessions.createdAt,
+        actorName: users.fullName,
+        kind: impersonationGrants.kind,
+        reason: impersonationGrants.reason,
+        readOnly: impersonationGrants.readOnly,
+        // Revoked, or else expired; null while it still runs.
+        endedAt: sql`coalesce(${sessions.revokedAt},
+          case when ${sessions.expiresAt} <= now() then ${sessions.expiresAt} end)`.mapWith(
+          sessions.revokedAt,
+        ),
+      })
+      .from(sessions)
+      .innerJoin(impersonationGrants, eq(impersonationGrants.jti, sessions.grantJti))
+      .innerJoin(users, eq(users.id, sessions.actorUserId))
+      .where(eq(sessions.userId, session.userId))
+      .orderBy(desc(sessions.createdAt))
+      .limit(200),
+    "profiles_access_history",
   );
   return rows.map((row) => ({
     at: row.at.toISOString(),
-    actor: { fullName: row.actor_name },
+    actor: { fullName: row.actorName },
     kind: row.kind,
     reason: row.reason,
-    readOnly: row.read_only,
-    endedAt: row.ended_at ? row.ended_at.toISOString() : null,
+    readOnly: row.readOnly,
+    endedAt: row.endedAt ? row.endedAt.toISOString() : null,
   }));
 }

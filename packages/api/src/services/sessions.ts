@@ -1,8 +1,18 @@
 // Server-side sessions: the access token only names one (`sid`); whether it still works is
 // decided here, on every request, by one indexed query.
 import { IMPERSONATED_SESSION_MAX_S, type StaffRole } from "@cowork/auth";
-import { queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import {
+  coworkers,
+  impersonationGrants,
+  locations,
+  queryRows,
+  readPrepared,
+  sessions,
+  staffRoles,
+  users,
+} from "@cowork/db";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
 import { grantStillValid } from "./grant-rules";
@@ -33,27 +43,14 @@ export interface SessionContext {
   impersonation: Impersonation | null;
 }
 
-interface SessionRow {
-  id: string;
-  user_id: number;
-  email: string;
-  full_name: string;
-  location_id: number;
-  location_name: string;
-  coworker_id: number | null;
-  profile_name: string | null;
-  staff_role: StaffRole | null;
-  expires_at: Date;
-  grant_jti: string | null;
-  actor_user_id: number | null;
-  actor_name: string | null;
-  actor_session_id: string | null;
-  kind: "staff" | "team" | null;
-  reason: string | null;
-  read_only: boolean | null;
-  return_path: string | null;
-  grant_ok: boolean;
-}
+// Aliased as the rule's fragment (grantStillValid, grant-rules.ts) names the grant: g.
+const s = alias(sessions, "s");
+const u = alias(users, "u");
+const l = alias(locations, "l");
+const c = alias(coworkers, "c");
+const sr = alias(staffRoles, "sr");
+const g = alias(impersonationGrants, "g");
+const au = alias(users, "au");
 
 /**
  * The live session named by a verified access token, or null. An impersonated session also
@@ -63,53 +60,75 @@ export async function loadSession(
   deps: ServiceDeps,
   claims: { sid: string; sub: string; act?: { sub: string } },
 ): Promise<SessionContext | null> {
-  const [row] = await queryRows<SessionRow>(
-    deps.db,
-    sql`select s.id, s.user_id, u.email, u.full_name, s.location_id, l.name as location_name,
-          s.coworker_id, c.full_name as profile_name, sr.role as staff_role, s.expires_at,
-          s.grant_jti, s.actor_user_id, au.full_name as actor_name, s.actor_session_id,
-          g.kind, g.reason, g.read_only, g.return_path,
-          (s.grant_jti is null or ${grantStillValid}) as grant_ok
-        from sessions s
-        join users u on u.id = s.user_id
-        join locations l on l.id = s.location_id
-        left join coworkers c on c.id = s.coworker_id
-        left join staff_roles sr on sr.user_id = s.user_id and sr.location_id = s.location_id
-        left join impersonation_grants g on g.jti = s.grant_jti
-        left join users au on au.id = s.actor_user_id
-        where s.id = ${claims.sid} and s.revoked_at is null and s.expires_at > now()`,
+  const [row] = await readPrepared(
+    deps.db
+      .select({
+        id: s.id,
+        userId: s.userId,
+        email: u.email,
+        fullName: u.fullName,
+        locationId: s.locationId,
+        locationName: l.name,
+        coworkerId: s.coworkerId,
+        profileName: c.fullName,
+        staffRole: sr.role,
+        expiresAt: s.expiresAt,
+        grantJti: s.grantJti,
+        actorUserId: s.actorUserId,
+        actorName: au.fullName,
+        actorSessionId: s.actorSessionId,
+        kind: g.kind,
+        reason: g.reason,
+        readOnly: g.readOnly,
+        returnPath: g.returnPath,
+        grantOk: sql<boolean>`(${s.grantJti} is null or ${grantStillValid})`,
+      })
+      .from(s)
+      .innerJoin(u, eq(u.id, s.userId))
+      .innerJoin(l, eq(l.id, s.locationId))
+      .leftJoin(c, eq(c.id, s.coworkerId))
+      .leftJoin(sr, and(eq(sr.userId, s.userId), eq(sr.locationId, s.locationId)))
+      .leftJoin(g, eq(g.jti, s.grantJti))
+      .leftJoin(au, eq(au.id, s.actorUserId))
+      .where(and(eq(s.id, claims.sid), isNull(s.revokedAt), gt(s.expiresAt, sql`now()`))),
+    "session_load",
   );
-  if (!row || String(row.user_id) !== claims.sub) return null;
+  if (!row || String(row.userId) !== claims.sub) return null;
   // The token's actor must be the session's actor: neither may stand in for the other.
-  if ((row.actor_user_id === null) !== (claims.act === undefined)) return null;
-  if (row.actor_user_id !== null && String(row.actor_user_id) !== claims.act?.sub) return null;
-  if (row.grant_jti !== null && (!row.grant_ok || !deps.config.impersonationEnabled)) return null;
+  if ((row.actorUserId === null) !== (claims.act === undefined)) return null;
+  if (row.actorUserId !== null && String(row.actorUserId) !== claims.act?.sub) return null;
+  if (row.grantJti !== null && (!row.grantOk || !deps.config.impersonationEnabled)) return null;
   const impersonation: Impersonation | null =
-    row.grant_jti === null
+    row.grantJti === null
       ? null
       : {
-          grantJti: row.grant_jti,
-          actorUserId: row.actor_user_id!,
-          actorName: row.actor_name ?? "",
-          actorSessionId: row.actor_session_id!,
+          grantJti: row.grantJti,
+          actorUserId: row.actorUserId!,
+          actorName: row.actorName ?? "",
+          actorSessionId: row.actorSessionId!,
           kind: row.kind!,
           reason: row.reason,
-          readOnly: row.read_only ?? false,
-          returnPath: row.return_path,
+          readOnly: row.readOnly ?? false,
+          returnPath: row.returnPath,
         };
   return {
     id: row.id,
-    userId: row.user_id,
+    userId: row.userId,
     email: row.email,
-    fullName: row.full_name,
-    locationId: row.location_id,
-    locationName: row.location_name,
-    coworkerId: row.coworker_id,
-    profileName: row.profile_name,
-    staffRole: impersonation ? null : row.staff_role,
-    expiresAt: row.expires_at,
+    fullName: row.fullName,
+    locationId: row.locationId,
+    locationName: row.locationName,
+    coworkerId: row.coworkerId,
+    profileName: row.profileName,
+    staffRole: impersonation ? null : row.staffRole,
+    expiresAt: row.expiresAt,
     impersonation,
   };
+}
+
+/** The row of recordExpiryIfDue's statement (checked against the schema in row-types.test.ts). */
+export interface ExpiryRecordedRow {
+  id: string;
 }
 
 /**
@@ -121,7 +140,7 @@ export async function recordExpiryIfDue(
   sid: string,
   meta: RequestMeta,
 ): Promise<boolean> {
-  const rows = await queryRows<{ id: string }>(
+  const rows = await queryRows<ExpiryRecordedRow>(
     deps.db,
     sql`insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, session_id, read_only)
         select 'impersonation.expired', 'success', s.actor_user_id, s.coworker_id, s.location_id, g.kind, g.reason, ${meta.ip}, g.jti, s.id, g.read_only

@@ -1,8 +1,8 @@
 // Sign-in with email and password, sign-out, and access tokens for sessions.
 import { SESSION_LIFETIME_S, signToken, verifyAgainstDummy, verifyPassword } from "@cowork/auth";
-import { queryRows } from "@cowork/db";
+import { coworkers, locations, queryRows, readPrepared, staffRoles } from "@cowork/db";
 import { type SignInInput } from "@cowork/validators";
-import { sql } from "drizzle-orm";
+import { and, eq, isNotNull, or, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
@@ -52,6 +52,18 @@ export function accessTokenFor(
   };
 }
 
+/** The user's row, read in the throttle's statement (checked in row-types.test.ts). */
+export interface SignInUserRow {
+  id: number;
+  password_hash: string;
+}
+
+/** The row of the statement that opens the session (checked in row-types.test.ts). */
+export interface SignInSessionRow {
+  id: string;
+  expires_at: Date;
+}
+
 export async function signIn(
   deps: ServiceDeps,
   input: SignInInput,
@@ -72,7 +84,7 @@ export async function signIn(
     holdS: SIGNIN_HOLD_S,
   };
   const attempt = () =>
-    take<{ id: number; password_hash: string }>(
+    take<SignInUserRow>(
       deps.db,
       keys,
       throttle,
@@ -144,7 +156,7 @@ export async function signIn(
   await settle(deps.db, keys, taken.place, false);
 
   const location = await chooseLocation(deps, user.id, input.locationId);
-  const [session] = await queryRows<{ id: string; expires_at: Date }>(
+  const [session] = await queryRows<SignInSessionRow>(
     deps.db,
     sql`with s as (
           insert into sessions (user_id, location_id, coworker_id, expires_at)
@@ -174,30 +186,37 @@ async function chooseLocation(
   userId: number,
   requested: number | undefined,
 ): Promise<{ locationId: number; coworkerId: number | null }> {
-  const places = await queryRows<{
-    location_id: number;
-    coworker_id: number | null;
-    is_staff: boolean;
-  }>(
-    deps.db,
-    sql`select l.id as location_id, c.id as coworker_id, (r.role is not null) as is_staff
-        from locations l
-        left join coworkers c on c.location_id = l.id and c.user_id = ${userId}
-        left join staff_roles r on r.location_id = l.id and r.user_id = ${userId}
-        where c.id is not null or r.role is not null`,
+  const places = await readPrepared(
+    deps.db
+      .select({
+        locationId: locations.id,
+        coworkerId: coworkers.id,
+        isStaff: sql<boolean>`(${staffRoles.role} is not null)`,
+      })
+      .from(locations)
+      .leftJoin(
+        coworkers,
+        and(eq(coworkers.locationId, locations.id), eq(coworkers.userId, userId)),
+      )
+      .leftJoin(
+        staffRoles,
+        and(eq(staffRoles.locationId, locations.id), eq(staffRoles.userId, userId)),
+      )
+      .where(or(isNotNull(coworkers.id), isNotNull(staffRoles.role))),
+    "sign_in_places",
   );
   if (requested !== undefined) {
-    const place = places.find((p) => p.location_id === requested);
+    const place = places.find((p) => p.locationId === requested);
     if (!place) throw new DomainError("invalid_request", "You have no access to that location.");
-    return { locationId: place.location_id, coworkerId: place.coworker_id };
+    return { locationId: place.locationId, coworkerId: place.coworkerId };
   }
   const byProfile = places
-    .filter((p) => p.coworker_id !== null)
-    .sort((a, b) => a.coworker_id! - b.coworker_id!);
-  const byStaff = places.filter((p) => p.is_staff).sort((a, b) => a.location_id - b.location_id);
+    .filter((p) => p.coworkerId !== null)
+    .sort((a, b) => a.coworkerId! - b.coworkerId!);
+  const byStaff = places.filter((p) => p.isStaff).sort((a, b) => a.locationId - b.locationId);
   const chosen = byProfile[0] ?? byStaff[0];
   if (!chosen) throw new DomainError("invalid_request", "This account has no location yet.");
-  return { locationId: chosen.location_id, coworkerId: chosen.coworker_id };
+  return { locationId: chosen.locationId, coworkerId: chosen.coworkerId };
 }
 
 /** Revokes the session; impersonations it started end with it. */

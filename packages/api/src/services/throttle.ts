@@ -52,6 +52,17 @@ const keyArray = (keys: string[]): SQL =>
   )}]::text[]`;
 
 /**
+ * The row of a take, besides the `alongside` row: throttle_take's answer (migration 0004, not a
+ * table of the schema; checked against the function in row-types.test.ts).
+ */
+export interface TakeRow {
+  throttle_outcome: "admitted" | "refused" | "busy";
+  throttle_place: string;
+  throttle_retry_after: number;
+  found: boolean;
+}
+
+/**
  * Takes one place under every key (all or nothing): admitted when each key has fewer than
  * `limit` places taken in the last `windowS` seconds, else refused with an honest Retry-After
  * (or `busy`, when pending places fill a key). A refused attempt takes no place, so a caller who
@@ -76,14 +87,7 @@ export async function take<Row extends object = Record<string, never>>(
   throttle: Throttle,
   alongside: SQL = sql`select`,
 ): Promise<Taken & { row: Row | null }> {
-  const [result] = await queryRows<
-    {
-      throttle_outcome: "admitted" | "refused" | "busy";
-      throttle_place: string;
-      throttle_retry_after: number;
-      found: boolean;
-    } & Row
-  >(
+  const [result] = await queryRows<TakeRow & Row>(
     db,
     sql`select t.outcome as throttle_outcome, t.hit_at as throttle_place,
           t.retry_after_s as throttle_retry_after, a.*

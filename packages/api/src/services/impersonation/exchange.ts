@@ -1,8 +1,9 @@
 // Exchanging an impersonation token for a session of its target: the grant is consumed, the
 // session created and the event written in one statement that re-checks the grant's rules.
 import { verifyImpersonationToken, InvalidTokenError } from "@cowork/auth";
-import { queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import { impersonationGrants, queryRows, readPrepared } from "@cowork/db";
+import { eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { DomainError } from "../../errors";
 import { metrics } from "../../observability/metrics";
 import { recordAudit } from "../audit";
@@ -13,12 +14,18 @@ import { impersonatedSessionMaxInterval } from "../sessions";
 import { accessTokenFor, type IssuedAccessToken } from "../sign-in";
 import { refusalRecord, refuse } from "./refusals";
 
-interface ExchangedRow {
+/** The row of the exchange's statement (checked against the schema in row-types.test.ts). */
+export interface ExchangedRow {
   session_id: string;
   expires_at: Date;
   target_user_id: number;
   actor_user_id: number;
+  return_path: string | null;
+  actor_session_id: string;
 }
+
+// Aliased as the rule's fragment (grantStillValid, grant-rules.ts) names the grant: g.
+const g = alias(impersonationGrants, "g");
 
 /**
  * Exchanges an impersonation token for a session of its target. The grant is consumed, the
@@ -58,9 +65,7 @@ export async function exchange(
     metrics.refused("impersonation.exchanged", reason === "expired" ? "expired" : "bad_token");
     throw invalid(reason === "expired" ? "expired" : "bad token");
   }
-  const [row] = await queryRows<
-    ExchangedRow & { return_path: string | null; actor_session_id: string }
-  >(
+  const [row] = await queryRows<ExchangedRow>(
     deps.db,
     sql`with g as (
           update impersonation_grants g set consumed_at = now()
@@ -110,18 +115,19 @@ export async function exchange(
 }
 
 async function whyNotExchangeable(deps: ServiceDeps, jti: string) {
-  const [grant] = await queryRows<{
-    consumed: boolean;
-    live: boolean;
-    valid: boolean;
-    actor_user_id: number;
-    coworker_id: number;
-    location_id: number;
-  }>(
-    deps.db,
-    sql`select g.consumed_at is not null as consumed, g.expires_at > now() as live, ${grantStillValid} as valid,
-          g.actor_user_id, g.coworker_id, g.location_id
-        from impersonation_grants g where g.jti = ${jti}`,
+  const [grant] = await readPrepared(
+    deps.db
+      .select({
+        consumed: sql<boolean>`${g.consumedAt} is not null`,
+        live: sql<boolean>`${g.expiresAt} > now()`,
+        valid: sql<boolean>`${grantStillValid}`,
+        actorUserId: g.actorUserId,
+        coworkerId: g.coworkerId,
+        locationId: g.locationId,
+      })
+      .from(g)
+      .where(eq(g.jti, jti)),
+    "exchange_refusal_reason",
   );
   if (!grant)
     return { detail: "unknown_grant", actorUserId: null, coworkerId: null, locationId: null };
@@ -134,8 +140,8 @@ async function whyNotExchangeable(deps: ServiceDeps, jti: string) {
         : "mismatch";
   return {
     detail,
-    actorUserId: grant.actor_user_id,
-    coworkerId: grant.coworker_id,
-    locationId: grant.location_id,
+    actorUserId: grant.actorUserId,
+    coworkerId: grant.coworkerId,
+    locationId: grant.locationId,
   };
 }

@@ -38,7 +38,8 @@ export interface TargetLookup<Found> {
   read(row: TargetRow | null): Found;
 }
 
-interface TargetRow {
+/** The row of a target lookup, riding in the throttle's statement (checked in row-types.test.ts). */
+export interface TargetRow {
   team_id: number | null;
   target_id: number | null;
   user_id: number | null;
@@ -140,6 +141,13 @@ export const teamTarget = (
   }),
 });
 
+/** The row of the statement that writes the grant (checked in row-types.test.ts). */
+export interface GrantIssuedRow {
+  jti: string;
+  issued_at: Date;
+  expires_at: Date;
+}
+
 /**
  * Staff route: the caller's rank must be above the target's highest rank in any location, and
  * the target not the caller (impersonation_refusal, asked where the target was found).
@@ -204,7 +212,7 @@ async function issue(
   kind: "staff" | "team",
 ): Promise<{ token: string; expiresAt: Date }> {
   const readOnly = request.readOnly ?? false;
-  const [grant] = await queryRows<{ jti: string; issued_at: Date; expires_at: Date }>(
+  const [grant] = await queryRows<GrantIssuedRow>(
     deps.db,
     sql`with g as (
           insert into impersonation_grants (kind, actor_user_id, actor_session_id, target_user_id, coworker_id, location_id, team_id, reason, read_only, return_path, expires_at)

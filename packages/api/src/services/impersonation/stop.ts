@@ -1,8 +1,8 @@
 // Ending an impersonation: stopping the impersonated session (with its audit event, in one
 // statement), and, in the browser, leaving it for the actor's own session kept aside.
 import { verifyAccessToken } from "@cowork/auth";
-import { queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import { impersonationGrants, queryRows, readPrepared, sessions } from "@cowork/db";
+import { desc, eq, sql } from "drizzle-orm";
 import { beforeDeadline } from "../deadline";
 import { type RequestMeta, type ServiceDeps } from "../deps";
 import { loadSession, type SessionContext } from "../sessions";
@@ -36,12 +36,17 @@ export async function lastReturnPath(
   deps: ServiceDeps,
   actorSessionId: string,
 ): Promise<string | null> {
-  const [row] = await queryRows<{ return_path: string | null }>(
-    deps.db,
-    sql`select g.return_path from sessions s join impersonation_grants g on g.jti = s.grant_jti
-        where s.actor_session_id = ${actorSessionId} order by s.created_at desc limit 1`,
+  const [row] = await readPrepared(
+    deps.db
+      .select({ returnPath: impersonationGrants.returnPath })
+      .from(sessions)
+      .innerJoin(impersonationGrants, eq(impersonationGrants.jti, sessions.grantJti))
+      .where(eq(sessions.actorSessionId, actorSessionId))
+      .orderBy(desc(sessions.createdAt))
+      .limit(1),
+    "impersonation_last_return_path",
   );
-  return row?.return_path ?? null;
+  return row?.returnPath ?? null;
 }
 
 /** The browser's cookies, as `leave` changes them (the context's BrowserSession). */
