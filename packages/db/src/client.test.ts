@@ -207,9 +207,9 @@ describe("readPrepared", () => {
     }
   });
 
-  it.runIf(projectDriver === "postgres")(
-    "sends a named statement on PostgreSQL, prepared once per connection",
-    async () => {
+  // Named statements are PostgreSQL's (PGlite runs in-process): this case exists on PostgreSQL only.
+  if (projectDriver === "postgres")
+    it("sends a named statement on PostgreSQL, prepared once per connection", async () => {
       const single = createPostgres(handle.url!, 1);
       try {
         const query = () =>
@@ -224,8 +224,7 @@ describe("readPrepared", () => {
       } finally {
         await single.close();
       }
-    },
-  );
+    });
 });
 
 describe("migrations", () => {
