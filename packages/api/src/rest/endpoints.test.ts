@@ -1,17 +1,12 @@
 // The typed REST builders spell the contract's paths, and every path they build is served: by
-// the REST table or by the operational routes the portal's server registers beside it.
-import { readFileSync } from "node:fs";
+// the REST table or by the operational routes the portal's server registers from `opsPaths`
+// (apps/portal/src/server/api-app.ts; the portal's tests call each one over HTTP).
 import { describe, expect, it } from "vitest";
+import { opsPaths } from "./contract";
 import { endpoints } from "./endpoints";
 import { matchRestRoute, restRoutes } from "./table";
 
-const apiApp = readFileSync(
-  new URL("../../../../apps/portal/src/server/api-app.ts", import.meta.url),
-  "utf8",
-);
-
-/** Whether the portal's server registers a route of its own (outside the REST table) at a path. */
-const opsRoute = (path: string) => apiApp.includes(`app.get("${path}"`);
+const opsRoute = (path: string) => (Object.values(opsPaths) as string[]).includes(path);
 
 describe("endpoints", () => {
   it("builds the contract's paths", () => {
@@ -53,7 +48,7 @@ describe("endpoints", () => {
     expect(built.filter((path) => !served(path))).toEqual([]);
   });
 
-  it("serves each REST path from one place only: the table, not a route of its own", () => {
+  it("serves each path from one place only: a REST path is never an operational path too", () => {
     const both = restRoutes
       .map((route) => route.pattern.replace(/\[(\w+)\]/g, ":$1"))
       .filter((path) => opsRoute(path));
