@@ -21,6 +21,7 @@ import {
 } from "@cowork/validators";
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
+import { allowedMethods } from "./contract";
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -181,18 +182,16 @@ const ALLOW = (methods: string) => ({
   },
 });
 /**
- * 405 for another method on a REST path: the server's table answers it, naming the allowed ones
- * (in OAuth's dialect on /api/token).
+ * 405 for another method on a REST or operational path: the server answers it, naming the
+ * allowed ones (in OAuth's dialect on /api/token).
  */
 export const wrongMethod = (methods: string, oauth: boolean) =>
   failure(405, "Another method on this path", ["method_not_allowed"], {
     ...(oauth ? { body: "TokenError" as const } : {}),
     headers: { ...ALLOW(methods), ...(oauth ? PRAGMA : {}) },
   });
-/** 405 on the paths Next serves: its route handlers answer other methods without a body. */
-export const NEXT_WRONG_METHOD = {
-  "405": { description: "Another method than GET, HEAD or OPTIONS on this path (no body)" },
-};
+/** 405 on the operational paths, which take GET (and HEAD, OPTIONS) only. */
+export const OPS_WRONG_METHOD = { "405": wrongMethod(allowedMethods(["GET"], false), false) };
 
 export const BEARER = [{ bearerAuth: [] }];
 /** Explicitly public: no credentials are looked at (Redocly's security-defined asks it be said). */

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document of the REST surface (CONTRACT §5), generated from the zod schemas the
 // procedures and REST adapters use: inputs from @cowork/validators, outputs from its responses.
 // The REST paths come from the routes' declarations (contract.ts, declarations.ts), the same the
-// server dispatches from; the paths Next and tRPC serve are described here.
+// server dispatches from; the operational and tRPC paths are described here.
 import { allowedMethods, opsPaths, pathParams } from "./contract";
 import { restRouteDeclarations } from "./declarations";
 import {
@@ -10,7 +10,7 @@ import {
   json,
   jsonComponents,
   jsonSchema,
-  NEXT_WRONG_METHOD,
+  OPS_WRONG_METHOD,
   type ParameterDoc,
   PUBLIC,
   ref,
@@ -84,7 +84,7 @@ function paths() {
         tags: ["operations"],
         summary: "Liveness: the process is up (no database work, so never 503)",
         security: PUBLIC,
-        responses: { "200": success("Up", "Health"), ...NEXT_WRONG_METHOD },
+        responses: { "200": success("Up", "Health"), ...OPS_WRONG_METHOD },
       },
     },
     [opsPaths.ready]: {
@@ -96,7 +96,7 @@ function paths() {
         security: PUBLIC,
         responses: {
           "200": success("Ready", "Ready"),
-          ...NEXT_WRONG_METHOD,
+          ...OPS_WRONG_METHOD,
           "503": success("Not ready; `checks` says which check failed", "Ready"),
         },
       },
@@ -121,7 +121,7 @@ function paths() {
           "403": failure(403, "METRICS_TOKEN is unset and the client is not on this machine", [
             "forbidden",
           ]),
-          ...NEXT_WRONG_METHOD,
+          ...OPS_WRONG_METHOD,
         },
       },
     },
@@ -136,7 +136,7 @@ function paths() {
             description: "The OpenAPI 3.1 document",
             content: { "application/json": { schema: { type: "object" } } },
           },
-          ...NEXT_WRONG_METHOD,
+          ...OPS_WRONG_METHOD,
         },
       },
     },
