@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attachDatabase, createDatabase, createPostgres, queryRows, readPrepared } from "./client";
+import { attachDatabase, createDatabase, createPostgres, preparedRead, queryRows } from "./client";
 import { migrateDatabase } from "./migrate";
 import { appliedMigrationCount, expectedMigrationCount } from "./migration-status";
 import { locations, users } from "./schema";
@@ -186,13 +186,21 @@ describe("queryRows", () => {
   });
 });
 
-describe("readPrepared", () => {
-  it("answers as the builder's own statement does, again and again", async () => {
+describe("preparedRead", () => {
+  const byEmail = preparedRead("client_test_read", (db) =>
+    db
+      .select({ id: users.id, fullName: users.fullName, createdAt: users.createdAt })
+      .from(users)
+      .where(eq(users.email, sql.placeholder("email")))
+      .orderBy(asc(users.id)),
+  );
+
+  it("answers as the builder's own statement does, again and again, with each call's values", async () => {
     await handle.db.insert(users).values([
       { email: "prepared.one@client.test", fullName: "Prepared One", passwordHash: "scrypt$x" },
       { email: "prepared.two@client.test", fullName: "Prepared Two", passwordHash: "scrypt$x" },
     ]);
-    const query = (email: string) =>
+    const direct = (email: string) =>
       handle.db
         .select({ id: users.id, fullName: users.fullName, createdAt: users.createdAt })
         .from(users)
@@ -200,8 +208,8 @@ describe("readPrepared", () => {
         .orderBy(asc(users.id));
     for (let round = 0; round < 3; round++) {
       for (const email of ["prepared.one@client.test", "prepared.two@client.test", "nobody"]) {
-        const prepared = await readPrepared(query(email), "client_test_read");
-        expect(prepared).toEqual(await query(email));
+        const prepared = await byEmail(handle.db, { email });
+        expect(prepared).toEqual(await direct(email));
         if (email !== "nobody") expect(prepared[0]!.createdAt).toBeInstanceOf(Date);
       }
     }
@@ -211,11 +219,20 @@ describe("readPrepared", () => {
   if (projectDriver === "postgres")
     it("sends a named statement on PostgreSQL, prepared once per connection", async () => {
       const single = createPostgres(handle.url!, 1);
+      const named = preparedRead("client_test_named", (db) =>
+        db
+          .select({ id: users.id })
+          .from(users)
+          .where(eq(users.email, sql.placeholder("email"))),
+      );
       try {
-        const query = () =>
-          single.db.select({ id: users.id }).from(users).where(eq(users.email, "nobody"));
-        for (let round = 0; round < 3; round++) await readPrepared(query(), "client_test_named");
-        const text = query().toSQL().sql;
+        for (let round = 0; round < 3; round++)
+          await named(single.db, { email: `nobody-${round}` });
+        const text = single.db
+          .select({ id: users.id })
+          .from(users)
+          .where(eq(users.email, sql.placeholder("email")))
+          .toSQL().sql;
         const statements = await queryRows<{ name: string }>(
           single.db,
           sql`select name from pg_prepared_statements where statement = ${text}`,

@@ -117,17 +117,39 @@ async function execute(db: Database, query: SQL): Promise<unknown> {
 }
 
 /**
- * Runs a query built with Drizzle's query builder as a prepared statement: on PostgreSQL,
- * postgres-js then sends it named, so it costs one round trip and is parsed once per connection,
- * as queryRows' raw statements are (the builder's plain `await` sends it unnamed: two round
- * trips). The name only marks the statement as prepared: postgres-js names it itself, by its
- * text. PGlite runs it as any other query.
+ * A read written with Drizzle's query builder, built once per database and run as a prepared
+ * statement. Building a query (its SQL text and column mapping) costs more CPU than the service's
+ * own work on the hot paths, so it is done once: `build` names each value of a call with
+ * `sql.placeholder(name)`, and every call only fills them in. On PostgreSQL, postgres-js sends it
+ * named, so it costs one round trip and is parsed once per connection, as queryRows' raw
+ * statements are (the builder's plain `await` sends it unnamed: two round trips). PGlite runs it
+ * as any other query. The name only marks the statement as prepared: postgres-js names it
+ * itself, by its text.
+ */
+/**
+ * A read whose shape depends on the call (optional filters, a page size), built anew each time
+ * and run as a prepared statement as `preparedRead`'s are. Only for pages and other reads off
+ * the hot paths: a read of fixed shape is a `preparedRead`.
  */
 export function readPrepared<Result>(
   query: { prepare(name: string): { execute(): Promise<Result> } },
   name: string,
 ): Promise<Result> {
   return query.prepare(name).execute();
+}
+
+export function preparedRead<Values extends Record<string, unknown>, Result>(
+  name: string,
+  build: (db: Database) => {
+    prepare(name: string): { execute(values?: Values): Promise<Result> };
+  },
+): (db: Database, values: Values) => Promise<Result> {
+  const built = new WeakMap<Database, { execute(values?: Values): Promise<Result> }>();
+  return (db, values) => {
+    let query = built.get(db);
+    if (!query) built.set(db, (query = build(db).prepare(name)));
+    return query.execute(values);
+  };
 }
 
 export function createPglite(dir: string): DatabaseHandle {

@@ -2,7 +2,7 @@
 // and the Next bundle each load this module, but prom-client is one external package for both:
 // every metric is looked up in the shared registry before it is created, so both copies count
 // into the same series.
-import { impersonationGrants, readPrepared, sessions } from "@cowork/db";
+import { impersonationGrants, preparedRead, sessions } from "@cowork/db";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import {
@@ -158,16 +158,17 @@ function reasonCode(reason: string): string {
 const s = alias(sessions, "s");
 const g = alias(impersonationGrants, "g");
 
+const liveImpersonatedCount = preparedRead("metrics_live_impersonated_sessions", (db) =>
+  db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(s)
+    .innerJoin(g, eq(g.jti, s.grantJti))
+    .where(and(isNull(s.revokedAt), gt(s.expiresAt, sql`now()`), grantStillValid)),
+);
+
 /** Impersonated sessions that still work: not revoked, not expired, grant still valid. */
 export async function countLiveImpersonatedSessions(deps: ServiceDeps): Promise<number> {
-  const [row] = await readPrepared(
-    deps.db
-      .select({ n: sql<number>`count(*)::int` })
-      .from(s)
-      .innerJoin(g, eq(g.jti, s.grantJti))
-      .where(and(isNull(s.revokedAt), gt(s.expiresAt, sql`now()`), grantStillValid)),
-    "metrics_live_impersonated_sessions",
-  );
+  const [row] = await liveImpersonatedCount(deps.db, {});
   return row?.n ?? 0;
 }
 

@@ -6,7 +6,7 @@ import {
   impersonationGrants,
   locations,
   queryRows,
-  readPrepared,
+  preparedRead,
   sessions,
   staffRoles,
   users,
@@ -52,6 +52,40 @@ const sr = alias(staffRoles, "sr");
 const g = alias(impersonationGrants, "g");
 const au = alias(users, "au");
 
+/** The session row with everything a request needs of it, in one statement (built once). */
+const sessionRow = preparedRead("session_load", (db) =>
+  db
+    .select({
+      id: s.id,
+      userId: s.userId,
+      email: u.email,
+      fullName: u.fullName,
+      locationId: s.locationId,
+      locationName: l.name,
+      coworkerId: s.coworkerId,
+      profileName: c.fullName,
+      staffRole: sr.role,
+      expiresAt: s.expiresAt,
+      grantJti: s.grantJti,
+      actorUserId: s.actorUserId,
+      actorName: au.fullName,
+      actorSessionId: s.actorSessionId,
+      kind: g.kind,
+      reason: g.reason,
+      readOnly: g.readOnly,
+      returnPath: g.returnPath,
+      grantOk: sql<boolean>`(${s.grantJti} is null or ${grantStillValid})`,
+    })
+    .from(s)
+    .innerJoin(u, eq(u.id, s.userId))
+    .innerJoin(l, eq(l.id, s.locationId))
+    .leftJoin(c, eq(c.id, s.coworkerId))
+    .leftJoin(sr, and(eq(sr.userId, s.userId), eq(sr.locationId, s.locationId)))
+    .leftJoin(g, eq(g.jti, s.grantJti))
+    .leftJoin(au, eq(au.id, s.actorUserId))
+    .where(and(eq(s.id, sql.placeholder("sid")), isNull(s.revokedAt), gt(s.expiresAt, sql`now()`))),
+);
+
 /**
  * The live session named by a verified access token, or null. An impersonated session also
  * needs its grant to hold (actor's session alive, actor's right intact) and the feature on.
@@ -60,39 +94,7 @@ export async function loadSession(
   deps: ServiceDeps,
   claims: { sid: string; sub: string; act?: { sub: string } },
 ): Promise<SessionContext | null> {
-  const [row] = await readPrepared(
-    deps.db
-      .select({
-        id: s.id,
-        userId: s.userId,
-        email: u.email,
-        fullName: u.fullName,
-        locationId: s.locationId,
-        locationName: l.name,
-        coworkerId: s.coworkerId,
-        profileName: c.fullName,
-        staffRole: sr.role,
-        expiresAt: s.expiresAt,
-        grantJti: s.grantJti,
-        actorUserId: s.actorUserId,
-        actorName: au.fullName,
-        actorSessionId: s.actorSessionId,
-        kind: g.kind,
-        reason: g.reason,
-        readOnly: g.readOnly,
-        returnPath: g.returnPath,
-        grantOk: sql<boolean>`(${s.grantJti} is null or ${grantStillValid})`,
-      })
-      .from(s)
-      .innerJoin(u, eq(u.id, s.userId))
-      .innerJoin(l, eq(l.id, s.locationId))
-      .leftJoin(c, eq(c.id, s.coworkerId))
-      .leftJoin(sr, and(eq(sr.userId, s.userId), eq(sr.locationId, s.locationId)))
-      .leftJoin(g, eq(g.jti, s.grantJti))
-      .leftJoin(au, eq(au.id, s.actorUserId))
-      .where(and(eq(s.id, claims.sid), isNull(s.revokedAt), gt(s.expiresAt, sql`now()`))),
-    "session_load",
-  );
+  const [row] = await sessionRow(deps.db, { sid: claims.sid });
   if (!row || String(row.userId) !== claims.sub) return null;
   // The token's actor must be the session's actor: neither may stand in for the other.
   if ((row.actorUserId === null) !== (claims.act === undefined)) return null;

@@ -1,6 +1,6 @@
 // Sign-in with email and password, sign-out, and access tokens for sessions.
 import { SESSION_LIFETIME_S, signToken, verifyAgainstDummy, verifyPassword } from "@cowork/auth";
-import { coworkers, locations, queryRows, readPrepared, staffRoles } from "@cowork/db";
+import { coworkers, locations, preparedRead, queryRows, staffRoles } from "@cowork/db";
 import { type SignInInput } from "@cowork/validators";
 import { and, eq, isNotNull, or, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
@@ -177,6 +177,29 @@ export async function signIn(
   });
 }
 
+/** The locations where a user has a profile or a staff role (built once). */
+const placesOf = preparedRead("sign_in_places", (db) =>
+  db
+    .select({
+      locationId: locations.id,
+      coworkerId: coworkers.id,
+      isStaff: sql<boolean>`(${staffRoles.role} is not null)`,
+    })
+    .from(locations)
+    .leftJoin(
+      coworkers,
+      and(eq(coworkers.locationId, locations.id), eq(coworkers.userId, sql.placeholder("userId"))),
+    )
+    .leftJoin(
+      staffRoles,
+      and(
+        eq(staffRoles.locationId, locations.id),
+        eq(staffRoles.userId, sql.placeholder("userId")),
+      ),
+    )
+    .where(or(isNotNull(coworkers.id), isNotNull(staffRoles.role))),
+);
+
 /**
  * CONTRACT §4: the requested location (where the user is staff or has a profile), else the
  * first profile's location, else the first staff location (lowest ids).
@@ -186,25 +209,7 @@ async function chooseLocation(
   userId: number,
   requested: number | undefined,
 ): Promise<{ locationId: number; coworkerId: number | null }> {
-  const places = await readPrepared(
-    deps.db
-      .select({
-        locationId: locations.id,
-        coworkerId: coworkers.id,
-        isStaff: sql<boolean>`(${staffRoles.role} is not null)`,
-      })
-      .from(locations)
-      .leftJoin(
-        coworkers,
-        and(eq(coworkers.locationId, locations.id), eq(coworkers.userId, userId)),
-      )
-      .leftJoin(
-        staffRoles,
-        and(eq(staffRoles.locationId, locations.id), eq(staffRoles.userId, userId)),
-      )
-      .where(or(isNotNull(coworkers.id), isNotNull(staffRoles.role))),
-    "sign_in_places",
-  );
+  const places = await placesOf(deps.db, { userId });
   if (requested !== undefined) {
     const place = places.find((p) => p.locationId === requested);
     if (!place) throw new DomainError("invalid_request", "You have no access to that location.");

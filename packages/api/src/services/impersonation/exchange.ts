@@ -1,7 +1,7 @@
 // Exchanging an impersonation token for a session of its target: the grant is consumed, the
 // session created and the event written in one statement that re-checks the grant's rules.
 import { verifyImpersonationToken, InvalidTokenError } from "@cowork/auth";
-import { impersonationGrants, queryRows, readPrepared } from "@cowork/db";
+import { impersonationGrants, preparedRead, queryRows } from "@cowork/db";
 import { eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { DomainError } from "../../errors";
@@ -26,6 +26,21 @@ export interface ExchangedRow {
 
 // Aliased as the rule's fragment (grantStillValid, grant-rules.ts) names the grant: g.
 const g = alias(impersonationGrants, "g");
+
+/** What decides why a grant could not be exchanged (built once). */
+const refusalFacts = preparedRead("exchange_refusal_reason", (db) =>
+  db
+    .select({
+      consumed: sql<boolean>`${g.consumedAt} is not null`,
+      live: sql<boolean>`${g.expiresAt} > now()`,
+      valid: sql<boolean>`${grantStillValid}`,
+      actorUserId: g.actorUserId,
+      coworkerId: g.coworkerId,
+      locationId: g.locationId,
+    })
+    .from(g)
+    .where(eq(g.jti, sql.placeholder("jti"))),
+);
 
 /**
  * Exchanges an impersonation token for a session of its target. The grant is consumed, the
@@ -115,20 +130,7 @@ export async function exchange(
 }
 
 async function whyNotExchangeable(deps: ServiceDeps, jti: string) {
-  const [grant] = await readPrepared(
-    deps.db
-      .select({
-        consumed: sql<boolean>`${g.consumedAt} is not null`,
-        live: sql<boolean>`${g.expiresAt} > now()`,
-        valid: sql<boolean>`${grantStillValid}`,
-        actorUserId: g.actorUserId,
-        coworkerId: g.coworkerId,
-        locationId: g.locationId,
-      })
-      .from(g)
-      .where(eq(g.jti, jti)),
-    "exchange_refusal_reason",
-  );
+  const [grant] = await refusalFacts(deps.db, { jti });
   if (!grant)
     return { detail: "unknown_grant", actorUserId: null, coworkerId: null, locationId: null };
   const detail = grant.consumed

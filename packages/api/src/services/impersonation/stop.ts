@@ -1,7 +1,7 @@
 // Ending an impersonation: stopping the impersonated session (with its audit event, in one
 // statement), and, in the browser, leaving it for the actor's own session kept aside.
 import { verifyAccessToken } from "@cowork/auth";
-import { impersonationGrants, queryRows, readPrepared, sessions } from "@cowork/db";
+import { impersonationGrants, preparedRead, queryRows, sessions } from "@cowork/db";
 import { desc, eq, sql } from "drizzle-orm";
 import { beforeDeadline } from "../deadline";
 import { type RequestMeta, type ServiceDeps } from "../deps";
@@ -31,21 +31,22 @@ export async function stopImpersonating(
   return { returnPath: impersonation.returnPath, actorSessionId: impersonation.actorSessionId };
 }
 
+const lastReturnPathRow = preparedRead("impersonation_last_return_path", (db) =>
+  db
+    .select({ returnPath: impersonationGrants.returnPath })
+    .from(sessions)
+    .innerJoin(impersonationGrants, eq(impersonationGrants.jti, sessions.grantJti))
+    .where(eq(sessions.actorSessionId, sql.placeholder("actorSessionId")))
+    .orderBy(desc(sessions.createdAt))
+    .limit(1),
+);
+
 /** Where the actor's latest impersonation started from, for a browser coming back after it ended. */
 export async function lastReturnPath(
   deps: ServiceDeps,
   actorSessionId: string,
 ): Promise<string | null> {
-  const [row] = await readPrepared(
-    deps.db
-      .select({ returnPath: impersonationGrants.returnPath })
-      .from(sessions)
-      .innerJoin(impersonationGrants, eq(impersonationGrants.jti, sessions.grantJti))
-      .where(eq(sessions.actorSessionId, actorSessionId))
-      .orderBy(desc(sessions.createdAt))
-      .limit(1),
-    "impersonation_last_return_path",
-  );
+  const [row] = await lastReturnPathRow(deps.db, { actorSessionId });
   return row?.returnPath ?? null;
 }
 
