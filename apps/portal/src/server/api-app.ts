@@ -121,7 +121,11 @@ function stamp(req: IncomingMessage): string {
   req.headers[FORWARDED_HEADER] = FORWARDING_HEADERS.some((name) => name in req.headers)
     ? "1"
     : "0";
-  req.headers[AUTHORIZATION_COUNT_HEADER] = String(req.headersDistinct.authorization?.length ?? 0);
+  // Node's parsed headers keep only the first Authorization: the raw list has them all.
+  let authorizations = 0;
+  for (let index = 0; index < req.rawHeaders.length; index += 2)
+    if (req.rawHeaders[index]!.toLowerCase() === "authorization") authorizations++;
+  req.headers[AUTHORIZATION_COUNT_HEADER] = String(authorizations);
   const incoming = req.headers["x-request-id"];
   const requestId =
     typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();

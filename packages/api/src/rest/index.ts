@@ -14,5 +14,5 @@ export {
 export { endpoints } from "./endpoints";
 export { oauthAnswer } from "./oauth";
 export { openApiDocument } from "./openapi";
-export { matchRestRoute, restRoutes, type RestMatch, type RestRoute } from "./table";
+export { restRoutes, type RestRoute } from "./table";
 export { allowedMethods, opsPaths, restContract } from "./contract";
