@@ -34,9 +34,9 @@ export interface MemoryReport {
 
 export interface HttpReport {
   serverEnv: Record<string, string>;
-  /** GET /.well-known/jwks.json: the REST door with no database and no crypto. */
+  /** GET /.well-known/jwks.json: a REST route with no database and no crypto. */
   doorFloor: HttpLine;
-  /** GET /api/health: a trivial Next route handler (what Next costs; pages and tRPC pay it). */
+  /** GET /api/health: the server's trivial operational route. */
   nextFloor: HttpLine;
   me: HttpLine;
   flow: HttpLine;

@@ -12,7 +12,7 @@ import * as schema from "./schema";
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 
-/** The open driver connection under a handle: what two module graphs of one process share. */
+/** The open driver connection under a handle. */
 export type Connection =
   { driver: "pglite"; client: PGlite } | { driver: "postgres"; client: postgres.Sql };
 
@@ -79,8 +79,7 @@ export function createPostgres(
 
 /**
  * A typed database over a connection someone else opened and will close (its close() does
- * nothing). The portal's server and its Next bundle are two module graphs in one process: they
- * share one PGlite folder or one PostgreSQL pool this way, each with its own Drizzle around it.
+ * nothing): createPostgres and createPglite put Drizzle around the connection they open.
  */
 export function attachDatabase(connection: Connection): DatabaseHandle {
   if (connection.driver === "pglite") {

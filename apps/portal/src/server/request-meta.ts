@@ -1,5 +1,5 @@
 // Who is asking: the client address (proxy-aware) and the request id, from the headers the
-// custom server stamped. Used inside and outside the Next bundle: no "server-only" here.
+// server stamped (api-app.ts).
 import {
   canonicalAddress,
   type RequestMeta,

@@ -1,7 +1,6 @@
-// Prometheus metrics of the service (prom-client's default registry). The portal's custom server
-// and the Next bundle each load this module, but prom-client is one external package for both:
-// every metric is looked up in the shared registry before it is created, so both copies count
-// into the same series.
+// Prometheus metrics of the service (prom-client's default registry). Every metric is looked up
+// in the registry before it is created, so a module loaded twice in one process (a test runner's
+// re-import) still counts into the same series.
 import { impersonationGrants, preparedRead, sessions } from "@cowork/db";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
