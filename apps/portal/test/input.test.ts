@@ -7,7 +7,7 @@ import { Agent } from "node:http";
 import postgres from "postgres";
 import { auditAll, EMAIL, issue, login, me } from "./support/flows";
 import { call, expectError, expectNoLeak, fields, type Reply } from "./support/http";
-import { startPortal, type Portal } from "./support/portal";
+import { errorLinesSince, startPortal, type Portal } from "./support/portal";
 
 /** F1: every spelling but plain decimal digits (as sent on the wire, already URL-encoded). */
 const BAD_IDS: [string, string][] = [
@@ -345,13 +345,7 @@ describe("input validation (F1-F6)", () => {
     expect((await me(portal, otto)).status).toBe(200);
   });
 
-  /** Error-level lines (pino's "error"/"fatal", in words or numbers) and Next's own error marks. */
-  const errorLines = (since: number) =>
-    portal
-      .logs()
-      .slice(since)
-      .split("\n")
-      .filter((line) => /"level":\s*(50|60|"error"|"fatal")/.test(line) || line.includes("⨯"));
+  const errorLines = (since: number) => errorLinesSince(portal, since);
 
   /** A tRPC call: a query by GET (input in the URL) or a mutation by POST (JSON body). */
   const trpc = (

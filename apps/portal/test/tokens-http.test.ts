@@ -8,7 +8,7 @@ import { exportSPKI } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL, exchangeReply, issue, issueReply, login, me } from "./support/flows";
 import { call, expectError, fields, type Reply } from "./support/http";
-import { startPortal, type Portal } from "./support/portal";
+import { errorLinesSince, startPortal, type Portal } from "./support/portal";
 import { createStore, onPostgres, type Store } from "./support/store";
 import {
   b64json,
@@ -459,13 +459,7 @@ describe("tokens over HTTP (RFC 8725; cases C1-C14)", () => {
     expect(prefixed.status).toBe(200);
   });
 
-  /** Error-level lines (pino's "error"/"fatal", in words or numbers) and Next's own error marks. */
-  const errorLines = (since: number) =>
-    portal
-      .logs()
-      .slice(since)
-      .split("\n")
-      .filter((line) => /"level":\s*(50|60|"error"|"fatal")/.test(line) || line.includes("⨯"));
+  const errorLines = (since: number) => errorLinesSince(portal, since);
 
   it("refuses correctly signed tokens naming ids beyond PostgreSQL's integer with 401, on both doors, without an error log line", async () => {
     const since = portal.logs().length;

@@ -194,3 +194,11 @@ export async function signIn(portal: Portal, email: string, locationId?: number)
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A portal's error-level log lines since `since` (pino's "error"/"fatal", in words or numbers) and Next's own error marks. */
+export const errorLinesSince = (portal: Portal, since: number): string[] =>
+  portal
+    .logs()
+    .slice(since)
+    .split("\n")
+    .filter((line) => /"level":\s*(50|60|"error"|"fatal")/.test(line) || line.includes("⨯"));
