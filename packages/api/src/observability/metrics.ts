@@ -101,14 +101,8 @@ const requestDuration = shared(
     }),
 );
 
-const processMetrics = globalThis as typeof globalThis & { __coworkDefaultMetrics?: boolean };
-if (
-  !processMetrics.__coworkDefaultMetrics &&
-  !register.getSingleMetric("process_cpu_user_seconds_total")
-) {
-  processMetrics.__coworkDefaultMetrics = true;
-  collectDefaultMetrics();
-}
+// The process metrics (CPU, memory, event loop), once per registry.
+if (!register.getSingleMetric("process_cpu_user_seconds_total")) collectDefaultMetrics();
 
 /** What the services report. Each call is one line at the place the event happens. */
 export const metrics = {
