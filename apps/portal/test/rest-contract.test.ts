@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   auditAll,
-  awaitWindowRoom,
   EMAIL,
   exchangeReply,
   impersonate,
@@ -1095,7 +1094,6 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("answers 429 with Retry-After once an account reaches its failed sign-ins, a correct password included", async () => {
-    await awaitWindowRoom(900, 30);
     for (let attempt = 0; attempt < LIMIT; attempt++) {
       expectError(
         await signInReply(portal, EMAIL.milo, {
@@ -1117,7 +1115,6 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("answers 429 once a client address reaches its failed sign-ins, whatever the account; malformed requests do not count", async () => {
-    await awaitWindowRoom(900, 30);
     const client = xff("192.0.2.77");
     for (let attempt = 0; attempt < LIMIT + 2; attempt++) {
       expectError(
@@ -1145,7 +1142,6 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("counts every spelling of one client address as that address: a lock on 2001:db8::1 holds for 2001:DB8::1, 2001:0db8:0:…:1, 2001:db8::0:1", async () => {
-    await awaitWindowRoom(900, 30);
     const ada = await login(portal, EMAIL.ada);
     for (let attempt = 0; attempt < LIMIT; attempt++) {
       expectError(
@@ -1199,7 +1195,6 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("never counts correct sign-ins, not even concurrent ones from one address for one account", async () => {
-    await awaitWindowRoom(900, 30);
     // Adam signs in nowhere else in this portal, so a wrong 429 here cannot spill into other tests.
     const replies = await Promise.all(
       Array.from({ length: LIMIT + 3 }, () =>
@@ -1210,7 +1205,6 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("ignores rotating X-Forwarded-For values from a client that is not a listed proxy (H2, V9)", async () => {
-    await awaitWindowRoom(900, 30);
     // From ::1 (not a listed proxy): failures for different accounts, each with another
     // forwarded address. Only the socket's address can tie them together.
     const direct = (account: string, password: string, ip: string) =>
@@ -1231,7 +1225,6 @@ describe("throttling, client addresses and expiry (edge portal: TRUSTED_PROXIES,
   });
 
   it("answers 429 with Retry-After from the limit on, per actor, on both issue routes, whatever the address or session (H1, H2)", async () => {
-    await awaitWindowRoom(60, 12);
     const otto = await login(portal, EMAIL.otto);
     for (let attempt = 0; attempt < LIMIT; attempt++)
       expect((await issueReply(portal, otto, 42)).status).toBe(200);

@@ -176,14 +176,4 @@ export async function auditAll(
   }
 }
 
-/**
- * Waits for the next epoch-aligned window when fewer than `neededS` seconds are left in this one.
- * Throttles counted in such fixed windows once; they count over any window now (a sliding log,
- * packages/api/src/services/throttle.ts), so no test needs this to stay inside one window.
- */
-export async function awaitWindowRoom(windowS: number, neededS: number): Promise<void> {
-  const left = windowS - ((Date.now() / 1000) % windowS);
-  if (left < neededS) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 1500));
-}
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -39,12 +39,6 @@ function helpers(api: TestApi) {
   return { as, rows, issue, issueTeam, exchange, me };
 }
 
-/** Sleeps past a fixed-window boundary when fewer than `needS` seconds remain in the window. */
-async function awaitFreshWindow(windowS: number, needS: number): Promise<void> {
-  const left = windowS - ((Date.now() / 1000) % windowS);
-  if (left < needS) await new Promise((resolve) => setTimeout(resolve, (left + 0.5) * 1000));
-}
-
 let api: TestApi;
 let h: ReturnType<typeof helpers>;
 /** Own sessions shared by the tests that neither end nor alter them (signing in costs a scrypt hash). */
@@ -768,7 +762,6 @@ describe("issue throttle per actor (H1)", () => {
     "answers 429 throttled from the limit on, whatever the session or address, and audits it",
     { timeout: 90_000 },
     async () => {
-      await awaitFreshWindow(60, 10);
       const otto = await limited.signIn(EMAIL.otto);
       for (const coworkerId of [42, 43, 44]) await l.issue(otto, coworkerId);
       const before = (
@@ -821,7 +814,6 @@ describe("issue throttle per actor (H1)", () => {
       await l.rows(
         sql`insert into staff_roles (user_id, location_id, role) values (7, 2, 'operator')`,
       );
-      await awaitFreshWindow(60, 10);
       const rita = await limited.signIn("rita.riverside@demo.test");
       for (const coworkerId of [42, 43, 99_999]) {
         await expectRefused(
@@ -839,7 +831,6 @@ describe("issue throttle per actor (H1)", () => {
   );
 
   it("throttles the team route per actor too", { timeout: 90_000 }, async () => {
-    await awaitFreshWindow(60, 10);
     const tess = await limited.signIn(EMAIL.tess);
     for (const coworkerId of [42, 43, 42]) await l.issueTeam(tess, coworkerId);
     await expectRefused(
@@ -853,7 +844,6 @@ describe("issue throttle per actor (H1)", () => {
     "counts refused attempts on the team route, so sweeping ids runs into the limit",
     { timeout: 90_000 },
     async () => {
-      await awaitFreshWindow(60, 10);
       const ivan = await limited.signIn(EMAIL.ivan);
       for (const coworkerId of [42, 43, 46]) {
         await expectRefused(
