@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL, exchangeReply, me, passwordOf } from "./support/flows";
 import { call, expectError, type Reply } from "./support/http";
 import { type Portal, startPortal } from "./support/portal";
+import { parseExposition, type Sample, valueOf } from "./support/metrics";
 import { burst, burstAgent, signInBatch, statusCounts } from "./support/sign-in-burst";
 
 const LIMIT = 5;
@@ -189,33 +190,8 @@ describe("sign-in throttling under concurrency", () => {
   });
 });
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
 async function scrape(): Promise<Sample[]> {
   const answer = await call(portal, "GET", "/api/metrics", { token: METRICS_TOKEN });
   expect(answer.status, answer.text).toBe(200);
-  const samples: Sample[] = [];
-  for (const line of answer.text.split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      labels[pair[1]!] = pair[2]!;
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
+  return parseExposition(answer.text);
 }
-
-const valueOf = (samples: Sample[], name: string, labels: Record<string, string>) =>
-  samples
-    .filter(
-      (sample) =>
-        sample.name === name &&
-        Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
-    )
-    .reduce((sum, sample) => sum + sample.value, 0);
