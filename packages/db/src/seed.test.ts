@@ -7,7 +7,7 @@ import { verifyPassword } from "@cowork/auth";
 import { type Fixture } from "@cowork/validators";
 import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, queryRows } from "./client";
+import { queryRows } from "./client";
 import { coworkers, locations, staffRoles, teamMembers, teams, users } from "./schema";
 import {
   demoFixturePath,
@@ -18,46 +18,7 @@ import {
   seedFixture,
 } from "./seed";
 import { createTestDatabase, type TestDatabase } from "./testing";
-
-interface Counts {
-  locations: number;
-  users: number;
-  staff_roles: number;
-  coworkers: number;
-  teams: number;
-  team_members: number;
-}
-
-async function tableCounts(db: Database): Promise<Counts> {
-  const [row] = await queryRows<Counts>(
-    db,
-    sql`select
-          (select count(*) from locations)::int as locations,
-          (select count(*) from users)::int as users,
-          (select count(*) from staff_roles)::int as staff_roles,
-          (select count(*) from coworkers)::int as coworkers,
-          (select count(*) from teams)::int as teams,
-          (select count(*) from team_members)::int as team_members`,
-  );
-  return row!;
-}
-
-const NOTHING: Counts = {
-  locations: 0,
-  users: 0,
-  staff_roles: 0,
-  coworkers: 0,
-  teams: 0,
-  team_members: 0,
-};
-const DEMO_COUNTS: Counts = {
-  locations: 2,
-  users: 8,
-  staff_roles: 3,
-  coworkers: 8,
-  teams: 3,
-  team_members: 8,
-};
+import { type Counts, DEMO_COUNTS, NOTHING, tableCounts } from "./test-support/table-counts";
 
 let demo: Fixture;
 

@@ -5,12 +5,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createPglite, type Database, queryRows } from "../client";
+import { createPglite } from "../client";
 import { migrateDatabase } from "../migrate";
 import { demoFixturePath, readFixtureFile } from "../seed";
 import { createTestDatabase, testDriver } from "../testing";
+import { type Counts, DEMO_COUNTS, NOTHING, tableCounts } from "../test-support/table-counts";
 
 const packageDir = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -31,46 +31,6 @@ function runSeed(file: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-interface Counts {
-  locations: number;
-  users: number;
-  staff_roles: number;
-  coworkers: number;
-  teams: number;
-  team_members: number;
-}
-
-async function tableCounts(db: Database): Promise<Counts> {
-  const [row] = await queryRows<Counts>(
-    db,
-    sql`select
-          (select count(*) from locations)::int as locations,
-          (select count(*) from users)::int as users,
-          (select count(*) from staff_roles)::int as staff_roles,
-          (select count(*) from coworkers)::int as coworkers,
-          (select count(*) from teams)::int as teams,
-          (select count(*) from team_members)::int as team_members`,
-  );
-  return row!;
-}
-
-const NOTHING: Counts = {
-  locations: 0,
-  users: 0,
-  staff_roles: 0,
-  coworkers: 0,
-  teams: 0,
-  team_members: 0,
-};
-const DEMO_COUNTS: Counts = {
-  locations: 2,
-  users: 8,
-  staff_roles: 3,
-  coworkers: 8,
-  teams: 3,
-  team_members: 8,
-};
 
 /** A database for the CLI to write to, of the project's driver, and a way to read it afterwards. */
 interface Target {
