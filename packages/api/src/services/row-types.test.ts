@@ -149,12 +149,25 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<ExchangedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ExchangedRow>>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
-    expectTypeOf<Omit<TargetRow, "rank" | "refusal">>().toEqualTypeOf<
-      FromSchema<typeof ROWS.TargetRow>
-    >();
-    expectTypeOf<Pick<TargetRow, "rank" | "refusal">>().toEqualTypeOf<{
+    // The policy's columns (coalesced to the contract's defaults; null when the team route found
+    // no team) and consent_level, a max over the target's open consent grants.
+    type Computed =
+      | "rank"
+      | "refusal"
+      | "policy_on"
+      | "justification_required"
+      | "allow_full_mode"
+      | "consent_required"
+      | "consent_level";
+    expectTypeOf<Omit<TargetRow, Computed>>().toEqualTypeOf<FromSchema<typeof ROWS.TargetRow>>();
+    expectTypeOf<Pick<TargetRow, Computed>>().toEqualTypeOf<{
       rank: number | null;
       refusal: RuleRefusal | null;
+      policy_on: boolean | null;
+      justification_required: boolean | null;
+      allow_full_mode: boolean | null;
+      consent_required: boolean | null;
+      consent_level: number | null;
     }>();
     // throttle_take's answer and the `true as found` of its alongside read: no table's columns.
     expectTypeOf<TakeRow>().toEqualTypeOf<{
