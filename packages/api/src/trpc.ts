@@ -100,7 +100,9 @@ export const ownSessionProcedure = (refusal: "unauthorized" | "forbidden") =>
 export const memberProcedure = ownSessionProcedure("forbidden").use(({ ctx, next }) => {
   const { coworkerId } = ctx.session;
   if (coworkerId === null) {
-    throw toTRPCError(new DomainError("forbidden", "Only members with a profile here can do this."));
+    throw toTRPCError(
+      new DomainError("forbidden", "Only members with a profile here can do this."),
+    );
   }
   return next({ ctx: { ...ctx, session: { ...ctx.session, coworkerId } } });
 });

@@ -2,11 +2,7 @@
 import { z } from "zod";
 import { idSchema } from "./ids";
 import { reasonCategorySchema } from "./justification";
-import {
-  impersonationKindSchema,
-  impersonationModeSchema,
-  timestampSchema,
-} from "./responses";
+import { impersonationKindSchema, impersonationModeSchema, timestampSchema } from "./responses";
 
 /** The policy's fields as the API spells them, with the contract's defaults. */
 export const policyFieldsSchema = z.object({

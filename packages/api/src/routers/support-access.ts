@@ -6,11 +6,7 @@ import {
   supportAccessGrantOutput,
   supportAccessOutput,
 } from "@cowork/validators";
-import {
-  grantSupportAccess,
-  listSupportAccess,
-  revokeSupportAccess,
-} from "../services/consent";
+import { grantSupportAccess, listSupportAccess, revokeSupportAccess } from "../services/consent";
 import { endImpersonationByMember } from "../services/oversight";
 import { memberProcedure, router } from "../trpc";
 
@@ -26,7 +22,9 @@ export const supportAccessRouter = router({
 
   revokeSupportAccess: memberProcedure
     .input(supportAccessGrantIdInput)
-    .mutation(({ ctx, input }) => revokeSupportAccess(ctx.deps, ctx.session, input.grantId, ctx.meta)),
+    .mutation(({ ctx, input }) =>
+      revokeSupportAccess(ctx.deps, ctx.session, input.grantId, ctx.meta),
+    ),
 
   endImpersonation: memberProcedure
     .input(sessionIdInput)

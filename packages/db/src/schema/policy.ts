@@ -1,14 +1,6 @@
 // Each location's impersonation policy and members' consent to be impersonated (CONTRACT §8).
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  boolean,
-  check,
-  index,
-  integer,
-  pgTable,
-  timestamp,
-} from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, integer, pgTable, timestamp } from "drizzle-orm/pg-core";
 import { coworkers, locations, users } from "./directory";
 import { grantKindEnum } from "./kinds";
 
@@ -32,10 +24,7 @@ export const locationPolicies = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      "location_policies_max_session_minutes",
-      sql`${t.maxSessionMinutes} between 5 and 60`,
-    ),
+    check("location_policies_max_session_minutes", sql`${t.maxSessionMinutes} between 5 and 60`),
   ],
 );
 
