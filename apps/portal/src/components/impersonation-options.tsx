@@ -45,7 +45,7 @@ export function ImpersonationOptions({
         </p>
       </div>
       <div className="field">
-        <label htmlFor="reason-category">Reason category</label>
+        <label htmlFor="reason-category">Category</label>
         <select
           id="reason-category"
           name="reasonCategory"

@@ -149,7 +149,7 @@ export function PolicyForm({ initial }: { initial: PolicyOutput }) {
       <button type="submit" disabled={!hydrated || save.isPending}>
         Save policy
       </button>
-      <p role="status" className="hint">
+      <p aria-live="polite" className="hint">
         {status}
       </p>
       {error ? (

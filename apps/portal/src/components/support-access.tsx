@@ -103,7 +103,7 @@ export function SupportAccess({ initial, now }: { initial: SupportAccessOutput; 
           Allow support access
         </button>
       </form>
-      <p role="status" className="hint">
+      <p aria-live="polite" className="hint">
         {status}
       </p>
       {error ? (
@@ -142,7 +142,6 @@ export function SupportAccess({ initial, now }: { initial: SupportAccessOutput; 
                     <button
                       type="button"
                       disabled={!hydrated || revoke.isPending}
-                      aria-label={`Revoke ${who(item.grantedTo).toLowerCase()} access until ${at(item.expiresAt)}`}
                       onClick={() =>
                         void run(
                           () => revoke.mutateAsync({ grantId: item.id }),
