@@ -57,8 +57,18 @@ ALTER TABLE "audit_events" ADD COLUMN "ticket" text;--> statement-breakpoint
 -- Whether the consent grant an impersonated session needed (none: null) is still open. Asked with
 -- grant_still_valid wherever a grant's use is decided (grant-rules.ts), so revoking a consent
 -- ends the sessions that stood on it on their next request, on every process.
-CREATE FUNCTION "consent_still_open"("consent_grant_id" bigint) RETURNS boolean
+CREATE FUNCTION "consent_still_open"("open_grant_id" bigint) RETURNS boolean
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ select "consent_grant_id" is null or exists (
+  AS $$ select $1 is null or exists (
     select 1 from support_access_grants cg
-    where cg.id = "consent_grant_id" and cg.revoked_at is null and cg.expires_at > now()) $$;
+    where cg.id = $1 and cg.revoked_at is null and cg.expires_at > now()) $$;
+--> statement-breakpoint
+-- Whether the location's policy lets impersonation happen (no row: the default, on). Asked with
+-- grant_still_valid wherever a grant's use is decided, so a policy switched off stops every
+-- impersonated session of the location on its next request, however the row was changed (the
+-- service also ends them for good, in the change's own transaction).
+-- ($1: a column of the same name would take precedence over the parameter's name.)
+CREATE FUNCTION "location_allows_impersonation"("policy_location_id" integer) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ select coalesce((select p.impersonation from location_policies p
+    where p.location_id = $1), true) $$;

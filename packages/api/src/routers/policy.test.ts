@@ -266,6 +266,19 @@ describe("impersonation: off", () => {
     ).toBeTruthy();
   });
 
+  it("is asked on every request of an impersonated session: a policy row switched off in the database stops it at once", async () => {
+    const session = await exchange(
+      (await (await as(tokens.ada!)).impersonation.impersonate({ coworkerId: 42 })).token,
+    );
+    await rows(sql`update location_policies set impersonation = false where location_id = 1`);
+    await expectRefused((await as(session)).auth.me(), 401, "unauthorized");
+    const [live] = await rows<{ revoked_at: Date | null }>(
+      sql`select revoked_at from sessions where grant_jti is not null and revoked_at is null
+          and location_id = 1 order by created_at desc limit 1`,
+    );
+    expect(live, "not revoked: the check itself refused it").toBeDefined();
+  });
+
   it("leaves the IMPERSONATION switch of the process in force where the policy is on", async () => {
     const offDeps = { ...api.deps, config: { ...api.deps.config, impersonationEnabled: false } };
     const { createContext } = await import("../context");
