@@ -58,6 +58,15 @@ const CONTRACT: [method: string, path: string, statuses: number[]][] = [
   ["get", "/api/ready", [200, 503]],
   ["get", "/api/metrics", [200]],
   ["get", "/api/openapi.json", [200]],
+  // CONTRACT §8
+  ["get", "/api/sys/policy", [200, 401]],
+  ["put", "/api/sys/policy", [200, 400, 401]],
+  ["get", "/api/public/coworkers/support-access", [200, 401, 403]],
+  ["post", "/api/public/coworkers/support-access", [201, 400, 401, 403]],
+  ["delete", "/api/public/coworkers/support-access/{grantId}", [204, 401, 403, 404]],
+  ["post", "/api/public/coworkers/support-access/sessions/{sessionId}/end", [204, 401, 403, 404]],
+  ["get", "/api/sys/impersonations", [200, 401]],
+  ["post", "/api/sys/impersonations/{sessionId}/end", [204, 401, 404]],
   ["get", "/api/trpc/{procedure}", [200]],
   ["post", "/api/trpc/{procedure}", [200]],
 ];
@@ -224,7 +233,12 @@ describe("against a started portal", () => {
         `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer ?? ""}: ${problem.message}`,
     );
     // The one warning kept, for the reason the README gives (the project has no license to name).
-    const kept = ["warn info-license #/info: Info object should contain `license` field."];
+    const kept = [
+      "warn info-license #/info: Info object should contain `license` field.",
+      // CONTRACT §8 fixes both paths. They never collide: {coworkerId} is digits only, and the
+      // router matches the literal support-access segment first.
+      "warn no-ambiguous-paths #/paths/~1api~1public~1coworkers~1support-access~1{grantId}: Paths should resolve unambiguously. Found two ambiguous paths: `/api/public/coworkers/{coworkerId}/impersonate` and `/api/public/coworkers/support-access/{grantId}`.",
+    ];
     expect(found.filter((line) => !kept.includes(line))).toEqual([]);
   });
 
@@ -465,6 +479,83 @@ describe("against a started portal", () => {
       "/api/sys/audit",
       await call(portal, "/api/sys/audit?limit=9999", { headers: bearer(ada) }),
     );
+    // CONTRACT §8: policy, consent, live oversight.
+    const policyPath = "/api/sys/policy";
+    const putPolicy = (token: string, body: string, type = "application/json") =>
+      call(portal, policyPath, {
+        method: "PUT",
+        headers: { ...bearer(token), "content-type": type },
+        body,
+      });
+    conforms("get", policyPath, await call(portal, policyPath, { headers: bearer(otto) }));
+    conforms("get", policyPath, await call(portal, policyPath, { headers: bearer(milo) }));
+    conforms("put", policyPath, await putPolicy(ada, JSON.stringify({ maxSessionMinutes: 60 })));
+    conforms("put", policyPath, await putPolicy(ada, JSON.stringify({ maxSessionMinutes: 0 })));
+    conforms("put", policyPath, await putPolicy(otto, JSON.stringify({ notifyMember: true })));
+    conforms("put", policyPath, await putPolicy(ada, "x", "text/plain"));
+    conforms("put", policyPath, await putPolicy(ada, tooLarge));
+    const supportPath = "/api/public/coworkers/support-access";
+    const grantAs = (token: string | null, value: unknown) =>
+      post(supportPath, {
+        headers: { ...(token ? bearer(token) : {}), "content-type": "application/json" },
+        body: JSON.stringify(value),
+      });
+    const granted = await grantAs(milo, { grantedTo: "staff", hours: 2, mode: "readonly" });
+    conforms("post", supportPath, granted);
+    const grantId = (granted.body as { id: number }).id;
+    conforms(
+      "post",
+      supportPath,
+      await grantAs(milo, { grantedTo: "staff", hours: 0, mode: "full" }),
+    );
+    conforms("post", supportPath, await grantAs(null, {}));
+    const teamSession = await exchange(
+      portal,
+      await impersonationToken(portal, tess, 42, { team: true }),
+    );
+    conforms("get", supportPath, await call(portal, supportPath, { headers: bearer(milo) }));
+    conforms("get", supportPath, await call(portal, supportPath, { headers: bearer(teamSession) }));
+    conforms("get", supportPath, await call(portal, supportPath));
+    const grantPath = "/api/public/coworkers/support-access/{grantId}";
+    const revokeGrant = (id: number | string, token: string) =>
+      call(portal, `${supportPath}/${id}`, { method: "DELETE", headers: bearer(token) });
+    conforms("delete", grantPath, await revokeGrant(grantId, nora));
+    conforms("delete", grantPath, await revokeGrant(grantId, milo));
+    conforms("delete", grantPath, await revokeGrant("abc", milo));
+    conforms("delete", grantPath, await revokeGrant(grantId, teamSession));
+    const live = await call<{ items: { sessionId: string }[] }>(portal, "/api/sys/impersonations", {
+      headers: bearer(ada),
+    });
+    expect(live.body.items.length).toBeGreaterThan(0);
+    conforms("get", "/api/sys/impersonations", live);
+    conforms(
+      "get",
+      "/api/sys/impersonations",
+      await call(portal, "/api/sys/impersonations", { headers: bearer(otto) }),
+    );
+    const teamSid = JSON.parse(Buffer.from(teamSession.split(".")[1]!, "base64url").toString()) as {
+      sid: string;
+    };
+    const memberEnd = "/api/public/coworkers/support-access/sessions/{sessionId}/end";
+    const endByMember = (sid: string, token?: string) =>
+      post(`${supportPath}/sessions/${sid}/end`, token ? { headers: bearer(token) } : {});
+    conforms("post", memberEnd, await endByMember(teamSid.sid, nora));
+    conforms("post", memberEnd, await endByMember("not-a-uuid", milo));
+    conforms("post", memberEnd, await endByMember(teamSid.sid));
+    conforms("post", memberEnd, await endByMember(teamSid.sid, teamSession));
+    conforms("post", memberEnd, await endByMember(teamSid.sid, milo));
+    const adminEnd = "/api/sys/impersonations/{sessionId}/end";
+    const another = await exchange(portal, await impersonationToken(portal, otto, 43));
+    const anotherSid = (
+      JSON.parse(Buffer.from(another.split(".")[1]!, "base64url").toString()) as { sid: string }
+    ).sid;
+    const endByAdmin = (sid: string, token?: string) =>
+      post(`/api/sys/impersonations/${sid}/end`, token ? { headers: bearer(token) } : {});
+    conforms("post", adminEnd, await endByAdmin(anotherSid, otto));
+    conforms("post", adminEnd, await endByAdmin("not-a-uuid", ada));
+    conforms("post", adminEnd, await endByAdmin(anotherSid, ada));
+    conforms("post", adminEnd, await endByAdmin(anotherSid, ada));
+
     conforms("get", "/.well-known/jwks.json", await call(portal, "/.well-known/jwks.json"));
     conforms("get", "/.well-known/jwks.json", await post("/.well-known/jwks.json", {}));
     conforms("get", "/api/health", await call(portal, "/api/health"));

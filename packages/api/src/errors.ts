@@ -20,6 +20,9 @@ export const ERROR_STATUS = {
   throttled: 429,
   internal: 500,
   unavailable: 503,
+  justification_required: 400,
+  full_mode_not_allowed: 403,
+  consent_required: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -3,7 +3,10 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { directoryRouter } from "./routers/directory";
 import { impersonationRouter } from "./routers/impersonation";
+import { oversightRouter } from "./routers/oversight";
+import { policyRouter } from "./routers/policy";
 import { profilesRouter } from "./routers/profiles";
+import { supportAccessRouter } from "./routers/support-access";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -12,6 +15,9 @@ export const appRouter = router({
   profiles: profilesRouter,
   directory: directoryRouter,
   audit: auditRouter,
+  policy: policyRouter,
+  supportAccess: supportAccessRouter,
+  oversight: oversightRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -93,6 +93,20 @@ export const ownSessionProcedure = (refusal: "unauthorized" | "forbidden") =>
     return next({ ctx: { ...ctx, session: { ...ctx.session, impersonation: null } } });
   });
 
+/**
+ * A member acting on their own account: their own session (not an impersonated one: 403) with an
+ * active coworker profile (none: 403), handed on as `ctx.session.coworkerId`.
+ */
+export const memberProcedure = ownSessionProcedure("forbidden").use(({ ctx, next }) => {
+  const { coworkerId } = ctx.session;
+  if (coworkerId === null) {
+    throw toTRPCError(
+      new DomainError("forbidden", "Only members with a profile here can do this."),
+    );
+  }
+  return next({ ctx: { ...ctx, session: { ...ctx.session, coworkerId } } });
+});
+
 /** Admin or operator of the active location. The contract answers 401 to anyone else. */
 export const staffProcedure = liveSessionProcedure.use(({ ctx, next }) => {
   const { staffRole } = ctx.session;

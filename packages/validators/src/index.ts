@@ -3,3 +3,5 @@ export * from "./ids";
 export * from "./inputs";
 export * from "./fixture";
 export * from "./responses";
+export * from "./policy";
+export * from "./justification";

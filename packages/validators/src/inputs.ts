@@ -1,6 +1,7 @@
 // Inputs of the procedures, shared by forms, tRPC and the REST adapters.
 import { z } from "zod";
 import { idSchema } from "./ids";
+import { reasonCategorySchema, ticketSchema } from "./justification";
 
 export const REASON_MAX = 500;
 
@@ -54,6 +55,8 @@ export const impersonateInput = z.strictObject({
   reason: reasonSchema.optional(),
   readOnly: z.boolean().optional(),
   returnPath: returnPathSchema.optional(),
+  reasonCategory: reasonCategorySchema.optional(),
+  ticket: ticketSchema.optional(),
 });
 
 export const exchangeInput = z.strictObject({

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { idSchema } from "./ids";
 import { staffRoleSchema } from "./fixture";
+import { reasonCategorySchema } from "./justification";
 
 /** An instant as the API writes it: ISO 8601 in UTC (`Date#toISOString`). */
 export const timestampSchema = z.iso.datetime();
@@ -72,6 +73,8 @@ export const meOutput = z.object({
       reason: z.string().nullable(),
       kind: impersonationKindSchema,
       readOnly: z.boolean(),
+      reasonCategory: reasonCategorySchema.nullable(),
+      ticket: z.string().nullable(),
     })
     .nullable()
     .meta({ description: "Set when this session is an impersonation: who acts, until when, why." }),
@@ -99,6 +102,8 @@ export const accessHistoryOutput = z.object({
       }),
       reason: z.string().nullable(),
       readOnly: z.boolean(),
+      reasonCategory: reasonCategorySchema.nullable(),
+      ticket: z.string().nullable(),
       endedAt: timestampSchema
         .nullable()
         .meta({ description: "When it ended; null while it is still live." }),
@@ -117,6 +122,10 @@ export const auditTypeSchema = z.enum([
   "impersonation.expired",
   "session.signed_out",
   "profile.switched",
+  "policy.changed",
+  "consent.granted",
+  "consent.revoked",
+  "impersonation.terminated",
 ]);
 
 /** audit.listEvents, GET /api/sys/audit. */
@@ -137,6 +146,8 @@ export const auditPageOutput = z.object({
       mode: impersonationModeSchema
         .nullable()
         .meta({ description: "For impersonation events, readonly or full." }),
+      reasonCategory: reasonCategorySchema.nullable(),
+      ticket: z.string().nullable(),
     }),
   ),
   nextCursor: z.number().int().positive().nullable(),

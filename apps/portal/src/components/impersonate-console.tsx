@@ -22,7 +22,12 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
     query: "",
     cursors: [],
   });
-  const [choice, setChoice] = useState<ImpersonationChoice>({ reason: "", readOnly: false });
+  const [choice, setChoice] = useState<ImpersonationChoice>({
+    reason: "",
+    readOnly: false,
+    reasonCategory: "",
+    ticket: "",
+  });
 
   useEffect(() => {
     const timer = window.setTimeout(() => {

@@ -8,6 +8,7 @@ import { useHydrated } from "~/hooks/use-hydrated";
 import { UNAUTHORIZED_EVENT } from "~/trpc/query-client";
 import { type RouterOutputs, useTRPC, useTRPCClient } from "~/trpc/react";
 import { describeError, errorCode } from "./error-text";
+import { REASON_CATEGORY_LABELS } from "./impersonation-options";
 import { leaveNotice, rememberImpersonation } from "./notice";
 
 type Me = RouterOutputs["auth"]["me"];
@@ -131,6 +132,15 @@ export function ImpersonationBanner({ initial, renderedAt }: { initial: Me; rend
           </span>
           {impersonation.reason ? (
             <span className="banner-reason"> Reason: {impersonation.reason}</span>
+          ) : null}
+          {impersonation.reasonCategory ? (
+            <span className="banner-reason">
+              {" "}
+              Category: {REASON_CATEGORY_LABELS[impersonation.reasonCategory]}
+            </span>
+          ) : null}
+          {impersonation.ticket ? (
+            <span className="banner-reason"> Ticket: {impersonation.ticket}</span>
           ) : null}
         </p>
         <button

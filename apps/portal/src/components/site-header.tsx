@@ -12,7 +12,13 @@ function linksFor(me: Me) {
     { href: "/team", label: "Team" },
     ...(me.impersonation ? [] : [{ href: "/account/access", label: "Access history" }]),
     ...(me.staffRole ? [{ href: "/admin/impersonate", label: "Console" }] : []),
-    ...(me.staffRole === "admin" ? [{ href: "/admin/audit", label: "Audit" }] : []),
+    ...(me.staffRole === "admin"
+      ? [
+          { href: "/admin/audit", label: "Audit" },
+          { href: "/admin/sessions", label: "Live sessions" },
+          { href: "/admin/policy", label: "Policy" },
+        ]
+      : []),
   ];
 }
 

@@ -19,7 +19,12 @@ function note(member: Member): string {
 export function TeamTable({ teams }: { teams: Team[] }) {
   const { impersonate, pendingId, error } = useSignIn();
   const hydrated = useHydrated();
-  const [choice, setChoice] = useState<ImpersonationChoice>({ reason: "", readOnly: false });
+  const [choice, setChoice] = useState<ImpersonationChoice>({
+    reason: "",
+    readOnly: false,
+    reasonCategory: "",
+    ticket: "",
+  });
   const mayImpersonate = teams.some((team) => team.members.some((member) => member.canImpersonate));
   const pendingName = teams
     .flatMap((team) => team.members)

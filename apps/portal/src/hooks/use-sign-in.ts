@@ -1,6 +1,6 @@
 // Signing in — as oneself with a password, or as a member through an impersonation token. Both
 // end in a full page load, so every server component (header, banner) renders the new session.
-import { returnPathSchema } from "@cowork/validators";
+import { returnPathSchema, type ReasonCategory } from "@cowork/validators";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { describeError } from "~/components/error-text";
@@ -9,6 +9,8 @@ import { useTRPC } from "~/trpc/react";
 export interface ImpersonateOptions {
   reason?: string;
   readOnly?: boolean;
+  reasonCategory?: ReasonCategory | "";
+  ticket?: string;
   /** `staff`: the operator console's right; `team`: a team admin's right over their members. */
   kind: "staff" | "team";
 }
@@ -50,6 +52,8 @@ export function useSignIn() {
           coworkerId,
           reason: options.reason?.trim() ? options.reason : undefined,
           readOnly: options.readOnly ? true : undefined,
+          reasonCategory: options.reasonCategory ? options.reasonCategory : undefined,
+          ticket: options.ticket?.trim() ? options.ticket.trim() : undefined,
           returnPath: currentPath(),
         };
         const { token } =

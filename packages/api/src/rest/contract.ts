@@ -3,7 +3,7 @@
 // that the browser bundles read it, and so do the server's dispatch table and the OpenAPI
 // document, which bind each route's handler and documentation to its name (declarations.ts).
 
-export type RestMethod = "GET" | "POST" | "PUT";
+export type RestMethod = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface RestRouteContract {
   method: RestMethod;
@@ -37,13 +37,13 @@ export const restContract = {
   impersonateCoworker: {
     method: "GET",
     path: "/api/sys/users/impersonate",
-    query: ["coworkerId", "reason", "mode"],
+    query: ["coworkerId", "reason", "mode", "reasonCategory", "ticket"],
     getMints: true,
   },
   impersonateTeamMember: {
     method: "GET",
     path: "/api/public/coworkers/{coworkerId}/impersonate",
-    query: ["reason", "mode"],
+    query: ["reason", "mode", "reasonCategory", "ticket"],
     getMints: true,
   },
   exchange: { method: "POST", path: "/api/sys/users/exchange", body: JSON_BODY },
@@ -63,6 +63,25 @@ export const restContract = {
   },
   accessHistory: { method: "GET", path: "/api/public/coworkers/access-history" },
   jwks: { method: "GET", path: "/.well-known/jwks.json" },
+  // CONTRACT §8: location policy, member consent, live oversight.
+  getPolicy: { method: "GET", path: "/api/sys/policy" },
+  updatePolicy: { method: "PUT", path: "/api/sys/policy", body: JSON_BODY },
+  supportAccess: { method: "GET", path: "/api/public/coworkers/support-access" },
+  grantSupportAccess: {
+    method: "POST",
+    path: "/api/public/coworkers/support-access",
+    body: JSON_BODY,
+  },
+  revokeSupportAccess: {
+    method: "DELETE",
+    path: "/api/public/coworkers/support-access/{grantId}",
+  },
+  endSupportSession: {
+    method: "POST",
+    path: "/api/public/coworkers/support-access/sessions/{sessionId}/end",
+  },
+  liveImpersonations: { method: "GET", path: "/api/sys/impersonations" },
+  endImpersonation: { method: "POST", path: "/api/sys/impersonations/{sessionId}/end" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

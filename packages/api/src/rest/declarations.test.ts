@@ -16,7 +16,7 @@ const routeOf = (path: string) =>
     new RegExp(`^${route.pattern.replace(/\[\w+\]/g, "[^/]+")}$`).test(path),
   ) ?? null;
 
-/** CONTRACT §5's REST paths, each with its one method. */
+/** CONTRACT §5's and §8's REST paths, each with its method (a path may take several). */
 const CONTRACT_PATHS: [method: string, path: string][] = [
   ["POST", "/api/token"],
   ["GET", "/api/sys/users/impersonate"],
@@ -30,12 +30,23 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["GET", "/api/sys/audit"],
   ["GET", "/.well-known/jwks.json"],
   ["GET", "/api/public/coworkers/access-history"],
+  ["GET", "/api/sys/policy"],
+  ["PUT", "/api/sys/policy"],
+  ["GET", "/api/public/coworkers/support-access"],
+  ["POST", "/api/public/coworkers/support-access"],
+  ["DELETE", "/api/public/coworkers/support-access/{grantId}"],
+  ["POST", "/api/public/coworkers/support-access/sessions/{sessionId}/end"],
+  ["GET", "/api/sys/impersonations"],
+  ["POST", "/api/sys/impersonations/{sessionId}/end"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];
 const declared = names.map((name) => restContract[name]);
 const sorted = (paths: Iterable<string>) => [...paths].sort();
-const contractPaths = sorted(CONTRACT_PATHS.map(([, path]) => path));
+const contractPaths = sorted(new Set(CONTRACT_PATHS.map(([, path]) => path)));
+/** The methods the contract gives a path. */
+const methodsOf = (path: string) =>
+  sorted(CONTRACT_PATHS.filter(([, other]) => other === path).map(([method]) => method));
 /** A table pattern (`[name]` segments) as the declarations spell it (`{name}`). */
 const fromPattern = (pattern: string) => pattern.replace(/\[(\w+)\]/g, "{$1}");
 
@@ -57,11 +68,11 @@ function builtPaths(node: object = endpoints): string[] {
 describe("the REST routes' declarations", () => {
   it("declare every contract path exactly once, with its method, and nothing else", () => {
     for (const [method, path] of CONTRACT_PATHS) {
-      const routes = declared.filter((route) => route.path === path);
-      expect(routes, path).toHaveLength(1);
-      expect(routes[0]!.method, path).toBe(method);
+      const routes = declared.filter((route) => route.path === path && route.method === method);
+      expect(routes, `${method} ${path}`).toHaveLength(1);
     }
-    expect(sorted(declared.map((route) => route.path))).toEqual(contractPaths);
+    expect(declared).toHaveLength(CONTRACT_PATHS.length);
+    expect(sorted(new Set(declared.map((route) => route.path)))).toEqual(contractPaths);
   });
 
   it("bind each route to its handler and its documentation, and nothing else", () => {
@@ -89,7 +100,9 @@ describe("the REST routes' declarations", () => {
     );
     for (const route of declared) {
       const operations = documentPaths[route.path]!;
-      expect(Object.keys(operations), route.path).toEqual([route.method.toLowerCase()]);
+      expect(sorted(Object.keys(operations)), route.path).toEqual(
+        methodsOf(route.path).map((method) => method.toLowerCase()),
+      );
       const parameters = operations[route.method.toLowerCase()]!.parameters ?? [];
       expect(
         parameters.map(({ name, in: place }) => `${place}:${name}`),
@@ -107,6 +120,7 @@ describe("the REST routes' declarations", () => {
 
   it("are what the path builders build (besides the operational paths), each exactly once", () => {
     const built = builtPaths();
+    // One builder per path: a path of several methods (policy, support access) has one.
     expect(new Set(built).size).toBe(built.length);
     const rest = built.filter((path) => !(Object.values(opsPaths) as string[]).includes(path));
     const asDeclared = rest.map((path) => {

@@ -3,7 +3,15 @@
 // with its body and headers. The other half, method, path, parameters and body, is the route's
 // entry in contract.ts, under the same name; the dispatch table (table.ts) and the OpenAPI
 // document (openapi.ts) are both built from the two.
-import { auditListInput, exchangeInput, setCurrentProfileInput } from "@cowork/validators";
+import {
+  auditListInput,
+  exchangeInput,
+  grantSupportAccessInput,
+  idTextSchema,
+  setCurrentProfileInput,
+  updatePolicyInput,
+} from "@cowork/validators";
+import { z } from "zod";
 import { type PathParams, type QueryOf, restContract, type RestRouteName } from "./contract";
 import { type RestAnswer } from "./http";
 import {
@@ -128,7 +136,11 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       parameters: impersonationParameters("The coworker profile to impersonate.", 42),
       responses: {
         "200": success("A single-use impersonation token", "ImpersonationToken", NO_STORE),
-        "400": failure(400, "Bad coworkerId, reason or mode", ["invalid_request"]),
+        "400": failure(
+          400,
+          "Bad coworkerId, reason, mode, reasonCategory or ticket, or a justification the location's policy requires is missing",
+          ["invalid_request", "justification_required"],
+        ),
         "401": failure(
           401,
           "No or invalid bearer, a customer session, or an impersonated session",
@@ -136,8 +148,8 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         ),
         "403": failure(
           403,
-          "The target is the caller or staff of equal or higher rank, or impersonation is switched off",
-          ["forbidden", "impersonation_disabled"],
+          "The target is the caller or staff of equal or higher rank, impersonation is switched off, full mode is not allowed, or the member's consent is missing",
+          ["forbidden", "impersonation_disabled", "full_mode_not_allowed", "consent_required"],
         ),
         "404": failure(404, "No such coworker in the active location", ["not_found"]),
         ...THROTTLED("Too many impersonation requests by this actor"),
@@ -156,12 +168,16 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       parameters: impersonationParameters("The team member's coworker profile.", 43),
       responses: {
         "200": success("A single-use impersonation token", "ImpersonationToken", NO_STORE),
-        "400": failure(400, "Bad coworkerId, reason or mode", ["invalid_request"]),
+        "400": failure(
+          400,
+          "Bad coworkerId, reason, mode, reasonCategory or ticket, or a justification the location's policy requires is missing",
+          ["invalid_request", "justification_required"],
+        ),
         "401": failure(401, "No or invalid bearer, or an impersonated session", ["unauthorized"]),
         "403": failure(
           403,
-          "The caller is not a team admin, the target is staff or the caller, or impersonation is switched off",
-          ["forbidden", "impersonation_disabled"],
+          "The caller is not a team admin, the target is staff or the caller, impersonation is switched off, full mode is not allowed, or the member's consent is missing",
+          ["forbidden", "impersonation_disabled", "full_mode_not_allowed", "consent_required"],
         ),
         "404": failure(404, "The target is not in a team the caller administers", ["not_found"]),
         ...THROTTLED("Too many impersonation requests by this actor"),
@@ -338,6 +354,203 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       security: PUBLIC,
       responses: {
         "200": success("The key set", "Jwks"),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  getPolicy: {
+    handler: rest.getPolicy,
+    doc: () => ({
+      operationId: "getPolicy",
+      tags: ["policy"],
+      summary: "The impersonation policy of the active location (staff)",
+      security: BEARER,
+      responses: {
+        "200": success("The policy", "Policy"),
+        "401": failure(401, "No or invalid bearer, or not staff of the active location", [
+          "unauthorized",
+        ]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  updatePolicy: {
+    handler: rest.updatePolicy,
+    doc: () => ({
+      operationId: "updatePolicy",
+      tags: ["policy"],
+      summary:
+        "Change any subset of the active location's policy (admins); audited as policy.changed",
+      security: BEARER,
+      requestBody: {
+        schema: jsonSchema(updatePolicyInput, "input"),
+        example: { justification: "required", maxSessionMinutes: 30 },
+      },
+      responses: {
+        "200": success("The whole new policy", "Policy"),
+        "400": failure(400, "An unknown field, a bad value or another location; nothing changed", [
+          "invalid_request",
+        ]),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        ...TOO_LARGE,
+        ...WRONG_TYPE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  supportAccess: {
+    handler: rest.supportAccess,
+    doc: () => ({
+      operationId: "listSupportAccess",
+      tags: ["consent"],
+      summary: "The member's support-access grants and the live impersonations of their account",
+      security: BEARER,
+      responses: {
+        "200": success(
+          "Grants (open and ended in the last 30 days) and live sessions",
+          "SupportAccess",
+        ),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session, or no profile in the active location", [
+          "forbidden",
+        ]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  grantSupportAccess: {
+    handler: rest.grantSupportAccess,
+    doc: () => ({
+      operationId: "grantSupportAccess",
+      tags: ["consent"],
+      summary: "Allow staff or team admins to impersonate the member, for 1–168 hours",
+      security: BEARER,
+      requestBody: {
+        schema: jsonSchema(grantSupportAccessInput, "input"),
+        example: { grantedTo: "staff", hours: 24, mode: "readonly" },
+      },
+      responses: {
+        "201": success("The grant", "SupportAccessGrant"),
+        "400": failure(400, "A missing or bad field", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session, or no profile in the active location", [
+          "forbidden",
+          "read_only",
+        ]),
+        ...TOO_LARGE,
+        ...WRONG_TYPE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  revokeSupportAccess: {
+    handler: rest.revokeSupportAccess,
+    doc: () => ({
+      operationId: "revokeSupportAccess",
+      tags: ["consent"],
+      summary: "End a grant; the impersonations that needed it stop at once",
+      security: BEARER,
+      parameters: {
+        grantId: {
+          required: true,
+          description: "The grant's id.",
+          schema: jsonSchema(idTextSchema, "input"),
+          example: "1",
+        },
+      },
+      responses: {
+        "204": success("Revoked", null),
+        "400": failure(400, "A bad grant id", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session, or no profile in the active location", [
+          "forbidden",
+          "read_only",
+        ]),
+        "404": failure(404, "Not a grant of the caller's", ["not_found"]),
+        ...TOO_LARGE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  endSupportSession: {
+    handler: rest.endSupportSession,
+    doc: () => ({
+      operationId: "endSupportSession",
+      tags: ["consent"],
+      summary: "The member ends a live impersonation of their account (impersonation.terminated)",
+      security: BEARER,
+      parameters: {
+        sessionId: {
+          required: true,
+          description: "The impersonated session's id (the sid of its access tokens).",
+          schema: jsonSchema(z.uuid(), "input"),
+          example: "0b7f4a52-3c1e-4f7a-9d1e-2a6c5e8b9f01",
+        },
+      },
+      responses: {
+        "204": success("Ended", null),
+        "400": failure(400, "A bad session id", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session, or no profile in the active location", [
+          "forbidden",
+          "read_only",
+        ]),
+        "404": failure(404, "Not a live impersonation of the caller's account", ["not_found"]),
+        ...TOO_LARGE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  liveImpersonations: {
+    handler: rest.liveImpersonations,
+    doc: () => ({
+      operationId: "listLiveImpersonations",
+      tags: ["oversight"],
+      summary: "Every live impersonated session of the active location, newest first (admins)",
+      security: BEARER,
+      responses: {
+        "200": success("The live sessions", "LiveImpersonations"),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  endImpersonation: {
+    handler: rest.endImpersonation,
+    doc: () => ({
+      operationId: "endImpersonation",
+      tags: ["oversight"],
+      summary:
+        "An admin ends a live impersonated session of the location (impersonation.terminated)",
+      security: BEARER,
+      parameters: {
+        sessionId: {
+          required: true,
+          description: "The impersonated session's id (the sid of its access tokens).",
+          schema: jsonSchema(z.uuid(), "input"),
+          example: "0b7f4a52-3c1e-4f7a-9d1e-2a6c5e8b9f01",
+        },
+      },
+      responses: {
+        "204": success("Ended", null),
+        "400": failure(400, "A bad session id", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        "404": failure(404, "Not a live impersonated session of this location", ["not_found"]),
+        ...TOO_LARGE,
         ...UNAVAILABLE,
       },
     }),

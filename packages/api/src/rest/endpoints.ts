@@ -3,7 +3,12 @@
 // import in the browser.
 import { opsPaths, routeUrl } from "./contract";
 
-type Mode = { reason?: string; mode?: "readonly" };
+type Mode = {
+  reason?: string;
+  mode?: "readonly" | "full";
+  reasonCategory?: string;
+  ticket?: string;
+};
 
 export const endpoints = {
   token: () => routeUrl("token", {}),
@@ -17,7 +22,13 @@ export const endpoints = {
       routeUrl(
         "impersonateCoworker",
         {},
-        { coworkerId, reason: options.reason, mode: options.mode },
+        {
+          coworkerId,
+          reason: options.reason,
+          mode: options.mode,
+          reasonCategory: options.reasonCategory,
+          ticket: options.ticket,
+        },
       ),
     exchange: () => routeUrl("exchange", {}),
     me: () => routeUrl("me", {}),
@@ -31,16 +42,29 @@ export const endpoints = {
         targetCoworkerId?: number;
       } = {},
     ) => routeUrl("audit", {}, filter),
+    /** GET (staff) and PUT (admins) the active location's policy. */
+    policy: () => routeUrl("getPolicy", {}),
+    liveImpersonations: () => routeUrl("liveImpersonations", {}),
+    endImpersonation: (sessionId: string) => routeUrl("endImpersonation", { sessionId }),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>
       routeUrl(
         "impersonateTeamMember",
         { coworkerId },
-        { reason: options.reason, mode: options.mode },
+        {
+          reason: options.reason,
+          mode: options.mode,
+          reasonCategory: options.reasonCategory,
+          ticket: options.ticket,
+        },
       ),
     profiles: () => routeUrl("profiles", {}),
     currentProfile: () => routeUrl("setCurrentProfile", {}),
     accessHistory: () => routeUrl("accessHistory", {}),
+    /** GET the member's grants and live sessions; POST a new grant. */
+    supportAccess: () => routeUrl("supportAccess", {}),
+    supportAccessGrant: (grantId: number) => routeUrl("revokeSupportAccess", { grantId }),
+    endSupportSession: (sessionId: string) => routeUrl("endSupportSession", { sessionId }),
   },
 } as const;

@@ -12,11 +12,15 @@ import {
   impersonationModeSchema,
   impersonationTokenResponse,
   jwksResponse,
+  liveImpersonationsOutput,
   meOutput,
+  policyOutput,
   profileListOutput,
   profileOutput,
   readyResponse,
   signInInput,
+  supportAccessGrantOutput,
+  supportAccessOutput,
   tokenResponse,
 } from "@cowork/validators";
 import { z } from "zod";
@@ -54,6 +58,10 @@ export const components = {
   Jwks: jwksResponse,
   Health: healthResponse,
   Ready: readyResponse,
+  Policy: policyOutput,
+  SupportAccess: supportAccessOutput,
+  SupportAccessGrant: supportAccessGrantOutput,
+  LiveImpersonations: liveImpersonationsOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */
@@ -251,6 +259,17 @@ export const impersonationParameters = (coworker: string, example: number) => ({
   },
   reason: reasonParameter,
   mode: modeParameter,
+  reasonCategory: {
+    required: false,
+    description:
+      "Why, as a category (required with reason where the location's policy asks for a justification).",
+    schema: jsonSchema(impersonateInput.shape.reasonCategory, "input"),
+  },
+  ticket: {
+    required: false,
+    description: "A ticket reference: 1–64 letters, digits or `._#/-`.",
+    schema: jsonSchema(impersonateInput.shape.ticket, "input"),
+  },
 });
 
 /** POST /api/token's body: the OAuth 2.0 password grant over the sign-in input's fields. */

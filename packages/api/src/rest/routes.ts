@@ -95,10 +95,21 @@ const ISSUE_OTHER_DOOR = {
   returnPath: "only the portal's pages set it",
 };
 
-const modeParam = (query: URLSearchParams) => {
+/** `mode`: read-only, full, or not given (undefined: the location's policy decides). */
+const modeParam = (query: URLSearchParams): Record<string, boolean> => {
   const mode = impersonationModeSchema.optional().safeParse(singleParam(query, "mode"));
   if (!mode.success) throw invalidRequest('mode must be "readonly" or "full".');
-  return mode.data === "readonly";
+  return mode.data === undefined ? {} : { readOnly: mode.data === "readonly" };
+};
+
+/** The issue routes' optional query parameters, as the procedures' input names them. */
+const issueParams = (query: URLSearchParams) => {
+  const defined: Record<string, string | boolean> = { ...modeParam(query) };
+  for (const name of ["reason", "reasonCategory", "ticket"] as const) {
+    const value = singleParam(query, name);
+    if (value !== undefined) defined[name] = value;
+  }
+  return defined;
 };
 
 export const rest = {
@@ -157,13 +168,10 @@ export const rest = {
     const query = searchParams(request);
     const extras = extraParams(query, restContract.impersonateCoworker.query, ISSUE_OTHER_DOOR);
     const coworkerId = idOrInvalid(singleParam(query, "coworkerId"));
-    const reason = singleParam(query, "reason");
-    const readOnly = modeParam(query);
     const { token } = await caller.impersonation.impersonate({
       ...extras,
+      ...issueParams(query),
       coworkerId,
-      ...(reason === undefined ? {} : { reason }),
-      readOnly,
     });
     return json({ token });
   }),
@@ -176,13 +184,10 @@ export const rest = {
       coworkerId: "the coworker is named in the path",
     });
     const coworkerId = idOrInvalid(params?.coworkerId);
-    const reason = singleParam(query, "reason");
-    const readOnly = modeParam(query);
     const { token } = await caller.impersonation.impersonateTeamMember({
       ...extras,
+      ...issueParams(query),
       coworkerId,
-      ...(reason === undefined ? {} : { reason }),
-      readOnly,
     });
     return json({ token });
   }),
@@ -253,6 +258,51 @@ export const rest = {
 
   /** GET /api/public/coworkers/access-history */
   accessHistory: route(async (caller) => json(await caller.profiles.accessHistory())),
+
+  /** GET /api/sys/policy */
+  getPolicy: route(async (caller) => json(await caller.policy.getPolicy())),
+
+  /** PUT /api/sys/policy { …any subset of the fields } */
+  updatePolicy: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
+    // The whole body: the procedure's strict schema refuses unknown fields and bad values.
+    return json(await caller.policy.updatePolicy(body));
+  }),
+
+  /** GET /api/public/coworkers/support-access */
+  supportAccess: route(async (caller) => json(await caller.supportAccess.listSupportAccess())),
+
+  /** POST /api/public/coworkers/support-access { grantedTo, hours, mode } */
+  grantSupportAccess: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
+    return json(
+      await caller.supportAccess.grantSupportAccess(
+        body as Parameters<typeof caller.supportAccess.grantSupportAccess>[0],
+      ),
+      201,
+    );
+  }),
+
+  /** DELETE /api/public/coworkers/support-access/{grantId} */
+  revokeSupportAccess: route(async (caller, { params }) => {
+    await caller.supportAccess.revokeSupportAccess({ grantId: idOrInvalid(params?.grantId) });
+    return noContent();
+  }),
+
+  /** POST /api/public/coworkers/support-access/sessions/{sessionId}/end */
+  endSupportSession: route(async (caller, { params }) => {
+    await caller.supportAccess.endImpersonation({ sessionId: params?.sessionId ?? "" });
+    return noContent();
+  }),
+
+  /** GET /api/sys/impersonations */
+  liveImpersonations: route(async (caller) => json(await caller.oversight.listImpersonations())),
+
+  /** POST /api/sys/impersonations/{sessionId}/end */
+  endImpersonation: route(async (caller, { params }) => {
+    await caller.oversight.endImpersonation({ sessionId: params?.sessionId ?? "" });
+    return noContent();
+  }),
 
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>

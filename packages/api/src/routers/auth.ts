@@ -30,6 +30,8 @@ export function describeMe(session: SessionContext) {
           reason: session.impersonation.reason,
           kind: session.impersonation.kind,
           readOnly: session.impersonation.readOnly,
+          reasonCategory: session.impersonation.reasonCategory,
+          ticket: session.impersonation.ticket,
         }
       : null,
   };

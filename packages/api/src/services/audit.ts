@@ -2,7 +2,7 @@
 // a change are part of the same SQL statement as the change (see the services); refusals are
 // written on their own, since nothing else changes.
 import { auditEvents, type Database, coworkers, queryRows, users } from "@cowork/db";
-import { type AuditListInput } from "@cowork/validators";
+import { type AuditListInput, type ReasonCategory } from "@cowork/validators";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { beforeDeadline, type RequestTimes } from "./deadline";
@@ -16,6 +16,10 @@ export const AUDIT_TYPES = [
   "impersonation.expired",
   "session.signed_out",
   "profile.switched",
+  "policy.changed",
+  "consent.granted",
+  "consent.revoked",
+  "impersonation.terminated",
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
@@ -72,6 +76,8 @@ export async function listAudit(db: Database, locationId: number, input: AuditLi
       ip: auditEvents.ip,
       detail: auditEvents.detail,
       readOnly: auditEvents.readOnly,
+      reasonCategory: auditEvents.reasonCategory,
+      ticket: auditEvents.ticket,
     })
     .from(auditEvents)
     .leftJoin(actorUser, eq(actorUser.id, auditEvents.actorUserId))
@@ -105,6 +111,8 @@ export async function listAudit(db: Database, locationId: number, input: AuditLi
       outcome: row.outcome as "success" | "refused",
       detail: row.detail,
       mode: row.readOnly === null ? null : row.readOnly ? ("readonly" as const) : ("full" as const),
+      reasonCategory: row.reasonCategory as ReasonCategory | null,
+      ticket: row.ticket,
     })),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
   };

@@ -32,6 +32,12 @@ export const impersonationRefusal = (
   return sql`impersonation_refusal(${kind}::impersonation_kind, ${actor.userId}::int, ${actorRank}, ${target.userId}, ${target.rank})`;
 };
 
-/** Whether the grant row aliased `g` may still be used (false for anything unknown). */
-export const grantStillValid = sql`grant_still_valid(g.kind, g.actor_user_id, g.actor_session_id,
-  g.target_user_id, g.coworker_id, g.location_id, g.team_id)`;
+/**
+ * Whether the grant row aliased `g` may still be used (false for anything unknown): its rules, the
+ * member's consent it was exchanged under when the location's policy asked for one
+ * (`consent_still_open`: true for a grant that needed none), and the location's policy letting
+ * impersonation happen (`location_allows_impersonation`); both functions of migration 0006.
+ */
+export const grantStillValid = sql`(grant_still_valid(g.kind, g.actor_user_id, g.actor_session_id,
+  g.target_user_id, g.coworker_id, g.location_id, g.team_id) and consent_still_open(g.consent_grant_id)
+  and location_allows_impersonation(g.location_id))`;

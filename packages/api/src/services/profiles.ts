@@ -8,6 +8,7 @@ import {
   sessions,
   users,
 } from "@cowork/db";
+import { type ReasonCategory } from "@cowork/validators";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { beforeDeadline } from "./deadline";
@@ -101,6 +102,8 @@ export interface AccessHistoryItem {
   kind: "staff" | "team";
   reason: string | null;
   readOnly: boolean;
+  reasonCategory: ReasonCategory | null;
+  ticket: string | null;
   endedAt: string | null;
 }
 
@@ -117,6 +120,8 @@ export async function accessHistory(
         kind: impersonationGrants.kind,
         reason: impersonationGrants.reason,
         readOnly: impersonationGrants.readOnly,
+        reasonCategory: impersonationGrants.reasonCategory,
+        ticket: impersonationGrants.ticket,
         // Revoked, or else expired; null while it still runs.
         endedAt: sql`coalesce(${sessions.revokedAt},
           case when ${sessions.expiresAt} <= now() then ${sessions.expiresAt} end)`.mapWith(
@@ -137,6 +142,8 @@ export async function accessHistory(
     kind: row.kind,
     reason: row.reason,
     readOnly: row.readOnly,
+    reasonCategory: row.reasonCategory as ReasonCategory | null,
+    ticket: row.ticket,
     endedAt: row.endedAt ? row.endedAt.toISOString() : null,
   }));
 }

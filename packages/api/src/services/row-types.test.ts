@@ -20,9 +20,11 @@ import {
   auditEvents,
   coworkers,
   impersonationGrants,
+  locationPolicies,
   locations,
   queryRows,
   sessions,
+  supportAccessGrants,
   teamMembers,
   users,
 } from "@cowork/db";
@@ -32,6 +34,9 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest"
 import { type RuleRefusal } from "./grant-rules";
 import { type ExchangedRow } from "./impersonation/exchange";
 import { type GrantIssuedRow, type TargetRow } from "./impersonation/issue";
+import { type ConsentRow } from "./consent";
+import { type LiveSessionRow } from "./oversight";
+import { type PolicyRow } from "./policy";
 import { type ProfileSwitchRow } from "./profiles";
 import { type ExpiryRecordedRow } from "./sessions";
 import { type SignInSessionRow, type SignInUserRow } from "./sign-in";
@@ -136,6 +141,42 @@ const ROWS = {
     return_path: col(impersonationGrants, "returnPath"),
     actor_session_id: col(impersonationGrants, "actorSessionId"),
   },
+  // policy.ts: the policy row's columns as they are named.
+  PolicyRow: {
+    location_id: col(locationPolicies, "locationId"),
+    impersonation: col(locationPolicies, "impersonation"),
+    staff_consent_required: col(locationPolicies, "staffConsentRequired"),
+    team_consent_required: col(locationPolicies, "teamConsentRequired"),
+    justification_required: col(locationPolicies, "justificationRequired"),
+    notify_member: col(locationPolicies, "notifyMember"),
+    max_session_minutes: col(locationPolicies, "maxSessionMinutes"),
+    allow_full_mode: col(locationPolicies, "allowFullMode"),
+  },
+  // consent.ts: `id, granted_to, read_only, created_at, expires_at, revoked_at` of a grant.
+  ConsentRow: {
+    id: col(supportAccessGrants, "id"),
+    granted_to: col(supportAccessGrants, "grantedTo"),
+    read_only: col(supportAccessGrants, "readOnly"),
+    created_at: col(supportAccessGrants, "createdAt"),
+    expires_at: col(supportAccessGrants, "expiresAt"),
+    revoked_at: col(supportAccessGrants, "revokedAt"),
+  },
+  // oversight.ts, listLive: an impersonated session (its actor and coworker always set) joined
+  // to its grant, its actor and its coworker.
+  LiveSessionRow: {
+    session_id: col(sessions, "id", { reads: "id" }),
+    actor_user_id: col(sessions, "actorUserId", { nullability: "not null" }),
+    actor_name: col(users, "fullName", { reads: "full_name" }),
+    coworker_id: col(sessions, "coworkerId", { nullability: "not null" }),
+    target_name: col(coworkers, "fullName", { reads: "full_name" }),
+    kind: col(impersonationGrants, "kind"),
+    read_only: col(impersonationGrants, "readOnly"),
+    reason: col(impersonationGrants, "reason"),
+    reason_category: col(impersonationGrants, "reasonCategory"),
+    ticket: col(impersonationGrants, "ticket"),
+    started_at: col(sessions, "createdAt", { reads: "created_at" }),
+    expires_at: col(sessions, "expiresAt"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -147,14 +188,30 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<SignInSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.SignInSessionRow>>();
     expectTypeOf<GrantIssuedRow>().toEqualTypeOf<FromSchema<typeof ROWS.GrantIssuedRow>>();
     expectTypeOf<ExchangedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ExchangedRow>>();
+    expectTypeOf<PolicyRow>().toEqualTypeOf<FromSchema<typeof ROWS.PolicyRow>>();
+    expectTypeOf<ConsentRow>().toEqualTypeOf<FromSchema<typeof ROWS.ConsentRow>>();
+    expectTypeOf<LiveSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.LiveSessionRow>>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
-    expectTypeOf<Omit<TargetRow, "rank" | "refusal">>().toEqualTypeOf<
-      FromSchema<typeof ROWS.TargetRow>
-    >();
-    expectTypeOf<Pick<TargetRow, "rank" | "refusal">>().toEqualTypeOf<{
+    // The policy's columns (coalesced to the contract's defaults; null when the team route found
+    // no team) and consent_level, a max over the target's open consent grants.
+    type Computed =
+      | "rank"
+      | "refusal"
+      | "policy_on"
+      | "justification_required"
+      | "allow_full_mode"
+      | "consent_required"
+      | "consent_level";
+    expectTypeOf<Omit<TargetRow, Computed>>().toEqualTypeOf<FromSchema<typeof ROWS.TargetRow>>();
+    expectTypeOf<Pick<TargetRow, Computed>>().toEqualTypeOf<{
       rank: number | null;
       refusal: RuleRefusal | null;
+      policy_on: boolean | null;
+      justification_required: boolean | null;
+      allow_full_mode: boolean | null;
+      consent_required: boolean | null;
+      consent_level: number | null;
     }>();
     // throttle_take's answer and the `true as found` of its alongside read: no table's columns.
     expectTypeOf<TakeRow>().toEqualTypeOf<{

@@ -11,6 +11,7 @@ import {
   staffRoles,
   users,
 } from "@cowork/db";
+import { type ReasonCategory } from "@cowork/validators";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { beforeDeadline } from "./deadline";
@@ -26,6 +27,8 @@ export interface Impersonation {
   reason: string | null;
   readOnly: boolean;
   returnPath: string | null;
+  reasonCategory: ReasonCategory | null;
+  ticket: string | null;
 }
 
 export interface SessionContext {
@@ -74,6 +77,8 @@ const sessionRow = preparedRead("session_load", (db) =>
       reason: g.reason,
       readOnly: g.readOnly,
       returnPath: g.returnPath,
+      reasonCategory: g.reasonCategory,
+      ticket: g.ticket,
       grantOk: sql<boolean>`(${s.grantJti} is null or ${grantStillValid})`,
     })
     .from(s)
@@ -112,6 +117,8 @@ export async function loadSession(
           reason: row.reason,
           readOnly: row.readOnly ?? false,
           returnPath: row.returnPath,
+          reasonCategory: row.reasonCategory as ReasonCategory | null,
+          ticket: row.ticket,
         };
   return {
     id: row.id,

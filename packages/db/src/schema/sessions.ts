@@ -7,7 +7,6 @@ import {
   index,
   integer,
   jsonb,
-  pgEnum,
   pgTable,
   primaryKey,
   text,
@@ -15,8 +14,10 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { coworkers, locations, teams, users } from "./directory";
+import { grantKindEnum } from "./kinds";
+import { supportAccessGrants } from "./policy";
 
-export const grantKindEnum = pgEnum("impersonation_kind", ["staff", "team"]);
+export { grantKindEnum };
 
 export const sessions = pgTable(
   "sessions",
@@ -76,6 +77,14 @@ export const impersonationGrants = pgTable(
     issuedAt: timestamp("issued_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     consumedAt: timestamp("consumed_at", { withTimezone: true }),
+    /** member_request, billing, technical_issue, security_review or other (CONTRACT §8). */
+    reasonCategory: text("reason_category"),
+    ticket: text("ticket"),
+    /** Set by the exchange when the policy required consent: the grant the session stands on. */
+    consentGrantId: bigint("consent_grant_id", { mode: "number" }).references(
+      () => supportAccessGrants.id,
+      { onDelete: "cascade" },
+    ),
   },
   (t) => [
     index("grants_actor_idx").on(t.actorUserId),
@@ -84,6 +93,11 @@ export const impersonationGrants = pgTable(
       sql`${t.expiresAt} <= ${t.issuedAt} + interval '300 seconds'`,
     ),
     check("grants_team_kind", sql`(${t.kind} = 'team') = (${t.teamId} is not null)`),
+    check(
+      "grants_reason_category",
+      sql`${t.reasonCategory} in ('member_request', 'billing', 'technical_issue', 'security_review', 'other')`,
+    ),
+    check("grants_ticket", sql`${t.ticket} ~ '^[A-Za-z0-9._#/-]{1,64}$'`),
   ],
 );
 
@@ -106,6 +120,8 @@ export const auditEvents = pgTable(
     jti: uuid("jti"),
     sessionId: uuid("session_id"),
     readOnly: boolean("read_only"),
+    reasonCategory: text("reason_category"),
+    ticket: text("ticket"),
   },
   (t) => [
     check("audit_outcome", sql`${t.outcome} in ('success', 'refused')`),

@@ -1,6 +1,7 @@
 // Issuing an impersonation token (staff or team admin): admitting the issuer, finding the target
 // with the rule's answer for it, and writing the grant with its audit event in one statement.
 import { signToken } from "@cowork/auth";
+import { type ReasonCategory } from "@cowork/validators";
 import { queryRows } from "@cowork/db";
 import { type SQL, sql } from "drizzle-orm";
 import { DomainError } from "../../errors";
@@ -11,13 +12,25 @@ import { type RequestMeta, type ServiceDeps } from "../deps";
 import { highestRankOf, impersonationRefusal, type RuleRefusal } from "../grant-rules";
 import { type SessionContext } from "../sessions";
 import { take } from "../throttle";
-import { issueRefusalEvent, refuse, refuseByRule } from "./refusals";
+import { issueRefusalEvent, type RefusalEvent, refuse, refuseByRule } from "./refusals";
 
 export interface IssueRequest {
   coworkerId: number;
   reason?: string | null | undefined;
+  /** Undefined: no mode asked for (full, unless the location's policy allows read-only only). */
   readOnly?: boolean | undefined;
   returnPath?: string | undefined;
+  reasonCategory?: ReasonCategory | undefined;
+  ticket?: string | undefined;
+}
+
+/** What the location's policy (and the target's consent) say about this issue. */
+export interface IssuePolicy {
+  justificationRequired: boolean;
+  allowFullMode: boolean;
+  consentRequired: boolean;
+  /** The widest open consent grant of the target to this kind of actor (null: none). */
+  consent: "full" | "readonly" | null;
 }
 
 export interface ImpersonationTarget {
@@ -30,6 +43,7 @@ export interface ImpersonationTarget {
   teamId: number | null;
   /** Why the caller may not impersonate the target by this route (impersonation_refusal), or null. */
   refusal: RuleRefusal | null;
+  policy: IssuePolicy;
 }
 
 /** How an issue route finds its target: one read, and what its row (or no row) means. */
@@ -47,6 +61,13 @@ export interface TargetRow {
   location_id: number | null;
   rank: number | null;
   refusal: RuleRefusal | null;
+  /** The location's policy (policyColumns); null only when the team route found no team. */
+  policy_on: boolean | null;
+  justification_required: boolean | null;
+  allow_full_mode: boolean | null;
+  consent_required: boolean | null;
+  /** consent_level: the widest open grant of the target (1 read-only, 2 full, null none). */
+  consent_level: number | null;
 }
 
 /**
@@ -93,6 +114,15 @@ export async function admitIssuer<Found>(
       ),
     );
   }
+  if (taken.row?.policy_on === false) {
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError("impersonation_disabled", "Impersonation is switched off in this location."),
+      "policy_off",
+    );
+  }
   return lookup.read(taken.row);
 }
 
@@ -104,18 +134,41 @@ const targetOf = (row: TargetRow): ImpersonationTarget => ({
   rank: row.rank ?? 0,
   teamId: row.team_id,
   refusal: row.refusal,
+  policy: {
+    justificationRequired: row.justification_required ?? false,
+    allowFullMode: row.allow_full_mode ?? true,
+    consentRequired: row.consent_required ?? false,
+    consent: row.consent_level === 2 ? "full" : row.consent_level === 1 ? "readonly" : null,
+  },
 });
+
+/**
+ * The location's policy as an issue reads it (the row of location_policies aliased `p`, its
+ * defaults when there is none) and the target's (`c`) widest open consent grant to `kind`.
+ */
+const policyColumns = (kind: "staff" | "team") =>
+  sql`coalesce(p.impersonation, true) as policy_on,
+      coalesce(p.justification_required, false) as justification_required,
+      coalesce(p.allow_full_mode, true) as allow_full_mode,
+      coalesce(${sql.raw(kind === "staff" ? "p.staff_consent_required" : "p.team_consent_required")}, false) as consent_required,
+      (select max(case when cg.read_only then 1 else 2 end) from support_access_grants cg
+        where cg.coworker_id = c.id and cg.granted_to = ${kind}::impersonation_kind
+          and cg.revoked_at is null and cg.expires_at > now()) as consent_level`;
 
 /** Staff route: a coworker of the caller's active location. */
 export const locationTarget = (
   session: SessionContext,
   coworkerId: number,
 ): TargetLookup<ImpersonationTarget | null> => ({
+  // Always one row, so that the policy is read even when no such coworker is found.
   query: sql`select null::int as team_id, c.id as target_id, c.user_id, c.full_name, c.location_id,
       ${highestRankOf("c.user_id")} as rank,
-      ${impersonationRefusal("staff", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} as refusal
-    from coworkers c where c.id = ${coworkerId} and c.location_id = ${session.locationId}`,
-  read: (row) => (row ? targetOf(row) : null),
+      ${impersonationRefusal("staff", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} as refusal,
+      ${policyColumns("staff")}
+    from (select ${session.locationId}::int as location_id) here
+    left join location_policies p on p.location_id = here.location_id
+    left join coworkers c on c.id = ${coworkerId} and c.location_id = here.location_id`,
+  read: (row) => (row?.target_id == null ? null : targetOf(row)),
 });
 
 /**
@@ -128,8 +181,10 @@ export const teamTarget = (
 ): TargetLookup<{ isTeamAdmin: boolean; target: ImpersonationTarget | null }> => ({
   query: sql`select am.team_id, c.id as target_id, c.user_id, c.full_name, c.location_id,
       ${highestRankOf("c.user_id")} as rank,
-      ${impersonationRefusal("team", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} as refusal
+      ${impersonationRefusal("team", session, { userId: sql`c.user_id`, rank: highestRankOf("c.user_id") })} as refusal,
+      ${policyColumns("team")}
     from team_members am
+    left join location_policies p on p.location_id = am.location_id
     left join team_members tm on tm.team_id = am.team_id and tm.coworker_id = ${coworkerId}
     left join coworkers c on c.id = tm.coworker_id
     where am.coworker_id = ${session.coworkerId} and am.team_admin and am.location_id = ${session.locationId}
@@ -211,20 +266,27 @@ async function issue(
   target: ImpersonationTarget,
   kind: "staff" | "team",
 ): Promise<{ token: string; expiresAt: Date }> {
-  const readOnly = request.readOnly ?? false;
+  const readOnly = await underPolicy(
+    deps,
+    meta,
+    issueRefusalEvent(session, { ...request, coworkerId: target.coworkerId }, kind),
+    request,
+    target.policy,
+  );
   const [grant] = await queryRows<GrantIssuedRow>(
     deps.db,
     sql`with g as (
-          insert into impersonation_grants (kind, actor_user_id, actor_session_id, target_user_id, coworker_id, location_id, team_id, reason, read_only, return_path, expires_at)
+          insert into impersonation_grants (kind, actor_user_id, actor_session_id, target_user_id, coworker_id, location_id, team_id, reason, read_only, return_path, reason_category, ticket, expires_at)
           select ${kind}, ${session.userId}, ${session.id}, ${target.userId}, ${target.coworkerId}, ${target.locationId},
             ${target.teamId}, ${request.reason ?? null}, ${readOnly}, ${request.returnPath ?? null},
+            ${request.reasonCategory ?? null}, ${request.ticket ?? null},
             now() + make_interval(secs => ${deps.config.impersonationTokenTtlS})
           where ${beforeDeadline(meta)}
           returning jti, issued_at, expires_at
         ), e as (
-          insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, read_only)
+          insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, read_only, reason_category, ticket)
           select 'impersonation.issued', 'success', ${session.userId}, ${target.coworkerId}, ${target.locationId}, ${kind},
-            ${request.reason ?? null}, ${meta.ip}, g.jti, ${readOnly} from g
+            ${request.reason ?? null}, ${meta.ip}, g.jti, ${readOnly}, ${request.reasonCategory ?? null}, ${request.ticket ?? null} from g
         )
         select jti, issued_at, expires_at from g, ${asyncCommit} as commit_mode`,
   );
@@ -241,6 +303,60 @@ async function issue(
   );
   metrics.tokenIssued(kind);
   return { token, expiresAt: grant!.expires_at };
+}
+
+/**
+ * The location's policy on this issue: justification, full mode and consent (the exchange checks
+ * consent again, and holds it). Answers whether the token is read-only: a request without a mode
+ * is issued read-only where full mode is not allowed.
+ */
+async function underPolicy(
+  deps: ServiceDeps,
+  meta: RequestMeta,
+  event: RefusalEvent,
+  request: IssueRequest,
+  policy: IssuePolicy,
+): Promise<boolean> {
+  if (policy.justificationRequired && (!request.reason || !request.reasonCategory)) {
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError(
+        "justification_required",
+        "This location asks for a reason and a reason category with every impersonation.",
+      ),
+    );
+  }
+  if (request.readOnly === false && !policy.allowFullMode) {
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError(
+        "full_mode_not_allowed",
+        "This location allows read-only impersonation only.",
+      ),
+    );
+  }
+  const readOnly = request.readOnly ?? !policy.allowFullMode;
+  if (
+    policy.consentRequired &&
+    (policy.consent === null || (policy.consent === "readonly" && !readOnly))
+  ) {
+    await refuse(
+      deps,
+      meta,
+      event,
+      new DomainError(
+        "consent_required",
+        policy.consent === null
+          ? "This member has not allowed support access."
+          : "This member has allowed read-only support access only.",
+      ),
+    );
+  }
+  return readOnly;
 }
 
 function never(): never {

@@ -1,9 +1,10 @@
 // /account/access: a member sees every impersonation of their own account — who, when, why, for
 // how long, as staff or as team admin, read-only or with full access. Never from an
 // impersonated session: the record is for the account's owner.
-import type { AccessHistoryOutput } from "@cowork/validators";
+import type { AccessHistoryOutput, SupportAccessOutput } from "@cowork/validators";
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { SupportAccess } from "~/components/support-access";
 import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
 
@@ -45,7 +46,13 @@ function Row({ item }: { item: Item }) {
       </th>
       <td data-label="As">{item.kind === "staff" ? "Staff" : "Team admin"}</td>
       <td data-label="Access">{item.readOnly ? "Read-only" : "Full"}</td>
-      <td data-label="Why">{item.reason ?? <span className="hint">No reason given</span>}</td>
+      <td data-label="Why">
+        {item.reason ?? <span className="hint">No reason given</span>}
+        {item.reasonCategory ? (
+          <span className="hint"> · {item.reasonCategory.replace("_", " ")}</span>
+        ) : null}
+        {item.ticket ? <span className="hint"> · ticket {item.ticket}</span> : null}
+      </td>
       <td data-label="How long">
         {item.endedAt ? (
           <>
@@ -85,9 +92,12 @@ export default async function AccessHistoryPage() {
   if (!session) redirect(`/sign-in?next=${encodeURIComponent("/account/access")}`);
 
   let items: Item[] | null = null;
+  let support: SupportAccessOutput | null = null;
   let refusal: string | null = null;
   try {
     items = (await api.profiles.accessHistory()).items;
+    // Support access is per profile: without one here there is nothing to allow.
+    if (session.coworkerId !== null) support = await api.supportAccess.listSupportAccess();
   } catch (error) {
     refusal = await refusalText(error);
   }
@@ -99,6 +109,7 @@ export default async function AccessHistoryPage() {
         Staff (admins and operators of a location) and the admins of your team can view the portal
         as you, for support. Every time they do, it is recorded here, with the reason they gave.
       </p>
+      {support ? <SupportAccess initial={support} now={Date.now()} /> : null}
       {refusal !== null ? (
         <p className="error" role="alert">
           {refusal}
