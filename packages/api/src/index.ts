@@ -42,3 +42,4 @@ export {
 } from "./observability/metrics-access";
 export { checkReadiness, READY_WITHIN_MS } from "./observability/health";
 export { pageScope, renderInPageScope, type PageScope } from "./page-scope";
+export { createSmtpSender, startMailWorker, type MailWorker } from "./mail";

@@ -2,6 +2,8 @@
 -- and the mail that says the same, written in the exchange's own statement. The mail goes
 -- through an outbox so that the exchange never waits for a mail server: workers of any number
 -- of processes claim due rows (FOR UPDATE SKIP LOCKED) for a lease, send, and record each attempt.
+-- While a worker holds a row (claim_id set), next_attempt_at is the end of its lease: a row whose
+-- worker died mid-send is due again when the lease runs out, with no sweeper.
 CREATE TABLE "notices" (
 	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "notices_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
 	"user_id" integer NOT NULL,
@@ -24,11 +26,9 @@ CREATE TABLE "mail_outbox" (
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"claim_id" uuid,
-	"claimed_until" timestamp with time zone,
 	"sent_at" timestamp with time zone,
 	"given_up_at" timestamp with time zone,
-	"last_error" text,
-	CONSTRAINT "mail_outbox_claim_complete" CHECK (("claim_id" is null) = ("claimed_until" is null))
+	"last_error" text
 );
 --> statement-breakpoint
 CREATE TABLE "mail_attempts" (

@@ -27,8 +27,9 @@ export const notices = pgTable(
 
 /**
  * Mail waiting to be sent, written in the transaction of what it tells of. A worker claims a due
- * row for a lease (`claim_id`, `claimed_until`); a row whose lease ran out (its worker died
- * mid-send) is due again. Sent rows keep `sent_at`; after a day of failures, `given_up_at`.
+ * row for a lease: `claim_id` names the claim, and `next_attempt_at` is the lease's end while it
+ * is set, so a row whose worker died mid-send is due again when the lease runs out. Sent rows
+ * keep `sent_at`; after a day of failures, `given_up_at`.
  */
 export const mailOutbox = pgTable(
   "mail_outbox",
@@ -45,7 +46,6 @@ export const mailOutbox = pgTable(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
     claimId: uuid("claim_id"),
-    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
     sentAt: timestamp("sent_at", { withTimezone: true }),
     givenUpAt: timestamp("given_up_at", { withTimezone: true }),
     lastError: text("last_error"),
@@ -54,7 +54,6 @@ export const mailOutbox = pgTable(
     index("mail_outbox_due_idx")
       .on(t.nextAttemptAt)
       .where(sql`${t.sentAt} is null and ${t.givenUpAt} is null`),
-    check("mail_outbox_claim_complete", sql`(${t.claimId} is null) = (${t.claimedUntil} is null)`),
   ],
 );
 
