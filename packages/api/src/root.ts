@@ -3,6 +3,7 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { directoryRouter } from "./routers/directory";
 import { impersonationRouter } from "./routers/impersonation";
+import { noticesRouter } from "./routers/notices";
 import { profilesRouter } from "./routers/profiles";
 import { createCallerFactory, router } from "./trpc";
 
@@ -12,6 +13,7 @@ export const appRouter = router({
   profiles: profilesRouter,
   directory: directoryRouter,
   audit: auditRouter,
+  notices: noticesRouter,
 });
 
 export type AppRouter = typeof appRouter;

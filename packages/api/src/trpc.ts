@@ -178,3 +178,10 @@ export const teamAdminProcedure = issuerProcedure("team", teamTarget).use(
     return next({ ctx: { ...ctx, target: target! } });
   },
 );
+
+/**
+ * The member's own session: a live session that is not an impersonated one (403 from one). What
+ * is the member's alone (their notices, their consent) is never seen or changed by someone
+ * acting as them.
+ */
+export const memberProcedure = ownSessionProcedure("forbidden");

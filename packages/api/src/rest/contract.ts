@@ -63,6 +63,8 @@ export const restContract = {
   },
   accessHistory: { method: "GET", path: "/api/public/coworkers/access-history" },
   jwks: { method: "GET", path: "/.well-known/jwks.json" },
+  listNotices: { method: "GET", path: "/api/public/coworkers/notices" },
+  markNoticeRead: { method: "POST", path: "/api/public/coworkers/notices/{id}/read" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

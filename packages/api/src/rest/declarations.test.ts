@@ -30,6 +30,9 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["GET", "/api/sys/audit"],
   ["GET", "/.well-known/jwks.json"],
   ["GET", "/api/public/coworkers/access-history"],
+  // CONTRACT §8
+  ["GET", "/api/public/coworkers/notices"],
+  ["POST", "/api/public/coworkers/notices/{id}/read"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

@@ -42,5 +42,7 @@ export const endpoints = {
     profiles: () => routeUrl("profiles", {}),
     currentProfile: () => routeUrl("setCurrentProfile", {}),
     accessHistory: () => routeUrl("accessHistory", {}),
+    notices: () => routeUrl("listNotices", {}),
+    markNoticeRead: (id: number) => routeUrl("markNoticeRead", { id }),
   },
 } as const;

@@ -13,6 +13,7 @@ import {
   impersonationTokenResponse,
   jwksResponse,
   meOutput,
+  noticeListOutput,
   profileListOutput,
   profileOutput,
   readyResponse,
@@ -54,6 +55,7 @@ export const components = {
   Jwks: jwksResponse,
   Health: healthResponse,
   Ready: readyResponse,
+  NoticeList: noticeListOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

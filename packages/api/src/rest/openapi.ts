@@ -221,6 +221,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: "audit", description: "The audit log" },
       { name: "operations", description: "Keys, health, readiness, metrics, this document" },
       { name: "trpc", description: "The typed door to the same procedures" },
+      { name: "notices", description: "What members are told when their account is entered" },
     ],
     paths: paths(),
     components: {
