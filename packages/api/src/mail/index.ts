@@ -7,3 +7,4 @@ export {
   type SmtpTimeouts,
 } from "./smtp-sender";
 export { startMailWorker, type MailWorker, type MailWorkerOptions } from "./worker";
+export { recentOutboxMail, type OutboxMail } from "./outbox";

@@ -2,8 +2,8 @@
 // a claim takes due rows with FOR UPDATE SKIP LOCKED, so workers of any number of processes
 // never take the same row at once, and holds them for a lease (its end in next_attempt_at); each
 // finished attempt is recorded in mail_attempts in the same statement as the row's new state.
-import { type Database, queryRows } from "@cowork/db";
-import { sql } from "drizzle-orm";
+import { type Database, mailOutbox, queryRows } from "@cowork/db";
+import { desc, sql } from "drizzle-orm";
 import { RETRY_FOR_S } from "./backoff";
 
 /** A claimed mail (checked against the schema in row-types.test.ts). */
@@ -102,4 +102,36 @@ export async function recordFailed(
         values (${mail.id}, ${mail.claim_id}::uuid, ${worker}, ${startedAt.toISOString()}::timestamptz, 'failed',
           ${error.slice(0, 1000)})`,
   );
+}
+
+/** A mail of the outbox as the development page shows it. */
+export interface OutboxMail {
+  id: number;
+  toAddress: string;
+  subject: string;
+  textBody: string;
+  createdAt: Date;
+  attempts: number;
+  sentAt: Date | null;
+  givenUpAt: Date | null;
+  lastError: string | null;
+}
+
+/** The newest mails of the outbox, sent or not (for the development page, /dev/mail). */
+export async function recentOutboxMail(db: Database, limit = 50): Promise<OutboxMail[]> {
+  return db
+    .select({
+      id: mailOutbox.id,
+      toAddress: mailOutbox.toAddress,
+      subject: mailOutbox.subject,
+      textBody: mailOutbox.textBody,
+      createdAt: mailOutbox.createdAt,
+      attempts: mailOutbox.attempts,
+      sentAt: mailOutbox.sentAt,
+      givenUpAt: mailOutbox.givenUpAt,
+      lastError: mailOutbox.lastError,
+    })
+    .from(mailOutbox)
+    .orderBy(desc(mailOutbox.id))
+    .limit(limit);
 }
