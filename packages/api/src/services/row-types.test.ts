@@ -21,6 +21,7 @@ import {
   coworkers,
   impersonationGrants,
   locations,
+  mailOutbox,
   queryRows,
   sessions,
   teamMembers,
@@ -29,6 +30,7 @@ import {
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
 import { type Column, getTableColumns, sql, type Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { type ClaimedMail } from "../mail/outbox";
 import { type RuleRefusal } from "./grant-rules";
 import { type ExchangedRow } from "./impersonation/exchange";
 import { type GrantIssuedRow, type TargetRow } from "./impersonation/issue";
@@ -136,6 +138,16 @@ const ROWS = {
     return_path: col(impersonationGrants, "returnPath"),
     actor_session_id: col(impersonationGrants, "actorSessionId"),
   },
+  // mail/outbox.ts, claimDueMail: `returning m.id, m.claim_id, …` of the rows it just claimed.
+  ClaimedMail: {
+    id: col(mailOutbox, "id"),
+    claim_id: col(mailOutbox, "claimId", { nullability: "not null" }),
+    to_address: col(mailOutbox, "toAddress"),
+    subject: col(mailOutbox, "subject"),
+    text_body: col(mailOutbox, "textBody"),
+    html_body: col(mailOutbox, "htmlBody"),
+    attempts: col(mailOutbox, "attempts"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -147,6 +159,7 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<SignInSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.SignInSessionRow>>();
     expectTypeOf<GrantIssuedRow>().toEqualTypeOf<FromSchema<typeof ROWS.GrantIssuedRow>>();
     expectTypeOf<ExchangedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ExchangedRow>>();
+    expectTypeOf<ClaimedMail>().toEqualTypeOf<FromSchema<typeof ROWS.ClaimedMail>>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
     expectTypeOf<Omit<TargetRow, "rank" | "refusal">>().toEqualTypeOf<
