@@ -6,6 +6,7 @@ import { type AddressInfo } from "node:net";
 import { createPostgres, type Database, mailOutbox, queryRows } from "@cowork/db";
 import { testDriver } from "@cowork/db/testing";
 import { type SQL, sql } from "drizzle-orm";
+import { register } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi } from "../testing";
 import { FIRST_RETRY_S, MAX_RETRY_S, retryDelayS } from "./backoff";
@@ -102,6 +103,14 @@ interface OutboxRow {
 }
 const outboxRow = async (mailId: number) =>
   (await rows<OutboxRow>(sql`select * from mail_outbox where id = ${mailId}`))[0]!;
+
+/** cowork_mail_attempts_total, by outcome, as the registry holds it now. */
+async function attemptCounts(): Promise<Record<"sent" | "failed", number>> {
+  const metric = await register.getSingleMetric("cowork_mail_attempts_total")!.get();
+  const of = (outcome: string) =>
+    metric.values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
+  return { sent: of("sent"), failed: of("failed") };
+}
 
 /** A TCP server that accepts connections and never says a word (an SMTP server that hangs). */
 async function mute(): Promise<{ port: number; close(): Promise<void> }> {
@@ -207,6 +216,7 @@ describe("retries", () => {
   });
 
   it("across an outage: down, then back; sent once it is back, every attempt recorded", async () => {
+    const countsBefore = await attemptCounts();
     const probe = await startSmtpReceiver();
     const port = probe.port;
     await probe.close();
@@ -233,6 +243,10 @@ describe("retries", () => {
     expect(smtp.received.map((mail) => mail.rcptTo)).toEqual([["outage@example.test"]]);
     expect((await attemptsOf(id!)).map((attempt) => attempt.outcome)).toEqual(["failed", "sent"]);
     expect((await outboxRow(id!)).last_error).toBeNull();
+    // Operators see the same in the metrics.
+    const countsAfter = await attemptCounts();
+    expect(countsAfter.sent - countsBefore.sent).toBe(1);
+    expect(countsAfter.failed - countsBefore.failed).toBe(1);
   });
 
   it("while the server refuses (451) or hangs, and then sends once it accepts", async () => {

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { type Database } from "@cowork/db";
 import { type Logger, serializeError } from "../observability/logger";
 import { retryDelayS } from "./backoff";
+import { mailMetrics } from "./metrics";
 import { claimDueMail, type ClaimedMail, recordFailed, recordSent } from "./outbox";
 import { DEFAULT_SMTP_TIMEOUTS, type MailSender } from "./smtp-sender";
 
@@ -76,9 +77,11 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
         },
         "mail not sent; it will be tried again",
       );
+      mailMetrics.attempted("failed");
       await recordFailed(db, started, why, delay);
       return;
     }
+    mailMetrics.attempted("sent");
     await recordSent(db, started, response);
   }
 
