@@ -40,6 +40,10 @@ export default async function HomePage() {
           ) : (
             <MemberNotices notices={unread} />
           )}
+          <p className="hint">
+            Every access to your account is listed under{" "}
+            <Link href="/account/access">Access history</Link>.
+          </p>
         </section>
       ) : null}
       <section className="card" aria-labelledby="you-title">
