@@ -17,6 +17,7 @@ import {
   seedFixture,
 } from "@cowork/db/seed";
 import { buildApiApp } from "./src/server/api-app";
+import { startMailDelivery } from "./src/server/mail";
 
 /**
  * The portal's folder (Next's `dir`). This file runs as server.ts under tsx (`pnpm dev`) and as
@@ -84,6 +85,8 @@ await nextApp.prepare();
 
 const app = await buildApiApp({ deps, pages: (req, res) => handle(req, res) });
 await app.listen({ port: config.port, host: "::" });
+// Mail that waits in the outbox (member notices) goes out from here, in every process.
+const mail = startMailDelivery(deps);
 {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
   logger.info(
@@ -94,8 +97,12 @@ await app.listen({ port: config.port, host: "::" });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     void app.close();
+    // The mail worker first: its attempts under way are recorded before the database closes (an
+    // unrecorded one keeps its claim, and another process sends it when the claim runs out).
     // PGlite writes its folder on close; a stuck close must not keep the process alive.
-    const closed = database.close().catch(() => undefined);
+    const closed = Promise.resolve(mail?.stop())
+      .then(() => database.close())
+      .catch(() => undefined);
     const deadline = new Promise((resolve) => setTimeout(resolve, 2000).unref());
     void Promise.race([closed, deadline]).then(() => process.exit(0));
   });

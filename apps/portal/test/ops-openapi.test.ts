@@ -54,6 +54,9 @@ const CONTRACT: [method: string, path: string, statuses: number[]][] = [
   ["get", "/api/sys/audit", [200, 401]],
   ["get", "/.well-known/jwks.json", [200]],
   ["get", "/api/public/coworkers/access-history", [200, 401, 403]],
+  // CONTRACT §8
+  ["get", "/api/public/coworkers/notices", [200, 401, 403]],
+  ["post", "/api/public/coworkers/notices/{id}/read", [204, 401, 403, 404]],
   ["get", "/api/health", [200]],
   ["get", "/api/ready", [200, 503]],
   ["get", "/api/metrics", [200]],
@@ -460,9 +463,39 @@ describe("against a started portal", () => {
     conforms("put", "/api/public/coworkers/profiles/current", await put(tooLarge));
 
     // A second exchange to have both kinds and modes in the audit page.
-    await exchange(
+    const asMilo = await exchange(
       portal,
       await impersonationToken(portal, tess, 42, { team: true, mode: "readonly" }),
+    );
+
+    // CONTRACT §8: Milo's account was entered (twice, above); his notices, and the refusals.
+    const notices = await call<{ items: { id: number }[] }>(
+      portal,
+      "/api/public/coworkers/notices",
+      { headers: bearer(milo) },
+    );
+    expect(notices.body.items.length).toBeGreaterThanOrEqual(2);
+    conforms("get", "/api/public/coworkers/notices", notices);
+    const noticesPath = "/api/public/coworkers/notices";
+    conforms("get", noticesPath, await call(portal, noticesPath));
+    conforms("get", noticesPath, await call(portal, noticesPath, { headers: bearer(asMilo) }));
+    conforms("get", noticesPath, await post(noticesPath, { headers: bearer(milo) }));
+    const readPath = "/api/public/coworkers/notices/{id}/read";
+    const read = (id: number | string, init: RequestInit = {}) =>
+      post(`/api/public/coworkers/notices/${id}/read`, init);
+    const noticeId = notices.body.items[0]!.id;
+    conforms("post", readPath, await read(noticeId, { headers: bearer(milo) }));
+    conforms("post", readPath, await read(noticeId));
+    conforms("post", readPath, await read(noticeId, { headers: bearer(asMilo) }));
+    conforms("post", readPath, await read(noticeId, { headers: bearer(nora) }));
+    conforms("post", readPath, await read("abc", { headers: bearer(milo) }));
+    conforms(
+      "post",
+      readPath,
+      await read(noticeId, {
+        headers: { ...bearer(milo), "content-type": "application/json" },
+        body: tooLarge,
+      }),
     );
     const audit = await call<{ items: unknown[] }>(portal, "/api/sys/audit?limit=200", {
       headers: bearer(ada),

@@ -223,4 +223,31 @@ describe("loadConfig", () => {
       expect(refusal(bad, loadDatabaseConfig)).toBe(refusal(bad));
     }
   });
+
+  it("reads the mail server and the sender, and refuses a bad one without repeating a password", () => {
+    expect(loadConfig({})).toMatchObject({ smtpUrl: null, mailFrom: "portal@localhost" });
+    expect(
+      loadConfig({
+        SMTP_URL: " smtps://notices:secret@mail.example.com:465 ",
+        MAIL_FROM: "Coworking Portal <portal@example.com>",
+      }),
+    ).toMatchObject({
+      smtpUrl: "smtps://notices:secret@mail.example.com:465",
+      mailFrom: "Coworking Portal <portal@example.com>",
+    });
+    expect(loadConfig({ SMTP_URL: "smtp://127.0.0.1:2525" }).smtpUrl).toBe("smtp://127.0.0.1:2525");
+    for (const bad of ["http://mail.example.com", "mail.example.com:25", "smtp://", "smtp:x"]) {
+      expect(refusal({ SMTP_URL: bad }), bad).toBe(
+        "SMTP_URL must be an smtp:// or smtps:// URL such as smtp://mail.example.com:587",
+      );
+    }
+    expect(refusal({ SMTP_URL: "imap://user:hunter2@mail.example.com" })).not.toContain("hunter2");
+    expect(refusal({ MAIL_FROM: "portal" })).toBe(
+      'MAIL_FROM must be a mail address such as portal@example.com (got "portal")',
+    );
+    // A line break would start another mail header: refused, and the message stays one line.
+    const injected = refusal({ MAIL_FROM: "portal@example.com\r\nBcc: all@example.com" });
+    expect(injected).toMatch(/^MAIL_FROM /);
+    expect(injected).not.toMatch(/[\r\n]/);
+  });
 });

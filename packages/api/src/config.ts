@@ -34,6 +34,10 @@ export interface ServiceConfig {
   metricsToken: string | null;
   /** Level of the process's logs (LOG_LEVEL, `info` by default). */
   logLevel: LogLevel;
+  /** `smtp://…` or `smtps://…` of the mail server for member notices; null: mail stays in the outbox. */
+  smtpUrl: string | null;
+  /** The sender address of those mails. */
+  mailFrom: string;
 }
 
 /** Thrown by `refuse`, turned into the variable's issue by `variable`. */
@@ -113,6 +117,34 @@ const serviceEnv = z
     IMPERSONATE_LIMIT_PER_MINUTE: wholeNumber(30, 1, 100_000),
     SIGNIN_LIMIT_PER_15_MINUTES: wholeNumber(10, 1, 100_000),
     IMPERSONATION_TOKEN_TTL_SECONDS: wholeNumber(60, 5, 300),
+    // The URL may hold the mail server's password: a refusal never repeats it.
+    SMTP_URL: variable((raw) => {
+      const value = raw?.trim() || null;
+      if (value === null) return null;
+      let url: URL | null = null;
+      try {
+        url = new URL(value);
+      } catch {
+        // refused below
+      }
+      if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || !url.hostname) {
+        refuse("must be an smtp:// or smtps:// URL such as smtp://mail.example.com:587");
+      }
+      return value;
+    }),
+    MAIL_FROM: variable((raw) => {
+      const value = raw?.trim() || "portal@localhost";
+      // An address, or a name and an address in angle brackets; no control character (the value
+      // becomes a mail header, where a line break would start another).
+      if (
+        // eslint-disable-next-line no-control-regex
+        /[\x00-\x1f\x7f]/.test(value) ||
+        !/^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(value)
+      ) {
+        refuse(`must be a mail address such as portal@example.com (got ${JSON.stringify(value)})`);
+      }
+      return value;
+    }),
     NODE_ENV: z.string().optional(),
   })
   .transform((env): ServiceConfig => ({
@@ -130,6 +162,8 @@ const serviceEnv = z
     production: env.NODE_ENV === "production",
     metricsToken: env.METRICS_TOKEN,
     logLevel: env.LOG_LEVEL,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
   }));
 
 /**

@@ -42,3 +42,10 @@ export {
 } from "./observability/metrics-access";
 export { checkReadiness, READY_WITHIN_MS } from "./observability/health";
 export { pageScope, renderInPageScope, type PageScope } from "./page-scope";
+export {
+  createSmtpSender,
+  recentOutboxMail,
+  startMailWorker,
+  type MailWorker,
+  type OutboxMail,
+} from "./mail";

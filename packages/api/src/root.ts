@@ -5,6 +5,7 @@ import { directoryRouter } from "./routers/directory";
 import { impersonationRouter } from "./routers/impersonation";
 import { oversightRouter } from "./routers/oversight";
 import { policyRouter } from "./routers/policy";
+import { noticesRouter } from "./routers/notices";
 import { profilesRouter } from "./routers/profiles";
 import { supportAccessRouter } from "./routers/support-access";
 import { createCallerFactory, router } from "./trpc";
@@ -18,6 +19,7 @@ export const appRouter = router({
   policy: policyRouter,
   supportAccess: supportAccessRouter,
   oversight: oversightRouter,
+  notices: noticesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -86,3 +86,6 @@ export type SignInInput = z.infer<typeof signInInput>;
 export type ImpersonateInput = z.infer<typeof impersonateInput>;
 export type AuditListInput = z.infer<typeof auditListInput>;
 export type SearchCoworkersInput = z.infer<typeof searchCoworkersInput>;
+
+/** notices.markNoticeRead: the notice, by id. */
+export const markNoticeReadInput = z.strictObject({ id: idSchema });

@@ -191,3 +191,23 @@ export type AuditPageOutput = z.infer<typeof auditPageOutput>;
 export type TokenResponse = z.infer<typeof tokenResponse>;
 export type ReadyResponse = z.infer<typeof readyResponse>;
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
+
+// ---- notices --------------------------------------------------------------------------------
+
+/** notices.listNotices, GET /api/public/coworkers/notices. */
+export const noticeListOutput = z.object({
+  items: z.array(
+    z.object({
+      id: idSchema,
+      at: timestampSchema.meta({ description: "When the account was entered." }),
+      text: z.string().meta({
+        description: "Who entered the account, when, in which mode and why, in words.",
+      }),
+      readAt: timestampSchema
+        .nullable()
+        .meta({ description: "When the member marked it read; null while unread." }),
+    }),
+  ),
+});
+
+export type NoticeListOutput = z.infer<typeof noticeListOutput>;

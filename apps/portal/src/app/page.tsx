@@ -1,5 +1,6 @@
 // The member's home: who they are, where, and as which profile.
 import Link from "next/link";
+import { MemberNotices } from "~/components/member-notices";
 import { ProfileSwitcher } from "~/components/profile-switcher";
 import { requireSession, serverErrorText } from "./_lib/session";
 
@@ -15,10 +16,36 @@ export default async function HomePage() {
   } catch (error) {
     profilesError = await serverErrorText(error);
   }
+  // Notices are the member's own: an impersonated session is never shown them (nor may it ask).
+  let unread: Awaited<ReturnType<typeof api.notices.listNotices>>["items"] = [];
+  let noticesError: string | null = null;
+  if (!me.impersonation) {
+    try {
+      unread = (await api.notices.listNotices()).items.filter((notice) => notice.readAt === null);
+    } catch (error) {
+      noticesError = await serverErrorText(error);
+    }
+  }
 
   return (
     <div className="stack">
       <h1>Hello, {me.fullName}</h1>
+      {unread.length > 0 || noticesError ? (
+        <section className="card" aria-labelledby="notices-title">
+          <h2 id="notices-title">Your account was accessed</h2>
+          {noticesError ? (
+            <p className="error" role="alert">
+              {noticesError}
+            </p>
+          ) : (
+            <MemberNotices notices={unread} />
+          )}
+          <p className="hint">
+            Every access to your account is listed under{" "}
+            <Link href="/account/access">Access history</Link>.
+          </p>
+        </section>
+      ) : null}
       <section className="card" aria-labelledby="you-title">
         <h2 id="you-title">Your session</h2>
         <dl className="facts">

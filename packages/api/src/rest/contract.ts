@@ -82,6 +82,8 @@ export const restContract = {
   },
   liveImpersonations: { method: "GET", path: "/api/sys/impersonations" },
   endImpersonation: { method: "POST", path: "/api/sys/impersonations/{sessionId}/end" },
+  listNotices: { method: "GET", path: "/api/public/coworkers/notices" },
+  markNoticeRead: { method: "POST", path: "/api/public/coworkers/notices/{id}/read" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

@@ -38,6 +38,9 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["POST", "/api/public/coworkers/support-access/sessions/{sessionId}/end"],
   ["GET", "/api/sys/impersonations"],
   ["POST", "/api/sys/impersonations/{sessionId}/end"],
+  // CONTRACT §8
+  ["GET", "/api/public/coworkers/notices"],
+  ["POST", "/api/public/coworkers/notices/{id}/read"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

@@ -8,6 +8,7 @@ import {
   exchangeInput,
   grantSupportAccessInput,
   idTextSchema,
+  markNoticeReadInput,
   setCurrentProfileInput,
   updatePolicyInput,
 } from "@cowork/validators";
@@ -550,6 +551,52 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
           "unauthorized",
         ]),
         "404": failure(404, "Not a live impersonated session of this location", ["not_found"]),
+        ...TOO_LARGE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  listNotices: {
+    handler: rest.listNotices,
+    doc: () => ({
+      operationId: "listNotices",
+      tags: ["notices"],
+      summary:
+        "The caller's notices, newest first (at most 200): each time someone entered their account",
+      security: BEARER,
+      responses: {
+        "200": success("The notices, newest first", "NoticeList"),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session", ["forbidden"]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  markNoticeRead: {
+    handler: rest.markNoticeRead,
+    doc: () => ({
+      operationId: "markNoticeRead",
+      tags: ["notices"],
+      summary: "Mark one of the caller's notices read (marking it again keeps the first time)",
+      security: BEARER,
+      parameters: {
+        id: {
+          description: "The notice.",
+          schema: jsonSchema(markNoticeReadInput.shape.id, "input"),
+          example: 1,
+        },
+      },
+      responses: {
+        "204": success("Marked read", null),
+        "400": failure(400, "A bad id", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session (read_only for a read-only one)", [
+          "forbidden",
+          "read_only",
+        ]),
+        "404": failure(404, "Not one of the caller's notices", ["not_found"]),
         ...TOO_LARGE,
         ...UNAVAILABLE,
       },

@@ -27,6 +27,8 @@ describe("endpoints", () => {
       "/api/sys/audit?limit=20&actorUserId=2",
     );
     expect(endpoints.system.audit()).toBe("/api/sys/audit");
+    expect(endpoints.public.notices()).toBe("/api/public/coworkers/notices");
+    expect(endpoints.public.markNoticeRead(7)).toBe("/api/public/coworkers/notices/7/read");
   });
 
   it("builds only paths the portal serves", () => {
@@ -47,6 +49,8 @@ describe("endpoints", () => {
       endpoints.public.profiles(),
       endpoints.public.currentProfile(),
       endpoints.public.accessHistory(),
+      endpoints.public.notices(),
+      endpoints.public.markNoticeRead(7),
     ];
     const served = (path: string) =>
       routeOf(new URL(path, "http://x").pathname) !== null ||

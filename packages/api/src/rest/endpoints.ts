@@ -66,5 +66,7 @@ export const endpoints = {
     supportAccess: () => routeUrl("supportAccess", {}),
     supportAccessGrant: (grantId: number) => routeUrl("revokeSupportAccess", { grantId }),
     endSupportSession: (sessionId: string) => routeUrl("endSupportSession", { sessionId }),
+    notices: () => routeUrl("listNotices", {}),
+    markNoticeRead: (id: number) => routeUrl("markNoticeRead", { id }),
   },
 } as const;

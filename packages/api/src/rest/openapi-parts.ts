@@ -15,6 +15,7 @@ import {
   liveImpersonationsOutput,
   meOutput,
   policyOutput,
+  noticeListOutput,
   profileListOutput,
   profileOutput,
   readyResponse,
@@ -62,6 +63,7 @@ export const components = {
   SupportAccess: supportAccessOutput,
   SupportAccessGrant: supportAccessGrantOutput,
   LiveImpersonations: liveImpersonationsOutput,
+  NoticeList: noticeListOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

@@ -224,6 +224,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: "consent", description: "Members' consent to support access, and ending it" },
       { name: "oversight", description: "Live impersonated sessions of a location" },
       { name: "trpc", description: "The typed door to the same procedures" },
+      { name: "notices", description: "What members are told when their account is entered" },
     ],
     paths: paths(),
     components: {

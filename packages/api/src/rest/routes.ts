@@ -309,4 +309,13 @@ export const rest = {
     Promise.resolve(
       json(deps.signer.keys.jwks, 200, { "cache-control": "public, max-age=300" }),
     )) as Handler,
+
+  /** GET /api/public/coworkers/notices */
+  listNotices: route(async (caller) => json(await caller.notices.listNotices())),
+
+  /** POST /api/public/coworkers/notices/{id}/read */
+  markNoticeRead: route(async (caller, { params }) => {
+    await caller.notices.markNoticeRead({ id: idOrInvalid(params?.id) });
+    return noContent();
+  }),
 } satisfies Record<string, Handler>;

@@ -22,6 +22,7 @@ import {
   impersonationGrants,
   locationPolicies,
   locations,
+  mailOutbox,
   queryRows,
   sessions,
   supportAccessGrants,
@@ -31,6 +32,7 @@ import {
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
 import { type Column, getTableColumns, sql, type Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { type ClaimedMail } from "../mail/outbox";
 import { type RuleRefusal } from "./grant-rules";
 import { type ExchangedRow } from "./impersonation/exchange";
 import { type GrantIssuedRow, type TargetRow } from "./impersonation/issue";
@@ -177,6 +179,16 @@ const ROWS = {
     started_at: col(sessions, "createdAt", { reads: "created_at" }),
     expires_at: col(sessions, "expiresAt"),
   },
+  // mail/outbox.ts, claimDueMail: `returning m.id, m.claim_id, …` of the rows it just claimed.
+  ClaimedMail: {
+    id: col(mailOutbox, "id"),
+    claim_id: col(mailOutbox, "claimId", { nullability: "not null" }),
+    to_address: col(mailOutbox, "toAddress"),
+    subject: col(mailOutbox, "subject"),
+    text_body: col(mailOutbox, "textBody"),
+    html_body: col(mailOutbox, "htmlBody"),
+    attempts: col(mailOutbox, "attempts"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -191,6 +203,7 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<PolicyRow>().toEqualTypeOf<FromSchema<typeof ROWS.PolicyRow>>();
     expectTypeOf<ConsentRow>().toEqualTypeOf<FromSchema<typeof ROWS.ConsentRow>>();
     expectTypeOf<LiveSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.LiveSessionRow>>();
+    expectTypeOf<ClaimedMail>().toEqualTypeOf<FromSchema<typeof ROWS.ClaimedMail>>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
     // The policy's columns (coalesced to the contract's defaults; null when the team route found

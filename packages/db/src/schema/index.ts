@@ -2,3 +2,4 @@
 export * from "./directory";
 export * from "./sessions";
 export * from "./policy";
+export * from "./notices";

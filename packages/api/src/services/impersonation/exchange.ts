@@ -1,5 +1,6 @@
 // Exchanging an impersonation token for a session of its target: the grant is consumed, the
-// session created and the event written in one statement that re-checks the grant's rules.
+// session created, the event written and the member's notice (and its mail) queued in one
+// statement that re-checks the grant's rules.
 import { verifyImpersonationToken, InvalidTokenError } from "@cowork/auth";
 import { impersonationGrants, preparedRead, queryRows } from "@cowork/db";
 import { eq, sql } from "drizzle-orm";
@@ -10,6 +11,7 @@ import { recordAudit } from "../audit";
 import { beforeDeadline } from "../deadline";
 import { type RequestMeta, type ServiceDeps } from "../deps";
 import { grantStillValid } from "../grant-rules";
+import { noticeOfEntry } from "../notices/impersonation-notice";
 import { impersonatedSessionMaxInterval } from "../sessions";
 import { accessTokenFor, type IssuedAccessToken } from "../sign-in";
 import { refusalRecord, refuse } from "./refusals";
@@ -52,8 +54,9 @@ const refusalFacts = preparedRead("exchange_refusal_reason", (db) =>
 
 /**
  * Exchanges an impersonation token for a session of its target. The grant is consumed, the
- * session created and the event written in one statement whose WHERE re-checks every condition
- * of the issue: of any number of concurrent exchanges, across processes, exactly one succeeds.
+ * session created, the event written and the member's notice and its mail queued in one
+ * statement whose WHERE re-checks every condition of the issue: of any number of concurrent
+ * exchanges, across processes, exactly one succeeds (and so does one notice).
  */
 export async function exchange(
   deps: ServiceDeps,
@@ -133,7 +136,7 @@ export async function exchange(
           insert into audit_events (type, outcome, actor_user_id, target_coworker_id, location_id, kind, reason, ip, jti, session_id, read_only, reason_category, ticket)
           select 'impersonation.exchanged', 'success', g.actor_user_id, g.coworker_id, g.location_id, g.kind, g.reason, ${meta.ip}, g.jti, s.id, g.read_only, g.reason_category, g.ticket
           from g, s
-        )
+        ), ${noticeOfEntry}
         select s.id as session_id, s.expires_at, g.target_user_id, g.actor_user_id, g.return_path, g.actor_session_id from s, g`,
   );
   if (!row) {
