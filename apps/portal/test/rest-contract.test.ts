@@ -1338,6 +1338,7 @@ describe("start-up configuration (CONTRACT §2)", () => {
           PORT: port,
           DATABASE_URL: "",
           PGLITE_DIR: dir,
+          OTP_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
           ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,7 @@
 // Public surface of the API package.
 export { appRouter, createCaller, type AppRouter } from "./root";
 export { createContext, resolveSession, type BrowserSession, type Context } from "./context";
-export { loadConfig, ConfigError, type ServiceConfig } from "./config";
+export { loadConfig, ConfigError, parseOtpKey, type ServiceConfig } from "./config";
 export { canonicalAddress, TrustedProxies } from "./addresses";
 export { DomainError, domainErrorOf, ERROR_STATUS, toTRPCError, type ErrorCode } from "./errors";
 export { createServiceDeps } from "./services";
@@ -42,3 +42,4 @@ export {
 } from "./observability/metrics-access";
 export { checkReadiness, READY_WITHIN_MS } from "./observability/health";
 export { pageScope, renderInPageScope, type PageScope } from "./page-scope";
+export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";

@@ -4,6 +4,7 @@ import { authRouter } from "./routers/auth";
 import { directoryRouter } from "./routers/directory";
 import { impersonationRouter } from "./routers/impersonation";
 import { profilesRouter } from "./routers/profiles";
+import { securityRouter } from "./routers/security";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -12,6 +13,7 @@ export const appRouter = router({
   profiles: profilesRouter,
   directory: directoryRouter,
   audit: auditRouter,
+  security: securityRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,7 @@
 // Starts the real portal (production build, `server.ts`) on a free port with its own database:
 // a throwaway PGlite folder, or a throwaway PostgreSQL database when TEST_DB=postgres.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -86,6 +87,8 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),
     AUTH_ISSUER: `http://localhost:${port}`,
+    // Production refuses to start without it; each portal gets a key of its own.
+    OTP_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...options.env,
   };
   delete env.TEST_DB;

@@ -3,7 +3,7 @@
 // that the browser bundles read it, and so do the server's dispatch table and the OpenAPI
 // document, which bind each route's handler and documentation to its name (declarations.ts).
 
-export type RestMethod = "GET" | "POST" | "PUT";
+export type RestMethod = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface RestRouteContract {
   method: RestMethod;
@@ -63,6 +63,10 @@ export const restContract = {
   },
   accessHistory: { method: "GET", path: "/api/public/coworkers/access-history" },
   jwks: { method: "GET", path: "/.well-known/jwks.json" },
+  reauthenticate: { method: "POST", path: "/api/sys/users/reauthenticate", body: JSON_BODY },
+  enrolOtp: { method: "POST", path: "/api/sys/users/otp/enroll" },
+  confirmOtp: { method: "POST", path: "/api/sys/users/otp/confirm", body: JSON_BODY },
+  removeOtp: { method: "DELETE", path: "/api/sys/users/otp" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

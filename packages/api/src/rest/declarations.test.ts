@@ -30,6 +30,11 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["GET", "/api/sys/audit"],
   ["GET", "/.well-known/jwks.json"],
   ["GET", "/api/public/coworkers/access-history"],
+  // CONTRACT §10
+  ["POST", "/api/sys/users/reauthenticate"],
+  ["POST", "/api/sys/users/otp/enroll"],
+  ["POST", "/api/sys/users/otp/confirm"],
+  ["DELETE", "/api/sys/users/otp"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

@@ -31,6 +31,10 @@ export const endpoints = {
         targetCoworkerId?: number;
       } = {},
     ) => routeUrl("audit", {}, filter),
+    reauthenticate: () => routeUrl("reauthenticate", {}),
+    enrolOtp: () => routeUrl("enrolOtp", {}),
+    confirmOtp: () => routeUrl("confirmOtp", {}),
+    removeOtp: () => routeUrl("removeOtp", {}),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>

@@ -16,6 +16,9 @@ export const AUDIT_TYPES = [
   "impersonation.expired",
   "session.signed_out",
   "profile.switched",
+  "session.reauthenticated",
+  "otp.enrolled",
+  "otp.removed",
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
