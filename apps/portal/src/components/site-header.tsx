@@ -13,6 +13,10 @@ function linksFor(me: Me) {
     ...(me.impersonation ? [] : [{ href: "/account/access", label: "Access history" }]),
     ...(me.staffRole ? [{ href: "/admin/impersonate", label: "Console" }] : []),
     ...(me.staffRole === "admin" ? [{ href: "/admin/audit", label: "Audit" }] : []),
+    // Sign-in security (one-time-code app): staff; team admins reach it from the team page.
+    ...(me.staffRole && !me.impersonation
+      ? [{ href: "/account/security", label: "Security" }]
+      : []),
   ];
 }
 
