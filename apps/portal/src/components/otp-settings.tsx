@@ -87,7 +87,7 @@ export function OtpSettings({ initial }: { initial: { enrolled: boolean } }) {
         {enrolled ? "A one-time-code app is set up for your account." : "No app is set up."}
       </p>
       {message ? (
-        <p className="hint" role="status">
+        <p className="hint" aria-live="polite">
           {message}
         </p>
       ) : null}
