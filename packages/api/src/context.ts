@@ -47,7 +47,9 @@ export async function resolveSession(
       await proveBinding(deps, claims, token, dpop, meta);
     } catch (error) {
       if (error instanceof DomainError && error.status === 401) {
-        return { session: null, sessionError: error };
+        // Where no DPoP can come (the browser's cookie, the pages), a bound token is simply no
+        // session; a service's call is told why, with the challenge.
+        return { session: null, sessionError: dpop ? error : null };
       }
       throw error;
     }

@@ -371,6 +371,15 @@ describe("requests with a bound token (RFC 9449 §7)", () => {
     await expectRefusal(meWith(token, await proofKey()), 401, "invalid_token", INVALID_TOKEN);
   });
 
+  it("is no session where no proof can come (the browser's cookie door, the pages)", async () => {
+    // api.caller builds its context without a DPoP side, as the cookie door does.
+    const error = await (await api.caller(token)).auth.me().then(
+      () => null,
+      (failure: unknown) => failure as { code?: string },
+    );
+    expect(error?.code).toBe("UNAUTHORIZED");
+  });
+
   it("leaves unbound tokens as they were: Bearer works, DPoP is refused", async () => {
     const plain = await api.signIn("milo.member@demo.test");
     expect(
