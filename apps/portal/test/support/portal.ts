@@ -77,6 +77,9 @@ export async function createPgliteFolder(
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The OTP_ENCRYPTION_KEY of every portal this test file starts. */
+const TEST_OTP_KEY = randomBytes(32).toString("base64");
+
 export async function startPortal(options: StartOptions = {}): Promise<Portal> {
   const port = await freePort();
   let database: TestDatabase | null = null;
@@ -87,8 +90,9 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),
     AUTH_ISSUER: `http://localhost:${port}`,
-    // Production refuses to start without it; each portal gets a key of its own.
-    OTP_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    // Production refuses to start without it. One key for every portal of this test file, as
+    // the processes of one deployment share theirs (they may share a database).
+    OTP_ENCRYPTION_KEY: TEST_OTP_KEY,
     ...options.env,
   };
   delete env.TEST_DB;
