@@ -18,6 +18,7 @@ import {
 } from "@cowork/db/seed";
 import { buildApiApp } from "./src/server/api-app";
 import { startMailDelivery } from "./src/server/mail";
+import { developmentOtpKey } from "./src/server/dev-otp-key";
 
 /**
  * The portal's folder (Next's `dir`). This file runs as server.ts under tsx (`pnpm dev`) and as
@@ -54,6 +55,16 @@ try {
     process.exit(1);
   }
   throw error;
+}
+
+// Outside production a missing OTP_ENCRYPTION_KEY is generated once and kept beside the embedded
+// database (production refuses to start without it: config.ts).
+if (!config.otpEncryptionKey) {
+  const generated = developmentOtpKey(config.pgliteDir);
+  config = { ...config, otpEncryptionKey: generated.key };
+  logger.warn(
+    `OTP_ENCRYPTION_KEY is not set: one-time-code secrets are sealed with a development key ${generated.created ? "generated into" : "read from"} ${generated.path}. Set OTP_ENCRYPTION_KEY in production.`,
+  );
 }
 
 // PostgreSQL: processes sharing the database migrate one at a time (advisory lock).

@@ -2,6 +2,7 @@
 // than its sources), started as `node dist/server.js` (as `pnpm start` runs it) on a free port with its own
 // throwaway database, and found again by its listening port to read its memory.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdtempSync,
@@ -128,6 +129,8 @@ export async function startPortal(options: PortalOptions = {}): Promise<Portal> 
     NEXT_DIST_DIR: distDir,
     PORT: String(port),
     AUTH_ISSUER: `http://localhost:${port}`,
+    // Production refuses to start without it.
+    OTP_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ...options.env,
   };
   delete env.TEST_DB;

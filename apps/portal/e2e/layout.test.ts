@@ -163,6 +163,13 @@ describe.each(widths)("at %s", (_label, viewport) => {
     await auditPager.getByText("Page 2").waitFor();
     await page.locator("tbody tr").first().waitFor();
     await expectFits(page, "/admin/audit, page 2");
+
+    // Sign-in security, with the enrolment's QR code and secret showing (not confirmed: the
+    // account stays as it was for the other tests).
+    await page.goto(`${portal.url}/account/security`);
+    await page.getByRole("button", { name: "Set up a one-time-code app" }).click();
+    await page.getByRole("img", { name: /QR code/ }).waitFor();
+    await expectFits(page, "/account/security");
     await context.close();
   });
 

@@ -94,6 +94,7 @@ describe("signing in", () => {
       "Access history",
       "Console",
       "Audit",
+      "Security",
     ]);
     await context.close();
   });

@@ -665,6 +665,35 @@ describe("against a started portal", () => {
       await post("/api/sys/users/sign-out", { headers: bearer(milo) }),
     );
 
+    // CONTRACT §10: step-up and one-time-code apps.
+    const sam = await signIn(portal, "sam.second@demo.test");
+    const asSam = (body?: unknown): RequestInit => ({
+      headers: {
+        ...bearer(sam),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const reauthenticate = "/api/sys/users/reauthenticate";
+    conforms(
+      "post",
+      reauthenticate,
+      await post(reauthenticate, asSam({ password: "demo-member-pass" })),
+    );
+    conforms("post", reauthenticate, await post(reauthenticate, asSam({ password: "wrong" })));
+    conforms("post", reauthenticate, await post(reauthenticate, asSam({ pass: "x" })));
+    conforms("post", reauthenticate, await post(reauthenticate, {}));
+    const enrolOtp = "/api/sys/users/otp/enroll";
+    conforms("post", enrolOtp, await post(enrolOtp, asSam()));
+    conforms("post", enrolOtp, await post(enrolOtp, {}));
+    const confirmOtp = "/api/sys/users/otp/confirm";
+    conforms("post", confirmOtp, await post(confirmOtp, asSam({ code: "not-a-code" })));
+    conforms("post", confirmOtp, await post(confirmOtp, asSam({})));
+    const removeOtp = "/api/sys/users/otp";
+    // Nothing confirmed: no app to remove.
+    conforms("delete", removeOtp, await call(portal, removeOtp, { method: "DELETE", ...asSam() }));
+    conforms("delete", removeOtp, await call(portal, removeOtp, { method: "DELETE" }));
+
     // Last: ten failed sign-ins from this address throttle every further one here for 15 min.
     let throttled: Answer<unknown> | undefined;
     for (let attempt = 0; attempt < 12 && throttled?.status !== 429; attempt++) {

@@ -616,7 +616,15 @@ describe("REST contract (CONTRACT §5)", () => {
 
   describe("GET /api/sys/users/me", () => {
     it("answers exactly the contract's shape for each kind of session", async () => {
-      expect((await me(portal, tokens.otto!)).json).toEqual({
+      // authTime (when the session proved its password: its sign-in here) and amr (CONTRACT §10).
+      const proof = (json: unknown) => {
+        const { authTime, amr, ...rest } = json as { authTime: string; amr: string[] };
+        expect(authTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(Date.parse(authTime)).toBeLessThanOrEqual(Date.now() + 1000);
+        expect(amr).toEqual(["pwd"]);
+        return rest;
+      };
+      expect(proof((await me(portal, tokens.otto!)).json)).toEqual({
         userId: 2,
         email: EMAIL.otto,
         fullName: "Otto Operator",
@@ -625,7 +633,7 @@ describe("REST contract (CONTRACT §5)", () => {
         staffRole: "operator",
         impersonation: null,
       });
-      expect((await me(portal, tokens.ada!)).json).toEqual({
+      expect(proof((await me(portal, tokens.ada!)).json)).toEqual({
         userId: 1,
         email: EMAIL.ada,
         fullName: "Ada Admin",
@@ -634,7 +642,7 @@ describe("REST contract (CONTRACT §5)", () => {
         staffRole: "admin",
         impersonation: null,
       });
-      expect((await me(portal, tokens.milo!)).json).toEqual({
+      expect(proof((await me(portal, tokens.milo!)).json)).toEqual({
         userId: 4,
         email: EMAIL.milo,
         fullName: "Milo Member",
@@ -650,6 +658,8 @@ describe("REST contract (CONTRACT §5)", () => {
       const asMilo = remember(await impersonate(portal, tokens.otto!, 42, { reason: "ticket-1" }));
       const who = fields(await me(portal, asMilo));
       expect(Object.keys(who).sort()).toEqual([
+        "amr",
+        "authTime",
         "email",
         "fullName",
         "impersonation",
@@ -658,6 +668,8 @@ describe("REST contract (CONTRACT §5)", () => {
         "staffRole",
         "userId",
       ]);
+      // The impersonated session proved nothing of the member's (CONTRACT §10).
+      expect(who.amr).toEqual([]);
       expect(who).toMatchObject({
         userId: 4,
         email: EMAIL.milo,
@@ -1338,6 +1350,7 @@ describe("start-up configuration (CONTRACT §2)", () => {
           PORT: port,
           DATABASE_URL: "",
           PGLITE_DIR: dir,
+          OTP_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
           ...env,
         },
         stdio: ["ignore", "pipe", "pipe"],

@@ -53,6 +53,8 @@ describe("loadConfig", () => {
       production: false,
       metricsToken: null,
       logLevel: "info",
+      stepUpMaxAgeS: 900,
+      otpEncryptionKey: null,
     });
     expect(config.trustedProxies.size).toBe(0);
     expect(loadConfig({ PORT: "4000" }).issuer).toBe("http://localhost:4000");
@@ -72,6 +74,8 @@ describe("loadConfig", () => {
       DATABASE_POOL_SIZE: "1",
       LOG_LEVEL: " Debug ",
       METRICS_TOKEN: "abcdefghijklmnop0123",
+      STEP_UP_MAX_AGE_SECONDS: "300",
+      OTP_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
       NODE_ENV: "production",
     });
     expect(config).toMatchObject({
@@ -86,6 +90,11 @@ describe("loadConfig", () => {
       logLevel: "debug",
       metricsToken: "abcdefghijklmnop0123",
       production: true,
+      stepUpMaxAgeS: 300,
+      otpEncryptionKey: Buffer.from(
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "hex",
+      ),
     });
     expect([...config.trustedProxies]).toEqual([
       "10.0.0.1",
@@ -183,6 +192,41 @@ describe("loadConfig", () => {
       /^DATABASE_URL /,
     );
     expect(refusal({ LOG_LEVEL: "loud", IMPERSONATION: "x" })).toMatch(/^IMPERSONATION /);
+  });
+
+  it("reads OTP_ENCRYPTION_KEY as 32 bytes in hex or base64, and production refuses to start without it", () => {
+    const key = Buffer.alloc(32, 7);
+    for (const spelling of [
+      key.toString("hex"),
+      key.toString("base64"),
+      key.toString("base64url"),
+      ` ${key.toString("base64")} `,
+    ]) {
+      expect(loadConfig({ OTP_ENCRYPTION_KEY: spelling }).otpEncryptionKey).toEqual(key);
+    }
+    for (const bad of [
+      "short",
+      Buffer.alloc(16).toString("hex"),
+      Buffer.alloc(31).toString("base64"),
+      "z".repeat(64),
+    ]) {
+      expect(refusal({ OTP_ENCRYPTION_KEY: bad })).toMatch(/^OTP_ENCRYPTION_KEY must be 32 bytes/);
+    }
+    expect(refusal({ NODE_ENV: "production" })).toMatch(
+      /^OTP_ENCRYPTION_KEY is required in production/,
+    );
+    expect(refusal({ NODE_ENV: "production", OTP_ENCRYPTION_KEY: " " })).toMatch(
+      /^OTP_ENCRYPTION_KEY /,
+    );
+    expect(loadConfig({ NODE_ENV: "development" }).otpEncryptionKey).toBeNull();
+  });
+
+  it("reads STEP_UP_MAX_AGE_SECONDS from 30 s to a day", () => {
+    expect(loadConfig({ STEP_UP_MAX_AGE_SECONDS: "30" }).stepUpMaxAgeS).toBe(30);
+    expect(loadConfig({ STEP_UP_MAX_AGE_SECONDS: "86400" }).stepUpMaxAgeS).toBe(86_400);
+    for (const bad of ["0", "29", "86401", "10m", "-5"]) {
+      expect(refusal({ STEP_UP_MAX_AGE_SECONDS: bad })).toMatch(/^STEP_UP_MAX_AGE_SECONDS must be/);
+    }
   });
 
   it("resolves a relative PGLITE_DIR against the repository root, not the working folder", () => {

@@ -38,6 +38,27 @@ export interface ServiceConfig {
   smtpUrl: string | null;
   /** The sender address of those mails. */
   mailFrom: string;
+  /**
+   * How recently a session must have proven its password (and its one-time code, where one is
+   * enrolled) to be issued an impersonation token (CONTRACT §10), in seconds.
+   */
+  stepUpMaxAgeS: number;
+  /**
+   * The AES-256 key that encrypts one-time-code secrets at rest (OTP_ENCRYPTION_KEY); null only
+   * outside production, where the server keeps a generated key beside the embedded database.
+   */
+  otpEncryptionKey: Buffer | null;
+}
+
+/** OTP_ENCRYPTION_KEY: 32 bytes, as 64 hex digits or base64 / base64url (43 or 44 characters). */
+export function parseOtpKey(raw: string): Buffer | null {
+  const text = raw.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, "hex");
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    const key = Buffer.from(text.replace(/=$/, ""), "base64url");
+    if (key.length === 32) return key;
+  }
+  return null;
 }
 
 /** Thrown by `refuse`, turned into the variable's issue by `variable`. */
@@ -145,7 +166,26 @@ const serviceEnv = z
       }
       return value;
     }),
+    STEP_UP_MAX_AGE_SECONDS: wholeNumber(900, 30, 86_400),
+    OTP_ENCRYPTION_KEY: variable((raw) => {
+      if (!raw?.trim()) return null;
+      return (
+        parseOtpKey(raw) ??
+        refuse("must be 32 bytes: 64 hex digits, or base64 (e.g. `openssl rand -base64 32`)")
+      );
+    }),
     NODE_ENV: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    // A generated key kept beside the database would put the secrets and their key in the same
+    // backups: production takes it from its secret store or does not start.
+    if (env.NODE_ENV === "production" && env.OTP_ENCRYPTION_KEY === null) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OTP_ENCRYPTION_KEY"],
+        message: "is required in production (32 bytes, e.g. `openssl rand -base64 32`)",
+      });
+    }
   })
   .transform((env): ServiceConfig => ({
     databaseUrl: env.DATABASE_URL,
@@ -164,6 +204,8 @@ const serviceEnv = z
     logLevel: env.LOG_LEVEL,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
+    stepUpMaxAgeS: env.STEP_UP_MAX_AGE_SECONDS,
+    otpEncryptionKey: env.OTP_ENCRYPTION_KEY,
   }));
 
 /**

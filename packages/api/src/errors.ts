@@ -23,6 +23,12 @@ export const ERROR_STATUS = {
   justification_required: 400,
   full_mode_not_allowed: 403,
   consent_required: 403,
+  /** RFC 9470: the session must prove its password (and code) again before this. */
+  step_up_required: 401,
+  /** RFC 9449: a DPoP proof that does not hold (400 at the token endpoints, 401 elsewhere). */
+  invalid_dpop_proof: 401,
+  /** A one-time-code app is enrolled already. */
+  already_enrolled: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -48,13 +54,20 @@ export class DomainError extends Error {
     message: string,
     /** Seconds until a throttled caller may try again. */
     readonly retryAfterS?: number,
-    /** What went wrong inside, for the log of an `internal` or `unavailable` error. */
-    options?: { cause?: unknown },
+    /**
+     * `cause`: what went wrong inside, for the log of an `internal` or `unavailable` error.
+     * `challenge`: the WWW-Authenticate value of a 401 that names its scheme and error (RFC 9470,
+     * RFC 9449); `status`: where one code answers with another status than its usual one.
+     */
+    readonly options?: { cause?: unknown; challenge?: string; status?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
   }
   get status(): number {
-    return ERROR_STATUS[this.code];
+    return this.options?.status ?? ERROR_STATUS[this.code];
+  }
+  get challenge(): string | undefined {
+    return this.options?.challenge;
   }
 }
 

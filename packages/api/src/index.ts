@@ -1,7 +1,7 @@
 // Public surface of the API package.
 export { appRouter, createCaller, type AppRouter } from "./root";
 export { createContext, resolveSession, type BrowserSession, type Context } from "./context";
-export { loadConfig, ConfigError, type ServiceConfig } from "./config";
+export { loadConfig, ConfigError, parseOtpKey, type ServiceConfig } from "./config";
 export { canonicalAddress, TrustedProxies } from "./addresses";
 export { DomainError, domainErrorOf, ERROR_STATUS, toTRPCError, type ErrorCode } from "./errors";
 export { createServiceDeps } from "./services";
@@ -49,3 +49,4 @@ export {
   type MailWorker,
   type OutboxMail,
 } from "./mail";
+export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";

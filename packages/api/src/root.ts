@@ -8,6 +8,7 @@ import { policyRouter } from "./routers/policy";
 import { noticesRouter } from "./routers/notices";
 import { profilesRouter } from "./routers/profiles";
 import { supportAccessRouter } from "./routers/support-access";
+import { securityRouter } from "./routers/security";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -20,6 +21,7 @@ export const appRouter = router({
   supportAccess: supportAccessRouter,
   oversight: oversightRouter,
   notices: noticesRouter,
+  security: securityRouter,
 });
 
 export type AppRouter = typeof appRouter;

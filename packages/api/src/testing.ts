@@ -1,5 +1,6 @@
 // Test harness: a fresh migrated database seeded with the demo fixture, real keys, and callers
 // that go through the same context as the HTTP doors.
+import { randomBytes } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
 import { demoFixturePath, readFixtureFile, seedFixture } from "@cowork/db/seed";
 import { type ServiceConfig, loadConfig } from "./config";
@@ -39,7 +40,12 @@ export async function createTestApi(
 ): Promise<TestApi> {
   const database = await createTestDatabase();
   await seedFixture(database.db, await readFixtureFile(demoFixturePath));
-  const config = { ...loadConfig({ AUTH_ISSUER: "http://portal.test", ...env }), ...overrides };
+  const config = {
+    ...loadConfig({ AUTH_ISSUER: "http://portal.test", ...env }),
+    // One-time-code secrets are sealed with a key of this test's own.
+    otpEncryptionKey: randomBytes(32),
+    ...overrides,
+  };
   const deps = await createServiceDeps(database.db, config);
   let requests = 0;
   const caller = async (token: string | null = null, ip = "203.0.113.7") =>

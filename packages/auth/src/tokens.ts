@@ -44,7 +44,12 @@ export interface AccessClaims {
   sub: string;
   sid: string;
   act?: Actor;
+  /** RFC 9449 §6.1: the DPoP key the token is bound to (its RFC 7638 SHA-256 thumbprint). */
+  cnf?: { jkt: string };
 }
+
+/** An RFC 7638 SHA-256 thumbprint, base64url without padding. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
 
 export interface ImpersonationClaims {
   sub: string;
@@ -175,10 +180,17 @@ export async function verifyAccessToken(
   if (typeof payload.sid !== "string" || !UUID.test(payload.sid)) {
     throw new InvalidTokenError("claims");
   }
+  let cnf: { jkt: string } | undefined;
+  if ("cnf" in payload) {
+    const jkt = (payload.cnf as { jkt?: unknown } | null)?.jkt;
+    if (typeof jkt !== "string" || !JKT.test(jkt)) throw new InvalidTokenError("cnf");
+    cnf = { jkt };
+  }
   return {
     sub: payload.sub,
     sid: payload.sid,
     ...(payload.act ? { act: payload.act as Actor } : {}),
+    ...(cnf ? { cnf } : {}),
   };
 }
 

@@ -8,3 +8,14 @@ export {
 } from "./token-verifier";
 export { endpoints } from "@cowork/api/endpoints";
 export type { PortalRouter } from "#portal-router";
+export {
+  createDpopKey,
+  createDpopProof,
+  dpopFetch,
+  dpopKeyFrom,
+  requestToken,
+  type DpopAlgorithm,
+  type DpopKey,
+  type IssuedToken,
+  type TokenRequest,
+} from "./dpop";

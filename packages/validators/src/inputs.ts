@@ -82,6 +82,19 @@ export const searchCoworkersInput = z.strictObject({
   cursor: idSchema.optional(),
 });
 
+/** A one-time code as typed: anything else than six digits is a wrong code, not a bad request. */
+const otpCodeSchema = z.string().trim().min(1).max(16).refine(withoutControls, CONTROLS_MESSAGE);
+
+/** POST /api/sys/users/reauthenticate: the password again, and the code where an app is enrolled. */
+export const reauthenticateInput = z.strictObject({
+  password: z.string().min(1).max(1024),
+  otp: otpCodeSchema.optional(),
+});
+
+/** POST /api/sys/users/otp/confirm: a code of the app being enrolled. */
+export const confirmOtpInput = z.strictObject({ code: otpCodeSchema });
+
+export type ReauthenticateInput = z.infer<typeof reauthenticateInput>;
 export type SignInInput = z.infer<typeof signInInput>;
 export type ImpersonateInput = z.infer<typeof impersonateInput>;
 export type AuditListInput = z.infer<typeof auditListInput>;

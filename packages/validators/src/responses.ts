@@ -27,12 +27,17 @@ export const errorBodySchema = z.object({
 export const accessTokenOutput = z.object({
   accessToken: z.string().nullable(),
   expiresIn: z.number().int().nonnegative(),
+  /** `DPoP` when the token is bound to the key of the request's DPoP proof (RFC 9449 §5). */
+  tokenType: z.enum(["Bearer", "DPoP"]),
 });
 
 /** POST /api/token, POST /api/sys/users/exchange (RFC 6749 §5.1). */
 export const tokenResponse = z.object({
   access_token: z.string(),
-  token_type: z.literal("Bearer"),
+  token_type: z.enum(["Bearer", "DPoP"]).meta({
+    description:
+      "DPoP when a valid DPoP proof came with the request: the token is bound to its key.",
+  }),
   expires_in: z
     .number()
     .int()
@@ -78,6 +83,13 @@ export const meOutput = z.object({
     })
     .nullable()
     .meta({ description: "Set when this session is an impersonation: who acts, until when, why." }),
+  authTime: timestampSchema.meta({
+    description: "When the session last proved its password (sign-in or reauthenticate).",
+  }),
+  amr: z.array(z.enum(["pwd", "otp"])).meta({
+    description:
+      'How (RFC 8176): ["pwd"], or ["pwd", "otp"] with a one-time code; empty for an impersonated session.',
+  }),
 });
 
 /** One of the caller's coworker profiles. */
@@ -126,6 +138,9 @@ export const auditTypeSchema = z.enum([
   "consent.granted",
   "consent.revoked",
   "impersonation.terminated",
+  "session.reauthenticated",
+  "otp.enrolled",
+  "otp.removed",
 ]);
 
 /** audit.listEvents, GET /api/sys/audit. */
@@ -183,6 +198,23 @@ export const readyResponse = z.object({
     }),
     keys: readinessCheckSchema.meta({ description: "The signing keys are loaded." }),
   }),
+});
+
+// ---- step-up and one-time codes (CONTRACT §10) ------------------------------------------------
+
+/** security.enrolOtp, POST /api/sys/users/otp/enroll: shown once. */
+export const otpEnrolmentOutput = z.object({
+  secret: z.string().meta({ description: "The secret in base32 (160 bits), to type into an app." }),
+  otpauthUri: z
+    .string()
+    .meta({ description: "The otpauth://totp/ URI an authenticator app reads from a QR code." }),
+});
+
+/** security.otpStatus: whether an app is enrolled, or an enrolment is waiting for its code. */
+export const otpStatusOutput = z.object({
+  enrolled: z.boolean(),
+  pending: z.boolean(),
+  stepUpMaxAgeSeconds: z.number().int().positive(),
 });
 
 export type MeOutput = z.infer<typeof meOutput>;

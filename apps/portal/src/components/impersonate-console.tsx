@@ -5,6 +5,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useSignIn } from "~/hooks/use-sign-in";
 import { useTRPC } from "~/trpc/react";
+import { ConfirmItsYou } from "./confirm-its-you";
 import { describeError } from "./error-text";
 import { type ImpersonationChoice, ImpersonationOptions } from "./impersonation-options";
 import { Pager } from "./pager";
@@ -14,7 +15,14 @@ const PAGE_SIZE = 5;
 
 export function ImpersonateConsole({ locationName }: { locationName: string }) {
   const trpc = useTRPC();
-  const { impersonate, pendingId, error: impersonateError } = useSignIn();
+  const {
+    impersonate,
+    pendingId,
+    error: impersonateError,
+    stepUpPending,
+    resumeAfterStepUp,
+    cancelStepUp,
+  } = useSignIn();
   const [text, setText] = useState("");
   // The query and the cursors of the pages visited so far change together: a new query starts
   // again from its first page.
@@ -61,6 +69,7 @@ export function ImpersonateConsole({ locationName }: { locationName: string }) {
 
   return (
     <div className="stack">
+      <ConfirmItsYou open={stepUpPending} onConfirmed={resumeAfterStepUp} onCancel={cancelStepUp} />
       <section className="card" aria-labelledby="find-title">
         <h2 id="find-title">Find a coworker</h2>
         <form className="search" role="search" onSubmit={(event) => event.preventDefault()}>

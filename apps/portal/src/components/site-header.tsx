@@ -19,6 +19,10 @@ function linksFor(me: Me) {
           { href: "/admin/policy", label: "Policy" },
         ]
       : []),
+    // Sign-in security (one-time-code app): staff; team admins reach it from the team page.
+    ...(me.staffRole && !me.impersonation
+      ? [{ href: "/account/security", label: "Security" }]
+      : []),
   ];
 }
 

@@ -1,10 +1,12 @@
 "use client";
 // The team permissions table: who is in the active profile's teams, who administers them, and —
 // for a team admin — whom they may view the portal as.
+import Link from "next/link";
 import { useState } from "react";
 import { useHydrated } from "~/hooks/use-hydrated";
 import { useSignIn } from "~/hooks/use-sign-in";
 import { type RouterOutputs } from "~/trpc/react";
+import { ConfirmItsYou } from "./confirm-its-you";
 import { type ImpersonationChoice, ImpersonationOptions } from "./impersonation-options";
 
 type Team = RouterOutputs["directory"]["listTeamMembers"]["teams"][number];
@@ -17,7 +19,8 @@ function note(member: Member): string {
 }
 
 export function TeamTable({ teams }: { teams: Team[] }) {
-  const { impersonate, pendingId, error } = useSignIn();
+  const { impersonate, pendingId, error, stepUpPending, resumeAfterStepUp, cancelStepUp } =
+    useSignIn();
   const hydrated = useHydrated();
   const [choice, setChoice] = useState<ImpersonationChoice>({
     reason: "",
@@ -32,11 +35,14 @@ export function TeamTable({ teams }: { teams: Team[] }) {
 
   return (
     <div className="stack">
+      <ConfirmItsYou open={stepUpPending} onConfirmed={resumeAfterStepUp} onCancel={cancelStepUp} />
       {mayImpersonate ? (
         <section className="card" aria-labelledby="impersonate-title">
           <h2 id="impersonate-title">View the portal as a member</h2>
           <p className="hint">
-            As a team admin you can see the portal as a member of your team sees it.
+            As a team admin you can see the portal as a member of your team sees it. You confirm
+            it&apos;s you first; <Link href="/account/security">sign-in security</Link> sets up a
+            one-time-code app for that.
           </p>
           <ImpersonationOptions value={choice} onChange={setChoice} />
         </section>

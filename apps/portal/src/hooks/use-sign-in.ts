@@ -3,7 +3,7 @@
 import { returnPathSchema, type ReasonCategory } from "@cowork/validators";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
-import { describeError } from "~/components/error-text";
+import { describeError, errorCode } from "~/components/error-text";
 import { useTRPC } from "~/trpc/react";
 
 export interface ImpersonateOptions {
@@ -34,6 +34,11 @@ export function useSignIn() {
   // The coworker being switched to (kept while the page navigates away) and the last failure.
   const [pendingId, setPendingId] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // An impersonation the server refused until the session steps up (CONTRACT §10): asked for
+  // again, exactly as it was, once the person has confirmed it's them.
+  const [stepUp, setStepUp] = useState<{ coworkerId: number; options: ImpersonateOptions } | null>(
+    null,
+  );
 
   const goTo = useCallback(
     (path: string) => {
@@ -65,13 +70,24 @@ export function useSignIn() {
         goTo("/");
         return true;
       } catch (failure) {
-        setError(describeError(failure));
         setPendingId(null);
+        if (errorCode(failure) === "step_up_required") {
+          setStepUp({ coworkerId, options });
+          return false;
+        }
+        setError(describeError(failure));
         return false;
       }
     },
     [exchange, goTo, issueForStaff, issueForTeam],
   );
+
+  /** The session stepped up: carry on with the impersonation that needed it. */
+  const resumeAfterStepUp = useCallback(() => {
+    const waiting = stepUp;
+    setStepUp(null);
+    if (waiting) void impersonate(waiting.coworkerId, waiting.options);
+  }, [impersonate, stepUp]);
 
   const signIn = useCallback(
     async (
@@ -95,6 +111,10 @@ export function useSignIn() {
 
   return {
     impersonate,
+    /** Set while an impersonation waits for the person to confirm it's them. */
+    stepUpPending: stepUp !== null,
+    resumeAfterStepUp,
+    cancelStepUp: () => setStepUp(null),
     signIn,
     /** The coworker an impersonation is under way for, if any. */
     pendingId,

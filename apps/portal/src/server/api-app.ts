@@ -14,6 +14,8 @@ import {
   checkMetricsAccess,
   checkReadiness,
   createContext,
+  credentialOf,
+  dpopRequest,
   DomainError,
   logFailure,
   METRICS_CONTENT_TYPE,
@@ -25,7 +27,6 @@ import {
 } from "@cowork/api";
 import {
   allowedMethods,
-  bearerToken,
   bodyTooLarge,
   errorAnswer,
   json,
@@ -60,7 +61,7 @@ import {
   FORWARDING_HEADERS,
   PEER_HEADER,
 } from "./peer-header";
-import { clientAddress, requestMeta } from "./request-meta";
+import { clientAddress, requestMeta, requestOrigin } from "./request-meta";
 import { SECURITY_HEADERS } from "./security-headers";
 import { oversizedBatch } from "./trpc-batch";
 
@@ -228,6 +229,7 @@ function restDoor(app: FastifyInstance, deps: ServiceDeps): void {
                     url: raw.url ?? "/",
                     header: (name) => header(name.toLowerCase()),
                     body: typeof request.body === "string" ? request.body : "",
+                    origin: requestOrigin(header, deps.config.trustedProxies),
                   },
                   deps,
                   meta: requestMeta(header, deps),
@@ -291,8 +293,21 @@ function trpcDoor(app: FastifyInstance, deps: ServiceDeps): void {
         createContext: ({ req, res }: CreateFastifyContextOptions) => {
           const header = headerOf(req.raw);
           const meta = requestMeta(header, deps);
-          if (!isBrowserCall(req.raw))
-            return createContext({ deps, token: bearerToken(header("authorization")), meta });
+          if (!isBrowserCall(req.raw)) {
+            const authorization = header("authorization");
+            return createContext({
+              deps,
+              token: credentialOf(authorization)?.token ?? null,
+              meta,
+              dpop: dpopRequest({
+                method: req.method,
+                url: req.raw.url ?? "/",
+                origin: requestOrigin(header, deps.config.trustedProxies),
+                authorization,
+                proof: header("dpop"),
+              }),
+            });
+          }
           const browser = browserSession(
             header("cookie"),
             (name, value) => void res.header(name, value),

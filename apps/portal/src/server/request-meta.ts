@@ -34,6 +34,26 @@ export function clientAddress(header: HeaderLookup, trustedProxies: TrustedProxi
   return peer;
 }
 
+/** The last entry of a comma-separated forwarding header: the one the nearest proxy wrote. */
+const nearest = (value: string | null): string | null =>
+  value?.split(",").at(-1)?.trim().toLowerCase() || null;
+
+/**
+ * `scheme://host` the request was sent to, as its client named it: the Host header, over plain
+ * HTTP (this server does not terminate TLS). Only when the socket is a configured proxy are its
+ * X-Forwarded-Proto and X-Forwarded-Host believed (the entry it wrote, the last). A DPoP proof's
+ * `htu` must name this origin; null when it cannot be told (no Host, a scheme that is not http(s)).
+ */
+export function requestOrigin(header: HeaderLookup, trustedProxies: TrustedProxies): string | null {
+  const peer = canonicalAddress(header(PEER_HEADER) ?? "");
+  const viaProxy = peer !== null && trustedProxies.has(peer);
+  const scheme = (viaProxy ? nearest(header("x-forwarded-proto")) : null) ?? "http";
+  const host = (viaProxy ? nearest(header("x-forwarded-host")) : null) ?? header("host");
+  if ((scheme !== "http" && scheme !== "https") || !host || !/^[A-Za-z0-9.:[\]-]+$/.test(host))
+    return null;
+  return `${scheme}://${host}`;
+}
+
 /**
  * The request's deadlines (services/deadline.ts), counted from when server.ts received it (it
  * stamps ARRIVED_HEADER, replacing whatever a client sent); from now when no time was stamped.

@@ -1,6 +1,7 @@
 // Starts the real portal (production build, `server.ts`) on a free port with its own database:
 // a throwaway PGlite folder, or a throwaway PostgreSQL database when TEST_DB=postgres.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -76,6 +77,9 @@ export async function createPgliteFolder(
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The OTP_ENCRYPTION_KEY of every portal this test file starts. */
+const TEST_OTP_KEY = randomBytes(32).toString("base64");
+
 export async function startPortal(options: StartOptions = {}): Promise<Portal> {
   const port = await freePort();
   let database: TestDatabase | null = null;
@@ -86,6 +90,9 @@ export async function startPortal(options: StartOptions = {}): Promise<Portal> {
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),
     AUTH_ISSUER: `http://localhost:${port}`,
+    // Production refuses to start without it. One key for every portal of this test file, as
+    // the processes of one deployment share theirs (they may share a database).
+    OTP_ENCRYPTION_KEY: TEST_OTP_KEY,
     ...options.env,
   };
   delete env.TEST_DB;

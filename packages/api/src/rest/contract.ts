@@ -84,6 +84,10 @@ export const restContract = {
   endImpersonation: { method: "POST", path: "/api/sys/impersonations/{sessionId}/end" },
   listNotices: { method: "GET", path: "/api/public/coworkers/notices" },
   markNoticeRead: { method: "POST", path: "/api/public/coworkers/notices/{id}/read" },
+  reauthenticate: { method: "POST", path: "/api/sys/users/reauthenticate", body: JSON_BODY },
+  enrolOtp: { method: "POST", path: "/api/sys/users/otp/enroll" },
+  confirmOtp: { method: "POST", path: "/api/sys/users/otp/confirm", body: JSON_BODY },
+  removeOtp: { method: "DELETE", path: "/api/sys/users/otp" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

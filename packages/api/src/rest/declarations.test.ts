@@ -41,6 +41,11 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   // CONTRACT §8
   ["GET", "/api/public/coworkers/notices"],
   ["POST", "/api/public/coworkers/notices/{id}/read"],
+  // CONTRACT §10
+  ["POST", "/api/sys/users/reauthenticate"],
+  ["POST", "/api/sys/users/otp/enroll"],
+  ["POST", "/api/sys/users/otp/confirm"],
+  ["DELETE", "/api/sys/users/otp"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

@@ -5,10 +5,12 @@
 // document (openapi.ts) are both built from the two.
 import {
   auditListInput,
+  confirmOtpInput,
   exchangeInput,
   grantSupportAccessInput,
   idTextSchema,
   markNoticeReadInput,
+  reauthenticateInput,
   setCurrentProfileInput,
   updatePolicyInput,
 } from "@cowork/validators";
@@ -26,6 +28,7 @@ import {
   PUBLIC,
   RETRY_AFTER,
   PRAGMA,
+  STEP_UP_REQUIRED,
   schemaParameters,
   success,
   THROTTLED,
@@ -92,10 +95,15 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         },
       },
       responses: {
-        "200": success("A session's access token", "TokenResponse", { ...NO_STORE, ...PRAGMA }),
+        "200": success(
+          "A session's access token; DPoP-bound (token_type DPoP) when a valid DPoP proof came",
+          "TokenResponse",
+          { ...NO_STORE, ...PRAGMA },
+        ),
         "400": tokenFailure(
           400,
-          "Malformed request, another grant type, or wrong credentials (the same answer for an unknown user)",
+          "Malformed request, another grant type, wrong credentials (the same answer for an unknown user), or a DPoP proof that does not hold",
+          ["invalid_request", "unsupported_grant_type", "invalid_grant", "invalid_dpop_proof"],
         ),
         "401": failure(
           401,
@@ -144,8 +152,9 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         ),
         "401": failure(
           401,
-          "No or invalid bearer, a customer session, or an impersonated session",
-          ["unauthorized"],
+          "No or invalid bearer, a customer session, or an impersonated session; or the session must step up (RFC 9470)",
+          ["unauthorized", "step_up_required"],
+          { headers: STEP_UP_REQUIRED },
         ),
         "403": failure(
           403,
@@ -174,7 +183,12 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
           "Bad coworkerId, reason, mode, reasonCategory or ticket, or a justification the location's policy requires is missing",
           ["invalid_request", "justification_required"],
         ),
-        "401": failure(401, "No or invalid bearer, or an impersonated session", ["unauthorized"]),
+        "401": failure(
+          401,
+          "No or invalid bearer, or an impersonated session; or the session must step up (RFC 9470)",
+          ["unauthorized", "step_up_required"],
+          { headers: STEP_UP_REQUIRED },
+        ),
         "403": failure(
           403,
           "The caller is not a team admin, the target is staff or the caller, impersonation is switched off, full mode is not allowed, or the member's consent is missing",
@@ -197,11 +211,15 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       requestBody: { schema: jsonSchema(exchangeInput, "input") },
       responses: {
         "200": success(
-          "An access token for the target's session; the actor is recorded (claim act)",
+          "An access token for the target's session; the actor is recorded (claim act); DPoP-bound when a valid proof came",
           "TokenResponse",
           NO_STORE,
         ),
-        "400": failure(400, "No or garbled body", ["invalid_request"]),
+        "400": failure(
+          400,
+          "No or garbled body, or a DPoP proof that does not hold (the token is not used up)",
+          ["invalid_request", "invalid_dpop_proof"],
+        ),
         "401": failure(
           401,
           "Bad signature, wrong type, expired, already used, revoked, or impersonation switched off",
@@ -355,6 +373,115 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       security: PUBLIC,
       responses: {
         "200": success("The key set", "Jwks"),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  reauthenticate: {
+    handler: rest.reauthenticate,
+    doc: () => ({
+      operationId: "reauthenticate",
+      tags: ["sessions"],
+      summary:
+        "Prove the password again (and a one-time code where an app is enrolled): the session's authTime becomes now",
+      security: BEARER,
+      requestBody: {
+        schema: jsonSchema(reauthenticateInput, "input"),
+        example: { password: "demo-admin-pass", otp: "123456" },
+      },
+      responses: {
+        "204": success("Stepped up: authTime is now, amr says how", null),
+        "400": failure(
+          400,
+          "A bad body, a wrong password, or a missing, wrong or used code (counted by the sign-in limits)",
+          ["invalid_request", "invalid_grant"],
+        ),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session (read_only for a read-only one)", [
+          "forbidden",
+          "read_only",
+        ]),
+        ...THROTTLED(
+          "Too many failed sign-ins for this account or client address; a correct password too",
+        ),
+        ...TOO_LARGE,
+        ...WRONG_TYPE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  enrolOtp: {
+    handler: rest.enrolOtp,
+    doc: () => ({
+      operationId: "enrolOtp",
+      tags: ["sessions"],
+      summary:
+        "Start enrolling a one-time-code app (RFC 6238): a new secret, replacing one not yet confirmed",
+      security: BEARER,
+      responses: {
+        "200": success("The secret, shown this once", "OtpEnrolment", NO_STORE),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session (read_only for a read-only one)", [
+          "forbidden",
+          "read_only",
+        ]),
+        "409": failure(409, "An app is enrolled already", ["already_enrolled"]),
+        ...TOO_LARGE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  confirmOtp: {
+    handler: rest.confirmOtp,
+    doc: () => ({
+      operationId: "confirmOtp",
+      tags: ["sessions"],
+      summary: "Confirm the app being enrolled with one of its codes: enrolled from now on",
+      security: BEARER,
+      requestBody: { schema: jsonSchema(confirmOtpInput, "input"), example: { code: "123456" } },
+      responses: {
+        "204": success("Enrolled", null),
+        "400": failure(400, "A bad body, no enrolment pending, or a wrong or used code", [
+          "invalid_request",
+          "invalid_grant",
+        ]),
+        "401": failure(401, "No or invalid bearer", ["unauthorized"]),
+        "403": failure(403, "An impersonated session (read_only for a read-only one)", [
+          "forbidden",
+          "read_only",
+        ]),
+        "409": failure(409, "An app is enrolled already", ["already_enrolled"]),
+        ...TOO_LARGE,
+        ...WRONG_TYPE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  removeOtp: {
+    handler: rest.removeOtp,
+    doc: () => ({
+      operationId: "removeOtp",
+      tags: ["sessions"],
+      summary: "Remove the one-time-code app, after a recent step-up with its code",
+      security: BEARER,
+      responses: {
+        "204": success("Removed", null),
+        "401": failure(
+          401,
+          "No or invalid bearer, or the session must step up with its code first (RFC 9470)",
+          ["unauthorized", "step_up_required"],
+          { headers: STEP_UP_REQUIRED },
+        ),
+        "403": failure(403, "An impersonated session (read_only for a read-only one)", [
+          "forbidden",
+          "read_only",
+        ]),
+        "404": failure(404, "No app is enrolled", ["not_found"]),
+        ...TOO_LARGE,
         ...UNAVAILABLE,
       },
     }),

@@ -46,6 +46,10 @@ export const endpoints = {
     policy: () => routeUrl("getPolicy", {}),
     liveImpersonations: () => routeUrl("liveImpersonations", {}),
     endImpersonation: (sessionId: string) => routeUrl("endImpersonation", { sessionId }),
+    reauthenticate: () => routeUrl("reauthenticate", {}),
+    enrolOtp: () => routeUrl("enrolOtp", {}),
+    confirmOtp: () => routeUrl("confirmOtp", {}),
+    removeOtp: () => routeUrl("removeOtp", {}),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>

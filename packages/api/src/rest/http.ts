@@ -25,6 +25,11 @@ export interface RestCall {
   header: (name: string) => string | null;
   /** The body as text, at most 64 KiB (read by the server); "" for GET and HEAD. */
   body: string;
+  /**
+   * `scheme://host` the request was sent to, as the server tells it (the Host header; behind a
+   * trusted proxy its X-Forwarded-Proto and -Host): the `htu` a DPoP proof must name.
+   */
+  origin?: string | null;
 }
 
 /** What a REST route answers; the server writes it. */
@@ -70,7 +75,8 @@ export function noContent(): RestAnswer {
 export function errorAnswer(error: DomainError): RestAnswer {
   const headers: Record<string, string> = {};
   if (error.retryAfterS) headers["retry-after"] = String(error.retryAfterS);
-  if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="portal"';
+  if (error.challenge) headers["www-authenticate"] = error.challenge;
+  else if (error.status === 401) headers["www-authenticate"] = 'Bearer realm="portal"';
   return json({ error: error.code, message: error.message }, error.status, headers);
 }
 

@@ -16,6 +16,7 @@ import {
   meOutput,
   policyOutput,
   noticeListOutput,
+  otpEnrolmentOutput,
   profileListOutput,
   profileOutput,
   readyResponse,
@@ -52,6 +53,7 @@ export const components = {
   TokenResponse: tokenResponse,
   ImpersonationToken: impersonationTokenResponse,
   Me: meOutput,
+  OtpEnrolment: otpEnrolmentOutput,
   Profile: profileOutput,
   ProfileList: profileListOutput,
   AccessHistory: accessHistoryOutput,
@@ -203,7 +205,17 @@ export const wrongMethod = (methods: string, oauth: boolean) =>
 /** 405 on the operational paths, which take GET (and HEAD, OPTIONS) only. */
 export const OPS_WRONG_METHOD = { "405": wrongMethod(allowedMethods(["GET"], false), false) };
 
-export const BEARER = [{ bearerAuth: [] }];
+/** A bearer token, or a DPoP-bound one with its proof (RFC 9449): every authorized route takes both. */
+export const BEARER = [{ bearerAuth: [] }, { dpopAuth: [] }];
+
+/** RFC 9470 §3: the challenge of a step-up refusal. */
+export const STEP_UP_REQUIRED = {
+  "WWW-Authenticate": {
+    description:
+      'For step_up_required: `Bearer error="insufficient_user_authentication", max_age=<STEP_UP_MAX_AGE_SECONDS>`.',
+    schema: { type: "string" },
+  },
+};
 /** Explicitly public: no credentials are looked at (Redocly's security-defined asks it be said). */
 export const PUBLIC: never[] = [];
 

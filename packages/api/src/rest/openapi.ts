@@ -12,6 +12,7 @@ import {
   jsonSchema,
   OPS_WRONG_METHOD,
   type ParameterDoc,
+  BEARER,
   PUBLIC,
   ref,
   success,
@@ -68,11 +69,58 @@ function restPaths() {
               },
             }
           : {}),
-        responses: { ...responses, "405": wrongMethod(allow, oauth) },
+        responses: {
+          ...(operation.security === BEARER ? withDpopRefusals(responses) : responses),
+          "405": wrongMethod(allow, oauth),
+        },
       },
     };
   }
   return paths;
+}
+
+/**
+ * Every route that takes an access token also answers a DPoP-bound one's misuse (RFC 9449 §7):
+ * its 401 names those codes too, and the DPoP challenge.
+ */
+function withDpopRefusals(responses: Record<string, unknown>): Record<string, unknown> {
+  const unauthorized = responses["401"] as
+    | {
+        description: string;
+        headers?: Record<string, unknown>;
+        content: { "application/json": { schema: { properties?: { error: { enum: string[] } } } } };
+      }
+    | undefined;
+  const codes = unauthorized?.content["application/json"].schema.properties?.error.enum;
+  if (!unauthorized || !codes) return responses;
+  return {
+    ...responses,
+    "401": {
+      ...unauthorized,
+      description: `${unauthorized.description}; a DPoP-bound token without a valid fresh proof of its key (error: invalid_dpop_proof, invalid_token)`,
+      headers: {
+        "WWW-Authenticate": {
+          description:
+            'The challenge: `DPoP error="invalid_dpop_proof"` or `DPoP error="invalid_token"` for a DPoP-bound token\'s misuse' +
+            (unauthorized.headers?.["WWW-Authenticate"]
+              ? ', `Bearer error="insufficient_user_authentication", max_age=<seconds>` for step_up_required'
+              : "") +
+            ', else `Bearer realm="portal"`.',
+          schema: { type: "string" },
+        },
+      },
+      content: {
+        "application/json": {
+          schema: {
+            ...unauthorized.content["application/json"].schema,
+            properties: {
+              error: { type: "string", enum: [...codes, "invalid_token", "invalid_dpop_proof"] },
+            },
+          },
+        },
+      },
+    },
+  };
 }
 
 function paths() {
@@ -246,6 +294,14 @@ export function openApiDocument(): Record<string, unknown> {
           in: "cookie",
           name: "portal_session",
           description: "The portal UI's session (tRPC only; REST never looks at cookies).",
+        },
+        dpopAuth: {
+          type: "http",
+          scheme: "dpop",
+          description:
+            "A DPoP-bound access token (RFC 9449) as `Authorization: DPoP <token>`, with a fresh proof in the `DPoP` header. " +
+            'A missing, invalid or replayed proof answers 401 invalid_dpop_proof (`WWW-Authenticate: DPoP error="invalid_dpop_proof"`); ' +
+            'the token sent as Bearer, or with another key\'s proof, 401 invalid_token (`WWW-Authenticate: DPoP error="invalid_token"`).',
         },
         metricsToken: {
           type: "http",

@@ -7,7 +7,6 @@ import { createCaller } from "../root";
 import { type RequestMeta, type ServiceDeps } from "../services/deps";
 import {
   answer,
-  bearerToken,
   invalidRequest,
   json,
   noContent,
@@ -19,6 +18,7 @@ import {
 } from "./http";
 import { DomainError } from "../errors";
 import { unknownClient } from "./oauth";
+import { credentialOf, dpopRequest } from "../services/dpop";
 
 export interface RestRequest {
   request: RestCall;
@@ -43,10 +43,18 @@ const route =
   (input) =>
     answer(async () => {
       const { request } = input;
+      const authorization = request.header("authorization");
       const context = await createContext({
         deps: input.deps,
-        token: bearerToken(request.header("authorization")),
+        token: credentialOf(authorization)?.token ?? null,
         meta: input.meta,
+        dpop: dpopRequest({
+          method: request.method,
+          url: request.url,
+          origin: request.origin ?? null,
+          authorization,
+          proof: request.header("dpop"),
+        }),
       });
       return handler(createCaller(context), {
         ...input,
@@ -59,10 +67,14 @@ const route =
 const idOrInvalid = (value: string | undefined) => parseIdText(value) ?? Number.NaN;
 
 // REST callers are never browser callers, so the token is always in the result.
-const tokenResponse = (result: { accessToken: string | null; expiresIn: number }) =>
+const tokenResponse = (result: {
+  accessToken: string | null;
+  expiresIn: number;
+  tokenType: "Bearer" | "DPoP";
+}) =>
   json({
     access_token: result.accessToken!,
-    token_type: "Bearer",
+    token_type: result.tokenType,
     expires_in: result.expiresIn,
   } satisfies TokenResponse);
 
@@ -301,6 +313,32 @@ export const rest = {
   /** POST /api/sys/impersonations/{sessionId}/end */
   endImpersonation: route(async (caller, { params }) => {
     await caller.oversight.endImpersonation({ sessionId: params?.sessionId ?? "" });
+    return noContent();
+  }),
+
+  /** POST /api/sys/users/reauthenticate { password, otp? } */
+  reauthenticate: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
+    const password = typeof body.password === "string" ? body.password : "";
+    // The whole body: the schema refuses unknown fields and a missing password (400).
+    await caller.security.reauthenticate({ ...body, password });
+    return noContent();
+  }),
+
+  /** POST /api/sys/users/otp/enroll */
+  enrolOtp: route(async (caller) => json(await caller.security.enrolOtp())),
+
+  /** POST /api/sys/users/otp/confirm { code } */
+  confirmOtp: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
+    const code = typeof body.code === "string" ? body.code : "";
+    await caller.security.confirmOtp({ ...body, code });
+    return noContent();
+  }),
+
+  /** DELETE /api/sys/users/otp */
+  removeOtp: route(async (caller) => {
+    await caller.security.removeOtp();
     return noContent();
   }),
 

@@ -347,8 +347,12 @@ describe("sign-in chooses the active location (CONTRACT §4)", () => {
 
 describe("me", () => {
   it("describes the caller's own session", async () => {
+    const before = Date.now();
     const token = await api.signIn("otto.operator@demo.test");
-    expect(await me(token)).toEqual({
+    const described = await me(token);
+    const { authTime: shown, ...rest } = described;
+    expect(shown).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(rest).toEqual({
       userId: 2,
       email: "otto.operator@demo.test",
       fullName: "Otto Operator",
@@ -356,7 +360,12 @@ describe("me", () => {
       profile: { coworkerId: 46, locationId: 1, fullName: "Otto Operator" },
       staffRole: "operator",
       impersonation: null,
+      amr: ["pwd"],
     });
+    // The sign-in set it (the database's clock; a second either way for the two clocks).
+    const authTime = Date.parse(described.authTime);
+    expect(authTime).toBeGreaterThanOrEqual(before - 1000);
+    expect(authTime).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
   it("answers 401 without a session", async () => {

@@ -1,6 +1,7 @@
 // Sign-in, sign-out and who am I.
 import { accessTokenOutput, meOutput, signInInput } from "@cowork/validators";
 import { DomainError, toTRPCError } from "../errors";
+import { bindingKey } from "../services/dpop";
 import { signIn, signOut } from "../services/sign-in";
 import { type SessionContext } from "../services/sessions";
 import { authedProcedure, publicProcedure, router } from "../trpc";
@@ -34,6 +35,8 @@ export function describeMe(session: SessionContext) {
           ticket: session.impersonation.ticket,
         }
       : null,
+    authTime: session.authTime.toISOString(),
+    amr: session.amr,
   };
 }
 
@@ -43,13 +46,19 @@ export const authRouter = router({
     .input(signInInput)
     .output(accessTokenOutput)
     .mutation(async ({ ctx, input }) => {
-      const issued = await signIn(ctx.deps, input, ctx.meta);
+      // A DPoP proof is checked (and its jti taken) before anything else: a bad one issues nothing.
+      const dpopJkt = await bindingKey(ctx.deps, ctx.dpop, ctx.meta);
+      const issued = await signIn(ctx.deps, input, ctx.meta, dpopJkt);
       if (ctx.browser) {
         ctx.browser.setActor(null);
         ctx.browser.setSession(issued);
-        return { accessToken: null, expiresIn: issued.expiresIn };
+        return { accessToken: null, expiresIn: issued.expiresIn, tokenType: issued.tokenType };
       }
-      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+      return {
+        accessToken: issued.accessToken,
+        expiresIn: issued.expiresIn,
+        tokenType: issued.tokenType,
+      };
     }),
 
   signOut: authedProcedure.meta({ allowReadOnly: true }).mutation(async ({ ctx }) => {

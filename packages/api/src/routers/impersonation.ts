@@ -7,6 +7,7 @@ import {
   leave,
   stopImpersonating,
 } from "../services/impersonation";
+import { bindingKey } from "../services/dpop";
 import {
   authedProcedure,
   publicProcedure,
@@ -53,15 +54,21 @@ export const impersonationRouter = router({
     .input(exchangeInput)
     .output(accessTokenOutput)
     .mutation(async ({ ctx, input }) => {
-      const issued = await exchange(ctx.deps, input.token, ctx.meta);
+      // A bad DPoP proof is refused before the token is looked at: it stays unused.
+      const dpopJkt = await bindingKey(ctx.deps, ctx.dpop, ctx.meta);
+      const issued = await exchange(ctx.deps, input.token, ctx.meta, dpopJkt);
       if (ctx.browser) {
         const actorToken =
           ctx.session?.id === issued.actorSessionId ? ctx.browser.sessionToken : null;
         ctx.browser.setActor(actorToken, ctx.session?.expiresAt);
         ctx.browser.setSession(issued);
-        return { accessToken: null, expiresIn: issued.expiresIn };
+        return { accessToken: null, expiresIn: issued.expiresIn, tokenType: issued.tokenType };
       }
-      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+      return {
+        accessToken: issued.accessToken,
+        expiresIn: issued.expiresIn,
+        tokenType: issued.tokenType,
+      };
     }),
 
   /** Ends the impersonated session at once. Takes no input: who to return to is server state. */

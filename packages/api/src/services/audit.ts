@@ -20,6 +20,9 @@ export const AUDIT_TYPES = [
   "consent.granted",
   "consent.revoked",
   "impersonation.terminated",
+  "session.reauthenticated",
+  "otp.enrolled",
+  "otp.removed",
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -23,6 +23,7 @@ import {
   locationPolicies,
   locations,
   mailOutbox,
+  otpCredentials,
   queryRows,
   sessions,
   supportAccessGrants,
@@ -43,6 +44,9 @@ import { type ProfileSwitchRow } from "./profiles";
 import { type ExpiryRecordedRow } from "./sessions";
 import { type SignInSessionRow, type SignInUserRow } from "./sign-in";
 import { type TakeRow } from "./throttle";
+import { type OtpConfirmRow, type OtpEnrolRow, type OtpRemoveRow } from "./otp";
+import { type ReauthenticatedRow, type ReauthUserRow, type StepUpRefusal } from "./step-up";
+import { type StepUpRow } from "./impersonation/issue";
 
 /** How the statement changes a column's nullability. */
 type Nullability =
@@ -189,6 +193,23 @@ const ROWS = {
     html_body: col(mailOutbox, "htmlBody"),
     attempts: col(mailOutbox, "attempts"),
   },
+  // step-up.ts, the user read in the throttle's take: `u.password_hash, o.secret as otp_secret`
+  // (a left join on the confirmed app).
+  ReauthUserRow: {
+    password_hash: col(users, "passwordHash"),
+    otp_secret: col(otpCredentials, "secret", { reads: "secret", nullability: "nullable" }),
+  },
+  // step-up.ts, the session update's `returning id`.
+  ReauthenticatedRow: {
+    id: col(sessions, "id"),
+  },
+  // otp.ts, the enrolment's and the confirmation's `returning user_id`.
+  OtpEnrolRow: {
+    user_id: col(otpCredentials, "userId"),
+  },
+  OtpConfirmRow: {
+    user_id: col(otpCredentials, "userId"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -226,6 +247,18 @@ describe("hand-declared row types of the raw statements", () => {
       consent_required: boolean | null;
       consent_level: number | null;
     }>();
+    expectTypeOf<ReauthUserRow>().toEqualTypeOf<FromSchema<typeof ROWS.ReauthUserRow>>();
+    expectTypeOf<ReauthenticatedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ReauthenticatedRow>>();
+    expectTypeOf<OtpEnrolRow>().toEqualTypeOf<FromSchema<typeof ROWS.OtpEnrolRow>>();
+    expectTypeOf<OtpConfirmRow>().toEqualTypeOf<FromSchema<typeof ROWS.OtpConfirmRow>>();
+    // step_up: step_up_refusal's text (checked below); target_found: `true as target_found`
+    // through a left join (null when the lookup found nothing).
+    expectTypeOf<StepUpRow>().toEqualTypeOf<{
+      step_up: StepUpRefusal | null;
+      target_found: boolean | null;
+    }>();
+    // removed: `exists (…)`; step_up: a case of step_up_refusal's answer.
+    expectTypeOf<OtpRemoveRow>().toEqualTypeOf<{ removed: boolean; step_up: string | null }>();
     // throttle_take's answer and the `true as found` of its alongside read: no table's columns.
     expectTypeOf<TakeRow>().toEqualTypeOf<{
       throttle_outcome: "admitted" | "refused" | "busy";
@@ -266,6 +299,8 @@ describe("the database functions behind computed fields", () => {
     impersonation_refusal: "text",
     // TargetRow.rank, through highestRankOf's max(staff_rank(…)).
     staff_rank: "integer",
+    // StepUpRow.step_up (StepUpRefusal | null), OtpRemoveRow.step_up.
+    step_up_refusal: "text",
   };
 
   it.each(Object.entries(FUNCTIONS))("%s returns %s", async (name, result) => {
@@ -290,6 +325,11 @@ describe("the database functions behind computed fields", () => {
   it("impersonation_refusal answers exactly the refusals RuleRefusal names", async () => {
     const refusals: RuleRefusal[] = ["rank", "self", "staff_target"];
     expect(await answers("impersonation_refusal", /then '([a-z_]+)'/g)).toEqual(refusals);
+  });
+
+  it("step_up_refusal answers exactly the refusal StepUpRefusal names", async () => {
+    const refusals: StepUpRefusal[] = ["step_up_required", "step_up_required", "step_up_required"];
+    expect(await answers("step_up_refusal", /then '([a-z_]+)'/g)).toEqual(refusals);
   });
 
   it("throttle_take answers exactly the outcomes TakeRow names", async () => {

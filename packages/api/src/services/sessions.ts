@@ -44,6 +44,11 @@ export interface SessionContext {
   staffRole: StaffRole | null;
   expiresAt: Date;
   impersonation: Impersonation | null;
+  /** When the session last proved its password, and how (`pwd`, `otp`): CONTRACT §10. */
+  authTime: Date;
+  amr: ("pwd" | "otp")[];
+  /** The thumbprint of the DPoP key its tokens are bound to, or null (RFC 9449). */
+  dpopJkt: string | null;
 }
 
 // Aliased as the rule's fragment (grantStillValid, grant-rules.ts) names the grant: g.
@@ -79,6 +84,9 @@ const sessionRow = preparedRead("session_load", (db) =>
       returnPath: g.returnPath,
       reasonCategory: g.reasonCategory,
       ticket: g.ticket,
+      authTime: s.authTime,
+      amr: s.amr,
+      dpopJkt: s.dpopJkt,
       grantOk: sql<boolean>`(${s.grantJti} is null or ${grantStillValid})`,
     })
     .from(s)
@@ -97,10 +105,12 @@ const sessionRow = preparedRead("session_load", (db) =>
  */
 export async function loadSession(
   deps: ServiceDeps,
-  claims: { sid: string; sub: string; act?: { sub: string } },
+  claims: { sid: string; sub: string; act?: { sub: string }; cnf?: { jkt: string } },
 ): Promise<SessionContext | null> {
   const [row] = await sessionRow(deps.db, { sid: claims.sid });
   if (!row || String(row.userId) !== claims.sub) return null;
+  // A bound session's tokens are all bound to its key, and an unbound one's to none.
+  if (row.dpopJkt !== (claims.cnf?.jkt ?? null)) return null;
   // The token's actor must be the session's actor: neither may stand in for the other.
   if ((row.actorUserId === null) !== (claims.act === undefined)) return null;
   if (row.actorUserId !== null && String(row.actorUserId) !== claims.act?.sub) return null;
@@ -132,6 +142,9 @@ export async function loadSession(
     staffRole: impersonation ? null : row.staffRole,
     expiresAt: row.expiresAt,
     impersonation,
+    authTime: row.authTime,
+    amr: row.amr.filter((method): method is "pwd" | "otp" => method === "pwd" || method === "otp"),
+    dpopJkt: row.dpopJkt,
   };
 }
 

@@ -2,7 +2,7 @@
 import { SESSION_LIFETIME_S, signToken, verifyAgainstDummy, verifyPassword } from "@cowork/auth";
 import { coworkers, locations, preparedRead, queryRows, staffRoles } from "@cowork/db";
 import { type SignInInput } from "@cowork/validators";
-import { and, eq, isNotNull, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, or, type SQL, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { metrics } from "../observability/metrics";
 import { recordAudit } from "./audit";
@@ -27,11 +27,20 @@ export interface IssuedAccessToken {
   expiresIn: number;
   expiresAt: Date;
   sessionId: string;
+  /** `DPoP` when the token is bound to a key (RFC 9449 §5), else `Bearer`. */
+  tokenType: "Bearer" | "DPoP";
 }
 
 export function accessTokenFor(
   deps: ServiceDeps,
-  session: { id: string; userId: number; expiresAt: Date; actorUserId: number | null },
+  session: {
+    id: string;
+    userId: number;
+    expiresAt: Date;
+    actorUserId: number | null;
+    /** The DPoP key the session is bound to (RFC 9449 cnf.jkt), if any. */
+    dpopJkt?: string | null;
+  },
 ): IssuedAccessToken {
   const accessToken = signToken(
     deps.signer,
@@ -41,6 +50,7 @@ export function accessTokenFor(
       sid: session.id,
       client_id: "cowork-portal",
       ...(session.actorUserId === null ? {} : { act: { sub: String(session.actorUserId) } }),
+      ...(session.dpopJkt ? { cnf: { jkt: session.dpopJkt } } : {}),
     },
     { expiresAt: session.expiresAt },
   );
@@ -49,6 +59,7 @@ export function accessTokenFor(
     expiresIn: Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)),
     expiresAt: session.expiresAt,
     sessionId: session.id,
+    tokenType: session.dpopJkt ? "DPoP" : "Bearer",
   };
 }
 
@@ -64,32 +75,34 @@ export interface SignInSessionRow {
   expires_at: Date;
 }
 
-export async function signIn(
+/** The sign-in limits' keys of an attempt: the account, and the client address when known. */
+export const signInKeys = (email: string, meta: RequestMeta): string[] => [
+  `signin:account:${email.toLowerCase()}`,
+  ...(meta.ip ? [`signin:ip:${meta.ip}`] : []),
+];
+
+/**
+ * Takes a pending place under the sign-in limits for an attempt that proves a password (a
+ * sign-in, a reauthentication), with `alongside` read in the same statement. Only failures
+ * count, and once an account (or an address) has its limit of them in the window, no further
+ * password is checked for it (a correct one included) until the oldest leaves the window. So
+ * the attempt takes its place in the count first, atomically and under both keys at once,
+ * pending while its password is checked: a wrong one makes it count (`settle`), a right one
+ * gives it back. Concurrent attempts (in one batch, over many connections, on many processes)
+ * each take a place of their own, and no more than the limit of them ever reach the check.
+ */
+export async function takeSignInPlace<Row extends object>(
   deps: ServiceDeps,
-  input: SignInInput,
+  keys: string[],
+  alongside: SQL,
   meta: RequestMeta,
-): Promise<IssuedAccessToken> {
-  const email = input.email.toLowerCase();
-  const keys = [`signin:account:${email}`, ...(meta.ip ? [`signin:ip:${meta.ip}`] : [])];
-  // Only failures count, and once an account (or an address) has its limit of them in the
-  // window, no further password is checked for it (a correct one included) until the oldest
-  // leaves the window. So the attempt takes its place in the count first, atomically and under
-  // both keys at once, pending while its password is checked: a wrong one makes it count, a
-  // right one gives it back. Concurrent attempts (in one batch, over many connections, on many
-  // processes) each take a place of their own, and no more than the limit of them ever reach the
-  // check. The user's row is read in the same statement.
+) {
   const throttle = {
     windowS: SIGNIN_WINDOW_S,
     limit: deps.config.signinLimitPer15Minutes,
     holdS: SIGNIN_HOLD_S,
   };
-  const attempt = () =>
-    take<SignInUserRow>(
-      deps.db,
-      keys,
-      throttle,
-      sql`select id, password_hash from users where lower(email) = ${email}`,
-    );
+  const attempt = () => take<Row>(deps.db, keys, throttle, alongside);
   let taken = await attempt();
   // Full only of attempts still being checked: one of them may prove right and give its place
   // back, so this one waits for them (correct passwords sent at once must not refuse each other),
@@ -104,6 +117,26 @@ export async function signIn(
     await new Promise((resolve) => setTimeout(resolve, pause));
     taken = await attempt();
   }
+  if (taken.admitted && Math.random() < 0.01) await pruneThrottle(deps.db);
+  return taken;
+}
+
+export async function signIn(
+  deps: ServiceDeps,
+  input: SignInInput,
+  meta: RequestMeta,
+  /** The DPoP key the new session is bound to (a valid proof came with the request), or null. */
+  dpopJkt: string | null = null,
+): Promise<IssuedAccessToken> {
+  const email = input.email.toLowerCase();
+  const keys = signInKeys(email, meta);
+  // The user's row is read in the statement that takes the place (takeSignInPlace).
+  const taken = await takeSignInPlace<SignInUserRow>(
+    deps,
+    keys,
+    sql`select id, password_hash from users where lower(email) = ${email}`,
+    meta,
+  );
   if (!taken.admitted) {
     await recordAudit(
       deps.db,
@@ -123,7 +156,6 @@ export async function signIn(
       taken.retryAfterS,
     );
   }
-  if (Math.random() < 0.01) await pruneThrottle(deps.db);
 
   // The place is given back only when the password proves correct; a check that fails for want
   // of the database leaves it pending, so it counts once its hold has passed (that password may
@@ -159,8 +191,9 @@ export async function signIn(
   const [session] = await queryRows<SignInSessionRow>(
     deps.db,
     sql`with s as (
-          insert into sessions (user_id, location_id, coworker_id, expires_at)
-          select ${user.id}, ${location.locationId}, ${location.coworkerId}, now() + make_interval(secs => ${SESSION_LIFETIME_S})
+          insert into sessions (user_id, location_id, coworker_id, expires_at, auth_time, amr, dpop_jkt)
+          select ${user.id}, ${location.locationId}, ${location.coworkerId}, now() + make_interval(secs => ${SESSION_LIFETIME_S}),
+            now(), '{pwd}'::text[], ${dpopJkt}
           where ${beforeDeadline(meta)}
           returning id, expires_at, location_id
         ), e as (
@@ -174,6 +207,7 @@ export async function signIn(
     userId: user.id,
     expiresAt: session!.expires_at,
     actorUserId: null,
+    dpopJkt,
   });
 }
 

@@ -3,3 +3,4 @@ export * from "./directory";
 export * from "./sessions";
 export * from "./policy";
 export * from "./notices";
+export * from "./step-up";

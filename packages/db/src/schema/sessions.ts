@@ -38,9 +38,19 @@ export const sessions = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     revokedReason: text("revoked_reason"),
+    /** When the session last proved its password (sign-in, reauthenticate: CONTRACT §10). */
+    authTime: timestamp("auth_time", { withTimezone: true }).notNull().defaultNow(),
+    /** How (RFC 8176 values): `pwd`, and `otp` when a one-time code was checked too. */
+    amr: text("amr")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** RFC 7638 thumbprint of the DPoP key its tokens are bound to (cnf.jkt), or null. */
+    dpopJkt: text("dpop_jkt"),
   },
   (t) => [
     index("sessions_user_idx").on(t.userId),
+    check("sessions_amr_known", sql`${t.amr} <@ '{pwd,otp}'::text[]`),
     index("sessions_actor_session_idx").on(t.actorSessionId),
     check(
       "sessions_impersonation_complete",

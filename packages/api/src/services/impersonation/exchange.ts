@@ -62,6 +62,8 @@ export async function exchange(
   deps: ServiceDeps,
   token: string,
   meta: RequestMeta,
+  /** The DPoP key the new session is bound to (a valid proof came with the request), or null. */
+  dpopJkt: string | null = null,
 ): Promise<IssuedAccessToken & { returnPath: string | null; actorSessionId: string }> {
   const invalid = (why: string) =>
     new DomainError("invalid_token", `The impersonation token is not valid (${why}).`);
@@ -125,11 +127,12 @@ export async function exchange(
             and ${beforeDeadline(meta)}
           returning g.*
         ), s as (
-          insert into sessions (user_id, location_id, coworker_id, grant_jti, actor_user_id, actor_session_id, expires_at)
+          insert into sessions (user_id, location_id, coworker_id, grant_jti, actor_user_id, actor_session_id, expires_at, dpop_jkt)
           select g.target_user_id, g.location_id, g.coworker_id, g.jti, g.actor_user_id, g.actor_session_id,
             least(now() + ${impersonatedSessionMaxInterval},
               now() + make_interval(mins => (select max_session_minutes from pol)),
-              (select a.expires_at from sessions a where a.id = g.actor_session_id))
+              (select a.expires_at from sessions a where a.id = g.actor_session_id)),
+            ${dpopJkt}
           from g
           returning id, expires_at
         ), e as (
@@ -160,6 +163,7 @@ export async function exchange(
     userId: row.target_user_id,
     expiresAt: row.expires_at,
     actorUserId: row.actor_user_id,
+    dpopJkt,
   });
   metrics.exchanged();
   return { ...issued, returnPath: row.return_path, actorSessionId: row.actor_session_id };

@@ -10,6 +10,7 @@ import { asyncCommit } from "../async-commit";
 import { beforeDeadline } from "../deadline";
 import { type RequestMeta, type ServiceDeps } from "../deps";
 import { highestRankOf, impersonationRefusal, type RuleRefusal } from "../grant-rules";
+import { stepUpRefusal, stepUpRequired, type StepUpRefusal } from "../step-up";
 import { type SessionContext } from "../sessions";
 import { take } from "../throttle";
 import { issueRefusalEvent, type RefusalEvent, refuse, refuseByRule } from "./refusals";
@@ -50,6 +51,18 @@ export interface ImpersonationTarget {
 export interface TargetLookup<Found> {
   query: SQL;
   read(row: TargetRow | null): Found;
+  /**
+   * Whether the lookup found the caller to hold the route's right at all (a team admin). Without
+   * it the route's own refusal answers, not the step-up: only those who may issue are asked to
+   * prove themselves again. Omitted: the procedure checked the right before (staff).
+   */
+  holdsRight?(row: TargetRow | null): boolean;
+}
+
+/** The step-up's answer, riding with the target's lookup (checked in row-types.test.ts). */
+export interface StepUpRow {
+  step_up: StepUpRefusal | null;
+  target_found: boolean | null;
 }
 
 /** The row of a target lookup, riding in the throttle's statement (checked in row-types.test.ts). */
@@ -94,12 +107,15 @@ export async function admitIssuer<Found>(
   }
   // Every admitted attempt counts, refused ones included, so sweeping ids runs into the limit
   // too; an attempt the limit refuses takes no place (it is not let in). Any 60 s, not a
-  // calendar minute (throttle.ts).
-  const taken = await take<TargetRow>(
+  // calendar minute (throttle.ts). The step-up's answer (step_up_refusal, migration 0009) rides
+  // in the same statement as the target's lookup, whether or not that finds a row.
+  const taken = await take<TargetRow & StepUpRow>(
     deps.db,
     [`impersonate:user:${session.userId}`],
     { windowS: 60, limit: deps.config.impersonateLimitPerMinute },
-    lookup.query,
+    sql`select ${stepUpRefusal(session, deps.config.stepUpMaxAgeS)} as step_up, q.*
+        from (select 1) as one
+        left join lateral (select true as target_found, l.* from (${lookup.query}) as l limit 1) as q on true`,
   );
   if (!taken.admitted) {
     metrics.throttled("impersonate");
@@ -114,7 +130,8 @@ export async function admitIssuer<Found>(
       ),
     );
   }
-  if (taken.row?.policy_on === false) {
+  const row = taken.row?.target_found ? taken.row : null;
+  if (row?.policy_on === false) {
     await refuse(
       deps,
       meta,
@@ -123,7 +140,11 @@ export async function admitIssuer<Found>(
       "policy_off",
     );
   }
-  return lookup.read(taken.row);
+  // Only those the location lets issue at all are asked to prove themselves again.
+  if (taken.row?.step_up && (lookup.holdsRight?.(row) ?? true)) {
+    await refuse(deps, meta, event, stepUpRequired(deps.config.stepUpMaxAgeS));
+  }
+  return lookup.read(row);
 }
 
 const targetOf = (row: TargetRow): ImpersonationTarget => ({
@@ -194,6 +215,7 @@ export const teamTarget = (
     isTeamAdmin: row !== null,
     target: row?.target_id == null ? null : targetOf(row),
   }),
+  holdsRight: (row) => row !== null,
 });
 
 /** The row of the statement that writes the grant (checked in row-types.test.ts). */
