@@ -2,6 +2,7 @@
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { directoryRouter } from "./routers/directory";
+import { impersonationActionsRouter } from "./routers/impersonation-actions";
 import { impersonationRouter } from "./routers/impersonation";
 import { profilesRouter } from "./routers/profiles";
 import { createCallerFactory, router } from "./trpc";
@@ -12,6 +13,7 @@ export const appRouter = router({
   profiles: profilesRouter,
   directory: directoryRouter,
   audit: auditRouter,
+  impersonationActions: impersonationActionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

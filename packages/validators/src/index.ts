@@ -3,3 +3,4 @@ export * from "./ids";
 export * from "./inputs";
 export * from "./fixture";
 export * from "./responses";
+export * from "./actions";

@@ -63,6 +63,7 @@ export const restContract = {
   },
   accessHistory: { method: "GET", path: "/api/public/coworkers/access-history" },
   jwks: { method: "GET", path: "/.well-known/jwks.json" },
+  sessionActions: { method: "GET", path: "/api/sys/impersonations/{sessionId}/actions" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

@@ -30,6 +30,7 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["GET", "/api/sys/audit"],
   ["GET", "/.well-known/jwks.json"],
   ["GET", "/api/public/coworkers/access-history"],
+  ["GET", "/api/sys/impersonations/{sessionId}/actions"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

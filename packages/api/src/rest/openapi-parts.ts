@@ -16,6 +16,7 @@ import {
   profileListOutput,
   profileOutput,
   readyResponse,
+  sessionActionsOutput,
   signInInput,
   tokenResponse,
 } from "@cowork/validators";
@@ -54,6 +55,7 @@ export const components = {
   Jwks: jwksResponse,
   Health: healthResponse,
   Ready: readyResponse,
+  SessionActions: sessionActionsOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

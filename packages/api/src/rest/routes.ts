@@ -254,6 +254,13 @@ export const rest = {
   /** GET /api/public/coworkers/access-history */
   accessHistory: route(async (caller) => json(await caller.profiles.accessHistory())),
 
+  /** GET /api/sys/impersonations/{sessionId}/actions */
+  sessionActions: route(async (caller, { params }) =>
+    json(
+      await caller.impersonationActions.listSessionActions({ sessionId: params?.sessionId ?? "" }),
+    ),
+  ),
+
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>
     Promise.resolve(
