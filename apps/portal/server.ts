@@ -93,10 +93,15 @@ await app.listen({ port: config.port, host: "::" });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    void app.close();
-    // PGlite writes its folder on close; a stuck close must not keep the process alive.
-    const closed = database.close().catch(() => undefined);
-    const deadline = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+    // Requests finish first (for a second at most), then the records of impersonated sessions'
+    // actions still waiting in this process are written, then the database closes. PGlite writes
+    // its folder on close; a stuck close must not keep the process alive.
+    const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
+      .then(() => deps.actions.stop())
+      .then(() => database.close())
+      .catch(() => undefined);
+    const deadline = pause(2000);
     void Promise.race([closed, deadline]).then(() => process.exit(0));
   });
 }
