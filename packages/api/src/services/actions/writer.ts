@@ -115,6 +115,11 @@ export class ActionWriter {
     return run;
   }
 
+  /** Resolves when every flush started so far has ended (a timer's included). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
   /**
    * On shutdown: no more timers, and what is pending is written now, failed batches retried at
    * once within their attempts (then given up), so nothing waits in memory when it resolves.
