@@ -19,6 +19,7 @@
 import {
   auditEvents,
   coworkers,
+  impersonationActions,
   impersonationGrants,
   locations,
   queryRows,
@@ -29,6 +30,7 @@ import {
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
 import { type Column, getTableColumns, sql, type Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { type ActionInsertedRow } from "./actions/writer";
 import { type RuleRefusal } from "./grant-rules";
 import { type ExchangedRow } from "./impersonation/exchange";
 import { type GrantIssuedRow, type TargetRow } from "./impersonation/issue";
@@ -136,6 +138,10 @@ const ROWS = {
     return_path: col(impersonationGrants, "returnPath"),
     actor_session_id: col(impersonationGrants, "actorSessionId"),
   },
+  // actions/writer.ts, the batch insert's `returning id`.
+  ActionInsertedRow: {
+    id: col(impersonationActions, "id"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -147,6 +153,7 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<SignInSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.SignInSessionRow>>();
     expectTypeOf<GrantIssuedRow>().toEqualTypeOf<FromSchema<typeof ROWS.GrantIssuedRow>>();
     expectTypeOf<ExchangedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ExchangedRow>>();
+    expectTypeOf<ActionInsertedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ActionInsertedRow>>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
     expectTypeOf<Omit<TargetRow, "rank" | "refusal">>().toEqualTypeOf<
