@@ -28,7 +28,7 @@ describe("actions while impersonating", () => {
     await banner(page).waitFor();
     // The history is the owner's: refused to the impersonated session, and recorded as such.
     await page.goto(`${portal.url}/account/access`);
-    await page.getByRole("alert").waitFor();
+    await page.getByText("This page is not available while someone is viewing").waitFor();
     await page.getByRole("button", { name: "Stop impersonating" }).click();
     await page.waitForURL((url) => url.pathname === "/admin/impersonate");
 
