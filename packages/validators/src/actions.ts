@@ -18,10 +18,13 @@ export const impersonationActionSchema = z.object({
 });
 
 /**
- * GET /api/sys/impersonations/{sessionId}/actions. The id is any text: one that names no
- * impersonated session of the location (a malformed one included) is a 404, as the contract says.
+ * GET /api/sys/impersonations/{sessionId}/actions. The id is any text up to the longest path
+ * segment the server routes: one that names no impersonated session of the location (a malformed
+ * one included) is a 404, as the contract says, never a 400 the contract does not name.
  */
-export const sessionActionsInput = z.strictObject({ sessionId: z.string().min(1).max(64) });
+export const sessionActionsInput = z.strictObject({
+  sessionId: z.string().min(1).max(16 * 1024),
+});
 
 /** The audit page: the actions of the sessions behind a page of events. */
 export const eventActionsInput = z.strictObject({

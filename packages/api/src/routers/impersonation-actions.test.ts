@@ -229,6 +229,7 @@ describe("GET /api/sys/impersonations/{sessionId}/actions (impersonationActions.
       ["an own session", adaL1, sid(otto)],
       ["an unknown id", adaL1, "00000000-0000-4000-8000-000000000000"],
       ["a malformed id", adaL1, "not-a-session"],
+      ["a long one", adaL1, `${"0".repeat(4000)}-0000-4000-8000-000000000000`],
     ] as const;
     for (const [what, admin, sessionId] of cases) {
       await expectRefused(
