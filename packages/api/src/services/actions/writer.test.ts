@@ -196,6 +196,10 @@ describe("the action writer with the database down", () => {
       // Failed once: still held, tried again later, and later still after that.
       expect(writer.pendingCount).toBe(2);
       expect(time.waiting()).toEqual([200]);
+      // A reader's flush meanwhile does not cut the backoff short (no attempt is spent).
+      await writer.flush();
+      expect(time.waiting()).toEqual([200]);
+      expect(lines.filter((line) => line.level === "warn")).toHaveLength(1);
       time.fire();
       await writer.idle();
       expect(time.waiting()).toEqual([400]);

@@ -106,13 +106,12 @@ export class ActionWriter {
   /**
    * Writes everything pending now (readers call it before they read, tests to be deterministic).
    * Never rejects: a batch that fails stays at the head and is tried again later, within its
-   * attempts.
+   * attempts. While a failed batch waits out its backoff, a flush does not cut the wait short
+   * (readers would spend the batch's attempts in a burst); it resolves with the records held.
    */
   flush(): Promise<void> {
-    this.cancel();
-    const run = this.chain.then(() => this.drain());
-    this.chain = run;
-    return run;
+    if (this.failures > 0 && this.cancelTimer && !this.stopped) return this.chain;
+    return this.run();
   }
 
   /** Resolves when every flush started so far has ended (a timer's included). */
@@ -126,7 +125,7 @@ export class ActionWriter {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.flush();
+    await this.run();
   }
 
   /** One multi-row INSERT. Public so that tests can count the statements (a spy keeps the write). */
@@ -156,11 +155,18 @@ export class ActionWriter {
     return inserted.length;
   }
 
+  private run(): Promise<void> {
+    this.cancel();
+    const run = this.chain.then(() => this.drain());
+    this.chain = run;
+    return run;
+  }
+
   private later(ms: number): void {
     if (this.cancelTimer || this.stopped) return;
     this.cancelTimer = this.schedule(() => {
       this.cancelTimer = null;
-      void this.flush();
+      void this.run();
     }, ms);
   }
 
