@@ -107,14 +107,17 @@ const mail = startMailDelivery(deps);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    void app.close();
-    // The mail worker first: its attempts under way are recorded before the database closes (an
-    // unrecorded one keeps its claim, and another process sends it when the claim runs out).
-    // PGlite writes its folder on close; a stuck close must not keep the process alive.
-    const closed = Promise.resolve(mail?.stop())
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+    // Requests finish first (for a second at most); then the mail worker, so that its attempts
+    // under way are recorded (an unrecorded one keeps its claim, and another process sends it
+    // when the claim runs out), and the records of impersonated sessions' actions still waiting
+    // in this process are written; then the database closes. PGlite writes its folder on close;
+    // a stuck close must not keep the process alive.
+    const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
+      .then(() => Promise.all([mail?.stop(), deps.actions.stop()]))
       .then(() => database.close())
       .catch(() => undefined);
-    const deadline = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    const deadline = pause(2000);
     void Promise.race([closed, deadline]).then(() => process.exit(0));
   });
 }

@@ -70,6 +70,10 @@ describe("/account/access", () => {
     expect(ottoRow).toContain("Invoice &lt;question&gt; &amp; refund");
     expect(ottoRow).toMatch(/\d+ seconds?|\d+ minutes?/);
     expect(ottoRow).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">/i);
+    // What each did in the account: Otto's session only stopped itself; Tess's did nothing yet.
+    expect(ottoRow).toContain("<summary>Actions (1)</summary>");
+    expect(ottoRow).toMatch(/impersonation\.(<!-- -->)?(<wbr\/>)?stopImpersonating/);
+    expect(tessRow).toContain("No actions recorded");
   });
 
   it("agrees with GET /api/public/coworkers/access-history", async () => {
@@ -81,6 +85,8 @@ describe("/account/access", () => {
         readOnly: boolean;
         reason: string | null;
         endedAt: string | null;
+        actions: { at: string; procedure: string; kind: string; outcome: string }[];
+        actionCount: number;
       }[];
     }>(portal, "/api/public/coworkers/access-history", { headers: bearer(milo) });
     expect(answer.body.items).toMatchObject([
@@ -90,6 +96,8 @@ describe("/account/access", () => {
         readOnly: false,
         reason: null,
         endedAt: null,
+        actions: [],
+        actionCount: 0,
       },
       {
         actor: { fullName: "Otto Operator" },
@@ -97,6 +105,15 @@ describe("/account/access", () => {
         readOnly: true,
         reason: "Invoice <question> & refund",
         endedAt: anyString,
+        actions: [
+          {
+            at: anyString,
+            procedure: "impersonation.stopImpersonating",
+            kind: "mutation",
+            outcome: "success",
+          },
+        ],
+        actionCount: 1,
       },
     ]);
   });

@@ -6,6 +6,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { openApiDocument } from "@cowork/api/rest";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPortal, type Portal } from "./support/portal";
 import {
@@ -57,6 +58,7 @@ const CONTRACT: [method: string, path: string, statuses: number[]][] = [
   // CONTRACT §8
   ["get", "/api/public/coworkers/notices", [200, 401, 403]],
   ["post", "/api/public/coworkers/notices/{id}/read", [204, 401, 403, 404]],
+  ["get", "/api/sys/impersonations/{sessionId}/actions", [200, 401, 404]],
   ["get", "/api/health", [200]],
   ["get", "/api/ready", [200, 503]],
   ["get", "/api/metrics", [200]],
@@ -402,6 +404,20 @@ describe("against a started portal", () => {
       "/api/public/coworkers/access-history",
       await call(portal, "/api/public/coworkers/access-history", { headers: bearer(session) }),
     );
+    // What that impersonated session did, for the location's admin (CONTRACT §9).
+    const actionsPath = (sid: string) => `/api/sys/impersonations/${sid}/actions`;
+    const sessionActions = actionsPath(String(decodeJwt(session).sid));
+    for (const [path, headers] of [
+      [sessionActions, bearer(ada)],
+      [sessionActions, bearer(otto)],
+      [actionsPath("00000000-0000-4000-8000-000000000000"), bearer(ada)],
+    ] as const) {
+      conforms(
+        "get",
+        "/api/sys/impersonations/{sessionId}/actions",
+        await call(portal, path, { headers }),
+      );
+    }
     // A body on a route that reads none is still bounded: 413 before the route runs.
     conforms(
       "post",

@@ -2,6 +2,7 @@
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { directoryRouter } from "./routers/directory";
+import { impersonationActionsRouter } from "./routers/impersonation-actions";
 import { impersonationRouter } from "./routers/impersonation";
 import { oversightRouter } from "./routers/oversight";
 import { policyRouter } from "./routers/policy";
@@ -22,6 +23,7 @@ export const appRouter = router({
   oversight: oversightRouter,
   notices: noticesRouter,
   security: securityRouter,
+  impersonationActions: impersonationActionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

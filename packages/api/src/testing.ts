@@ -67,6 +67,10 @@ export async function createTestApi(
       ).auth.signIn({ email, password, ...(locationId ? { locationId } : {}) });
       return result.accessToken!;
     },
-    close: () => database.close(),
+    // What the writer still holds is written before the database goes.
+    close: async () => {
+      await deps.actions.stop();
+      await database.close();
+    },
   };
 }

@@ -62,7 +62,33 @@ const errorMapping = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(errorMapping);
+/**
+ * Every call an impersonated session makes is recorded (CONTRACT §9), whatever became of it. First
+ * in the chain, so it sees what every later step did: a refusal by the session checks, read-only
+ * or rank (thrown in a later middleware), an input the schema refused, a domain error, and the
+ * answer-time 503 of the error mapping. The record is handed to the process's writer, which
+ * writes it with others in one statement: the call itself waits for nothing. Own sessions are
+ * never recorded, and the exchange that creates an impersonated session is called by the actor
+ * (or by no session), so it is never an action of the session it creates.
+ */
+const recordImpersonatedCalls = t.middleware(async ({ ctx, path, type, next }) => {
+  const session = ctx.session?.impersonation ? ctx.session : null;
+  if (!session) return next();
+  const at = new Date();
+  const result = await next();
+  ctx.deps.actions.record({
+    sessionId: session.id,
+    locationId: session.locationId,
+    at,
+    procedure: path,
+    kind: type === "mutation" ? "mutation" : "query",
+    // A 4xx is the service saying no (authorization, read-only, input, a rule); a 5xx is ours.
+    outcome: result.ok ? "success" : domainErrorOf(result.error).status < 500 ? "refused" : "error",
+  });
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(recordImpersonatedCalls).use(errorMapping);
 
 const unauthorized = (message = "Sign in first.") =>
   toTRPCError(new DomainError("unauthorized", message));

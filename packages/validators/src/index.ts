@@ -5,3 +5,4 @@ export * from "./fixture";
 export * from "./responses";
 export * from "./policy";
 export * from "./justification";
+export * from "./actions";

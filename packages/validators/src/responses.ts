@@ -4,6 +4,7 @@ import { z } from "zod";
 import { idSchema } from "./ids";
 import { staffRoleSchema } from "./fixture";
 import { reasonCategorySchema } from "./justification";
+import { HISTORY_ACTIONS_MAX, impersonationActionSchema } from "./actions";
 
 /** An instant as the API writes it: ISO 8601 in UTC (`Date#toISOString`). */
 export const timestampSchema = z.iso.datetime();
@@ -119,6 +120,14 @@ export const accessHistoryOutput = z.object({
       endedAt: timestampSchema
         .nullable()
         .meta({ description: "When it ended; null while it is still live." }),
+      actions: z.array(impersonationActionSchema).meta({
+        description: `What the session called, oldest first (the first ${HISTORY_ACTIONS_MAX}).`,
+      }),
+      actionCount: z
+        .number()
+        .int()
+        .nonnegative()
+        .meta({ description: "How many calls the session made in all." }),
     }),
   ),
 });

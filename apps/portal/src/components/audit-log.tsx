@@ -1,12 +1,13 @@
 "use client";
 // The audit log of the active location: newest first, filtered by actor and target, paged by
-// cursor. Every value is rendered as text (React escapes it); nothing here injects HTML.
+// cursor; under each impersonation event, what its impersonated session did. Every value is rendered as text (React escapes it); nothing here injects HTML.
 import { parseIdText } from "@cowork/validators";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, Fragment, useState } from "react";
 import { type RouterOutputs, useTRPC } from "~/trpc/react";
 import { describeError } from "./error-text";
 import { Pager } from "./pager";
+import { SessionActions } from "./session-actions";
 
 type AuditEvent = RouterOutputs["audit"]["listEvents"]["items"][number];
 
@@ -104,6 +105,20 @@ export function AuditLog() {
     ),
   );
   const items = events.data?.items ?? [];
+  // What the impersonated sessions behind this page's impersonation events did: one call for the
+  // page, answered only for the events that name such a session.
+  const impersonationEvents = items
+    .filter((item) => item.type.startsWith("impersonation."))
+    .map((item) => item.id);
+  const eventActions = useQuery(
+    trpc.impersonationActions.listEventActions.queryOptions(
+      { eventIds: impersonationEvents },
+      { enabled: impersonationEvents.length > 0 },
+    ),
+  );
+  const actionsOf = new Map(
+    (eventActions.data?.items ?? []).map((entry) => [entry.eventId, entry.actions]),
+  );
   const nextCursor = events.data?.nextCursor ?? null;
   const page = view.cursors.length + 1;
   const filtered =
@@ -228,6 +243,14 @@ export function AuditLog() {
                     <td data-label="IP">{item.ip ?? "—"}</td>
                     <td data-label="Detail" className="break">
                       <Breakable text={details(item) || "—"} />
+                      {actionsOf.has(item.id) ? (
+                        <div>
+                          <SessionActions
+                            actions={actionsOf.get(item.id)!}
+                            formatTime={(iso) => timeFormat.format(new Date(iso))}
+                          />
+                        </div>
+                      ) : null}
                     </td>
                   </tr>
                 ))}

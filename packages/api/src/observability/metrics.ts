@@ -101,6 +101,16 @@ const requestDuration = shared(
     }),
 );
 
+const actionsDropped = shared(
+  "cowork_impersonation_actions_dropped_total",
+  () =>
+    new Counter({
+      name: "cowork_impersonation_actions_dropped_total",
+      help: "Records of impersonated sessions' actions that were never written, by why (database: the writes kept failing; buffer_full: too many waiting).",
+      labelNames: ["reason"],
+    }),
+);
+
 // The process metrics (CPU, memory, event loop), once per registry.
 if (!register.getSingleMetric("process_cpu_user_seconds_total")) collectDefaultMetrics();
 
@@ -132,6 +142,10 @@ export const metrics = {
   /** Recorded by the portal server once per request; `route` is a pattern, never a raw path. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     requestDuration.observe({ route, method, status: String(status) }, seconds);
+  },
+  /** Action records given up (services/actions/writer.ts). */
+  actionsDropped(reason: "database" | "buffer_full", count: number): void {
+    actionsDropped.inc({ reason }, count);
   },
 };
 

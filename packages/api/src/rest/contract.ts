@@ -88,6 +88,7 @@ export const restContract = {
   enrolOtp: { method: "POST", path: "/api/sys/users/otp/enroll" },
   confirmOtp: { method: "POST", path: "/api/sys/users/otp/confirm", body: JSON_BODY },
   removeOtp: { method: "DELETE", path: "/api/sys/users/otp" },
+  sessionActions: { method: "GET", path: "/api/sys/impersonations/{sessionId}/actions" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

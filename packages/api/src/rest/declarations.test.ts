@@ -46,6 +46,7 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["POST", "/api/sys/users/otp/enroll"],
   ["POST", "/api/sys/users/otp/confirm"],
   ["DELETE", "/api/sys/users/otp"],
+  ["GET", "/api/sys/impersonations/{sessionId}/actions"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

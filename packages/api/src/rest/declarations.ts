@@ -729,6 +729,33 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       },
     }),
   },
+
+  sessionActions: {
+    handler: rest.sessionActions,
+    doc: () => ({
+      operationId: "listSessionActions",
+      tags: ["audit"],
+      summary:
+        "Every call an impersonated session of the active location made, refused ones included, oldest first (admins)",
+      security: BEARER,
+      parameters: {
+        sessionId: {
+          required: true,
+          description: "The impersonated session's id (the `sid` claim of its access tokens).",
+          schema: { type: "string" },
+          example: "4f1c2a8e-1d2b-4c3d-9e8f-0a1b2c3d4e5f",
+        },
+      },
+      responses: {
+        "200": success("The session's actions", "SessionActions"),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        "404": failure(404, "Not an impersonated session of the active location", ["not_found"]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
 };
 
 /** A route's contract and declaration together, by name. */

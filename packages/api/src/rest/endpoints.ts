@@ -34,6 +34,7 @@ export const endpoints = {
     me: () => routeUrl("me", {}),
     stopImpersonating: () => routeUrl("stopImpersonating", {}),
     signOut: () => routeUrl("signOut", {}),
+    sessionActions: (sessionId: string) => routeUrl("sessionActions", { sessionId }),
     audit: (
       filter: {
         limit?: number;

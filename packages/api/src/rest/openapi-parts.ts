@@ -20,6 +20,7 @@ import {
   profileListOutput,
   profileOutput,
   readyResponse,
+  sessionActionsOutput,
   signInInput,
   supportAccessGrantOutput,
   supportAccessOutput,
@@ -66,6 +67,7 @@ export const components = {
   SupportAccessGrant: supportAccessGrantOutput,
   LiveImpersonations: liveImpersonationsOutput,
   NoticeList: noticeListOutput,
+  SessionActions: sessionActionsOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

@@ -342,6 +342,13 @@ export const rest = {
     return noContent();
   }),
 
+  /** GET /api/sys/impersonations/{sessionId}/actions */
+  sessionActions: route(async (caller, { params }) =>
+    json(
+      await caller.impersonationActions.listSessionActions({ sessionId: params?.sessionId ?? "" }),
+    ),
+  ),
+
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>
     Promise.resolve(

@@ -2,12 +2,15 @@
 import { type TokenSigner } from "@cowork/auth";
 import { type Database } from "@cowork/db";
 import { type ServiceConfig } from "../config";
+import { type ActionWriter } from "./actions/writer";
 import { type RequestTimes } from "./deadline";
 
 export interface ServiceDeps {
   db: Database;
   config: ServiceConfig;
   signer: TokenSigner;
+  /** What impersonated sessions call, written in batches; the server stops it on shutdown. */
+  actions: ActionWriter;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   users,
 } from "@cowork/db";
 import { type ReasonCategory } from "@cowork/validators";
+import { HISTORY_ACTIONS_MAX, type ImpersonationAction } from "@cowork/validators";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { beforeDeadline } from "./deadline";
@@ -105,13 +106,30 @@ export interface AccessHistoryItem {
   reasonCategory: ReasonCategory | null;
   ticket: string | null;
   endedAt: string | null;
+  actions: ImpersonationAction[];
+  actionCount: number;
 }
 
-/** Every impersonation of the caller's own profiles: who, when, why, for how long. */
+/**
+ * What one session called, oldest first, as a JSON array (at most HISTORY_ACTIONS_MAX of them),
+ * and how many calls it made: read in the history's own statement, never a query per session.
+ */
+const sessionActions = sql`coalesce((
+    select json_agg(json_build_object(
+        'at', to_char(a.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'procedure', a.procedure, 'kind', a.kind, 'outcome', a.outcome) order by a.at, a.id)
+    from (select at, id, procedure, kind, outcome from impersonation_actions
+          where session_id = ${sessions.id} order by at, id limit ${sql.raw(String(HISTORY_ACTIONS_MAX))}) a
+  ), '[]'::json)`;
+const sessionActionCount = sql`(select count(*)::int from impersonation_actions where session_id = ${sessions.id})`;
+
+/** Every impersonation of the caller's own profiles: who, when, why, for how long, what was done. */
 export async function accessHistory(
   deps: ServiceDeps,
   session: SessionContext,
 ): Promise<AccessHistoryItem[]> {
+  // This process's records of calls it answered are written before they are read.
+  await deps.actions.flush();
   const rows = await readPrepared(
     deps.db
       .select({
@@ -127,6 +145,8 @@ export async function accessHistory(
           case when ${sessions.expiresAt} <= now() then ${sessions.expiresAt} end)`.mapWith(
           sessions.revokedAt,
         ),
+        actions: sessionActions.mapWith((value: unknown) => parseJsonColumn(value)),
+        actionCount: sessionActionCount.mapWith(Number),
       })
       .from(sessions)
       .innerJoin(impersonationGrants, eq(impersonationGrants.jti, sessions.grantJti))
@@ -145,5 +165,12 @@ export async function accessHistory(
     reasonCategory: row.reasonCategory as ReasonCategory | null,
     ticket: row.ticket,
     endedAt: row.endedAt ? row.endedAt.toISOString() : null,
+    actions: row.actions,
+    actionCount: row.actionCount,
   }));
+}
+
+/** A json column as either driver returns it: parsed already, or as its text. */
+function parseJsonColumn(value: unknown): ImpersonationAction[] {
+  return (typeof value === "string" ? JSON.parse(value) : value) as ImpersonationAction[];
 }

@@ -19,6 +19,7 @@
 import {
   auditEvents,
   coworkers,
+  impersonationActions,
   impersonationGrants,
   locationPolicies,
   locations,
@@ -34,6 +35,7 @@ import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
 import { type Column, getTableColumns, sql, type Table } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { type ClaimedMail } from "../mail/outbox";
+import { type ActionInsertedRow } from "./actions/writer";
 import { type RuleRefusal } from "./grant-rules";
 import { type ExchangedRow } from "./impersonation/exchange";
 import { type GrantIssuedRow, type TargetRow } from "./impersonation/issue";
@@ -210,6 +212,10 @@ const ROWS = {
   OtpConfirmRow: {
     user_id: col(otpCredentials, "userId"),
   },
+  // actions/writer.ts, the batch insert's `returning id`.
+  ActionInsertedRow: {
+    id: col(impersonationActions, "id"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -225,6 +231,7 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<ConsentRow>().toEqualTypeOf<FromSchema<typeof ROWS.ConsentRow>>();
     expectTypeOf<LiveSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.LiveSessionRow>>();
     expectTypeOf<ClaimedMail>().toEqualTypeOf<FromSchema<typeof ROWS.ClaimedMail>>();
+    expectTypeOf<ActionInsertedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ActionInsertedRow>>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
     // The policy's columns (coalesced to the contract's defaults; null when the team route found

@@ -4,3 +4,4 @@ export * from "./sessions";
 export * from "./policy";
 export * from "./notices";
 export * from "./step-up";
+export * from "./actions";

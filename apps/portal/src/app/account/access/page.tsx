@@ -1,9 +1,11 @@
 // /account/access: a member sees every impersonation of their own account — who, when, why, for
-// how long, as staff or as team admin, read-only or with full access. Never from an
-// impersonated session: the record is for the account's owner.
+// how long, as staff or as team admin, read-only or with full access, and every call they made
+// while in the account (refused ones too). Never from an impersonated session: the record is
+// for the account's owner.
 import type { AccessHistoryOutput, SupportAccessOutput } from "@cowork/validators";
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+import { SessionActions } from "~/components/session-actions";
 import { SupportAccess } from "~/components/support-access";
 import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
@@ -18,6 +20,9 @@ const when = new Intl.DateTimeFormat("en-GB", {
   timeStyle: "short",
   timeZone: "UTC",
 });
+
+const clock = new Intl.DateTimeFormat("en-GB", { timeStyle: "medium", timeZone: "UTC" });
+const actionTime = (iso: string) => `${clock.format(new Date(iso))} UTC`;
 
 function Instant({ iso }: { iso: string }) {
   return <time dateTime={iso}>{`${when.format(new Date(iso))} UTC`}</time>;
@@ -65,6 +70,9 @@ function Row({ item }: { item: Item }) {
         ) : (
           "Not ended yet"
         )}
+      </td>
+      <td data-label="What they did">
+        <SessionActions actions={item.actions} total={item.actionCount} formatTime={actionTime} />
       </td>
     </tr>
   );
@@ -135,6 +143,7 @@ export default async function AccessHistoryPage() {
                   <th scope="col">Access</th>
                   <th scope="col">Why</th>
                   <th scope="col">How long</th>
+                  <th scope="col">What they did</th>
                 </tr>
               </thead>
               <tbody>
