@@ -87,13 +87,19 @@ describe("reasonCategory and ticket", () => {
       { ticket: "<script>" },
     ]) {
       await expectRefused(
-        (await as(ada)).impersonation.impersonate({ coworkerId: 42, ...(bad as { ticket?: string }) }),
+        (await as(ada)).impersonation.impersonate({
+          coworkerId: 42,
+          ...(bad as { ticket?: string }),
+        }),
         400,
         "invalid_request",
         JSON.stringify(bad),
       );
       await expectRefused(
-        (await as(tess)).impersonation.impersonateTeamMember({ coworkerId: 42, ...(bad as { ticket?: string }) }),
+        (await as(tess)).impersonation.impersonateTeamMember({
+          coworkerId: 42,
+          ...(bad as { ticket?: string }),
+        }),
         400,
         "invalid_request",
         `team ${JSON.stringify(bad)}`,
