@@ -378,7 +378,9 @@ function pageDoor(app: FastifyInstance, deps: ServiceDeps, pages: PageHandler): 
       reply.hijack();
       const markUnavailable = trackPageStatus(reply.raw);
       const meta = requestMeta(headerOf(request.raw), deps);
-      await renderInPageScope({ deps, meta, markUnavailable }, () => pages(request.raw, reply.raw));
+      await renderInPageScope({ deps, meta, markUnavailable }, () =>
+        pages(request.raw, reply.raw),
+      );
     });
     registered();
   });
