@@ -5,7 +5,14 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { ConfigError, createServiceDeps, loadConfig, logger, setLogLevel } from "@cowork/api";
+import {
+  ConfigError,
+  createServiceDeps,
+  loadConfig,
+  logger,
+  setLogLevel,
+  startAuditSealer,
+} from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createDatabase, REQUEST_STATEMENT_TIMEOUT_MS } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
@@ -84,6 +91,8 @@ await nextApp.prepare();
 
 const app = await buildApiApp({ deps, pages: (req, res) => handle(req, res) });
 await app.listen({ port: config.port, host: "::" });
+// Signs a checkpoint over each location's new audit events every few seconds (CONTRACT §9).
+const sealer = startAuditSealer(deps);
 {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
   logger.info(
@@ -94,8 +103,12 @@ await app.listen({ port: config.port, host: "::" });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     void app.close();
-    // PGlite writes its folder on close; a stuck close must not keep the process alive.
-    const closed = database.close().catch(() => undefined);
+    // PGlite writes its folder on close; a stuck close must not keep the process alive. A
+    // sealing round in progress ends first (it is one transaction: whole, or not at all).
+    const closed = sealer
+      .stop()
+      .then(() => database.close())
+      .catch(() => undefined);
     const deadline = new Promise((resolve) => setTimeout(resolve, 2000).unref());
     void Promise.race([closed, deadline]).then(() => process.exit(0));
   });

@@ -42,3 +42,5 @@ export {
 } from "./observability/metrics-access";
 export { checkReadiness, READY_WITHIN_MS } from "./observability/health";
 export { pageScope, renderInPageScope, type PageScope } from "./page-scope";
+export { startAuditSealer, SEAL_INTERVAL_MS, type AuditSealer } from "./services/audit-log/sealer";
+export { sealAll, sealLocation } from "./services/audit-log/seal";

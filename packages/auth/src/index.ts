@@ -3,3 +3,4 @@ export * from "./keys";
 export * from "./password";
 export * from "./tokens";
 export * from "./session-rules";
+export * from "./checkpoint";

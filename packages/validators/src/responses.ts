@@ -7,6 +7,9 @@ import { staffRoleSchema } from "./fixture";
 /** An instant as the API writes it: ISO 8601 in UTC (`Date#toISOString`). */
 export const timestampSchema = z.iso.datetime();
 
+/** A SHA-256 hash, unpadded base64url. */
+export const base64urlHashSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
 export const impersonationKindSchema = z.enum(["staff", "team"]);
 
 /** REST query parameter `mode` of the impersonation routes; `readonly` issues a read-only token. */
@@ -119,26 +122,37 @@ export const auditTypeSchema = z.enum([
   "profile.switched",
 ]);
 
+/** One event as the audit list returns it; its leaf in the location's Merkle log hashes this. */
+export const auditItemOutput = z.object({
+  id: z.number().int().positive(),
+  at: timestampSchema,
+  type: auditTypeSchema,
+  actor: z.object({ userId: idSchema, fullName: z.string() }).nullable(),
+  target: z.object({ coworkerId: idSchema, fullName: z.string() }).nullable(),
+  locationId: idSchema.nullable(),
+  kind: impersonationKindSchema.nullable(),
+  reason: z.string().nullable(),
+  ip: z.string().nullable(),
+  outcome: z.enum(["success", "refused"]),
+  detail: z.string().nullable().meta({ description: "For a refusal, the reason code." }),
+  mode: impersonationModeSchema
+    .nullable()
+    .meta({ description: "For impersonation events, readonly or full." }),
+  seq: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .meta({ description: "The event's place in its location's Merkle log; null until sealed." }),
+  leafHash: base64urlHashSchema.nullable().meta({
+    description:
+      "SHA-256(0x00 ‖ RFC 8785 JSON of this item without seq and leafHash), unpadded base64url; null until sealed.",
+  }),
+});
+
 /** audit.listEvents, GET /api/sys/audit. */
 export const auditPageOutput = z.object({
-  items: z.array(
-    z.object({
-      id: z.number().int().positive(),
-      at: timestampSchema,
-      type: auditTypeSchema,
-      actor: z.object({ userId: idSchema, fullName: z.string() }).nullable(),
-      target: z.object({ coworkerId: idSchema, fullName: z.string() }).nullable(),
-      locationId: idSchema.nullable(),
-      kind: impersonationKindSchema.nullable(),
-      reason: z.string().nullable(),
-      ip: z.string().nullable(),
-      outcome: z.enum(["success", "refused"]),
-      detail: z.string().nullable().meta({ description: "For a refusal, the reason code." }),
-      mode: impersonationModeSchema
-        .nullable()
-        .meta({ description: "For impersonation events, readonly or full." }),
-    }),
-  ),
+  items: z.array(auditItemOutput),
   nextCursor: z.number().int().positive().nullable(),
 });
 
@@ -177,6 +191,7 @@ export const readyResponse = z.object({
 export type MeOutput = z.infer<typeof meOutput>;
 export type AccessHistoryOutput = z.infer<typeof accessHistoryOutput>;
 export type AuditPageOutput = z.infer<typeof auditPageOutput>;
+export type AuditItem = z.infer<typeof auditItemOutput>;
 export type TokenResponse = z.infer<typeof tokenResponse>;
 export type ReadyResponse = z.infer<typeof readyResponse>;
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;
