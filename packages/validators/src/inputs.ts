@@ -79,7 +79,25 @@ export const searchCoworkersInput = z.strictObject({
   cursor: idSchema.optional(),
 });
 
+/** audit.listCheckpoints, GET /api/sys/audit/checkpoints: the cursor is a checkpoint's size. */
+export const auditCheckpointsInput = z.strictObject({
+  limit: z.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
+  cursor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+const treeSizeSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/** audit.proof, GET /api/sys/audit/proof: event `seq` in the tree of `size` events. */
+export const auditProofInput = z
+  .strictObject({ seq: treeSizeSchema, size: treeSizeSchema })
+  .refine((input) => input.seq <= input.size, {
+    message: "seq must not be larger than size",
+    path: ["seq"],
+  });
+
 export type SignInInput = z.infer<typeof signInInput>;
 export type ImpersonateInput = z.infer<typeof impersonateInput>;
 export type AuditListInput = z.infer<typeof auditListInput>;
+export type AuditCheckpointsInput = z.infer<typeof auditCheckpointsInput>;
+export type AuditProofInput = z.infer<typeof auditProofInput>;
 export type SearchCoworkersInput = z.infer<typeof searchCoworkersInput>;

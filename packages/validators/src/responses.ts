@@ -156,6 +156,32 @@ export const auditPageOutput = z.object({
   nextCursor: z.number().int().positive().nullable(),
 });
 
+/** audit.listCheckpoints, GET /api/sys/audit/checkpoints. */
+export const auditCheckpointPageOutput = z.object({
+  items: z.array(
+    z.object({
+      size: z.number().int().positive().meta({ description: "The number of events covered." }),
+      root: base64urlHashSchema.meta({ description: "RFC 9162 root of those events." }),
+      signedAt: timestampSchema.meta({ description: "The checkpoint's iat." }),
+      jws: z.string().meta({
+        description:
+          "Compact JWS (EdDSA, typ audit-checkpoint+jwt, kid from the JWKS) of { iss, loc, size, root, iat }.",
+      }),
+    }),
+  ),
+  nextCursor: z.number().int().positive().nullable(),
+});
+
+/** audit.proof, GET /api/sys/audit/proof: the RFC 9162 inclusion proof of one event. */
+export const auditProofOutput = z.object({
+  seq: z.number().int().positive(),
+  size: z.number().int().positive(),
+  leafHash: base64urlHashSchema,
+  path: z
+    .array(base64urlHashSchema)
+    .meta({ description: "From the leaf's sibling up to the root's child." }),
+});
+
 // ---- operations -----------------------------------------------------------------------------
 
 /** GET /.well-known/jwks.json (RFC 7517): public keys only. */
@@ -192,6 +218,8 @@ export type MeOutput = z.infer<typeof meOutput>;
 export type AccessHistoryOutput = z.infer<typeof accessHistoryOutput>;
 export type AuditPageOutput = z.infer<typeof auditPageOutput>;
 export type AuditItem = z.infer<typeof auditItemOutput>;
+export type AuditCheckpointPageOutput = z.infer<typeof auditCheckpointPageOutput>;
+export type AuditProofOutput = z.infer<typeof auditProofOutput>;
 export type TokenResponse = z.infer<typeof tokenResponse>;
 export type ReadyResponse = z.infer<typeof readyResponse>;
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;

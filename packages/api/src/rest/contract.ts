@@ -63,6 +63,12 @@ export const restContract = {
   },
   accessHistory: { method: "GET", path: "/api/public/coworkers/access-history" },
   jwks: { method: "GET", path: "/.well-known/jwks.json" },
+  auditCheckpoints: {
+    method: "GET",
+    path: "/api/sys/audit/checkpoints",
+    query: ["limit", "cursor"],
+  },
+  auditProof: { method: "GET", path: "/api/sys/audit/proof", query: ["seq", "size"] },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

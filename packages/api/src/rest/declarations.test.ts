@@ -30,6 +30,9 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["GET", "/api/sys/audit"],
   ["GET", "/.well-known/jwks.json"],
   ["GET", "/api/public/coworkers/access-history"],
+  // CONTRACT §9
+  ["GET", "/api/sys/audit/checkpoints"],
+  ["GET", "/api/sys/audit/proof"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

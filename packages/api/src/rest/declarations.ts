@@ -3,7 +3,13 @@
 // with its body and headers. The other half, method, path, parameters and body, is the route's
 // entry in contract.ts, under the same name; the dispatch table (table.ts) and the OpenAPI
 // document (openapi.ts) are both built from the two.
-import { auditListInput, exchangeInput, setCurrentProfileInput } from "@cowork/validators";
+import {
+  auditCheckpointsInput,
+  auditListInput,
+  auditProofInput,
+  exchangeInput,
+  setCurrentProfileInput,
+} from "@cowork/validators";
 import { type PathParams, type QueryOf, restContract, type RestRouteName } from "./contract";
 import { type RestAnswer } from "./http";
 import {
@@ -341,6 +347,60 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         ...UNAVAILABLE,
       },
     }),
+  },
+
+  auditCheckpoints: {
+    handler: rest.auditCheckpoints,
+    doc: () => ({
+      operationId: "listAuditCheckpoints",
+      tags: ["audit"],
+      summary: "The signed checkpoints of the active location's audit log, newest first (admins)",
+      security: BEARER,
+      parameters: schemaParameters(auditCheckpointsInput, {
+        limit: "Page size.",
+        cursor: "The nextCursor of the previous page.",
+      }),
+      responses: {
+        "200": success("A page of checkpoints", "AuditCheckpointPage"),
+        "400": failure(400, "A bad limit or cursor", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  auditProof: {
+    handler: rest.auditProof,
+    doc: () => {
+      const parameters = schemaParameters(auditProofInput, {
+        seq: "The event's seq.",
+        size: "The tree's size: from seq up to the newest checkpoint's size.",
+      });
+      return {
+        operationId: "auditInclusionProof",
+        tags: ["audit"],
+        summary: "The RFC 9162 inclusion proof of one event in the log of a given size (admins)",
+        security: BEARER,
+        parameters: {
+          seq: { ...parameters.seq, example: 1 },
+          size: { ...parameters.size, example: 1 },
+        },
+        responses: {
+          "200": success("The leaf hash and its audit path", "AuditProof"),
+          "400": failure(
+            400,
+            "seq or size not a positive integer, seq above size, or size beyond the newest checkpoint",
+            ["invalid_request"],
+          ),
+          "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+            "unauthorized",
+          ]),
+          ...UNAVAILABLE,
+        },
+      };
+    },
   },
 };
 

@@ -43,6 +43,8 @@ describe("endpoints", () => {
       endpoints.system.stopImpersonating(),
       endpoints.system.signOut(),
       endpoints.system.audit(),
+      endpoints.system.auditCheckpoints(),
+      endpoints.system.auditProof(1, 2),
       endpoints.public.impersonateTeamMember(42),
       endpoints.public.profiles(),
       endpoints.public.currentProfile(),

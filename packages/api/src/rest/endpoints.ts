@@ -31,6 +31,9 @@ export const endpoints = {
         targetCoworkerId?: number;
       } = {},
     ) => routeUrl("audit", {}, filter),
+    auditCheckpoints: (page: { limit?: number; cursor?: number } = {}) =>
+      routeUrl("auditCheckpoints", {}, page),
+    auditProof: (seq: number, size: number) => routeUrl("auditProof", {}, { seq, size }),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>

@@ -3,7 +3,9 @@
 // the named components, and the answers every route shares.
 import {
   accessHistoryOutput,
+  auditCheckpointPageOutput,
   auditPageOutput,
+  auditProofOutput,
   errorBodySchema,
   healthResponse,
   idSchema,
@@ -54,6 +56,8 @@ export const components = {
   Jwks: jwksResponse,
   Health: healthResponse,
   Ready: readyResponse,
+  AuditCheckpointPage: auditCheckpointPageOutput,
+  AuditProof: auditProofOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

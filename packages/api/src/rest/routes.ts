@@ -89,6 +89,18 @@ function extraParams(
   return extras;
 }
 
+/** A whole number from query text: anything but plain digits becomes NaN, which the schema refuses. */
+const wholeNumber = (value: string | undefined) =>
+  value === undefined ? undefined : /^[0-9]{1,16}$/.test(value) ? Number(value) : Number.NaN;
+
+/** The named whole-number parameters of a query that were given (each at most once). */
+const numberParams = (query: URLSearchParams, names: readonly string[]) =>
+  Object.fromEntries(
+    names
+      .map((name) => [name, wholeNumber(singleParam(query, name))] as const)
+      .filter(([, value]) => value !== undefined),
+  );
+
 /** The tRPC names of the issue routes' inputs that REST does not take. */
 const ISSUE_OTHER_DOOR = {
   readOnly: "use mode=readonly",
@@ -253,6 +265,26 @@ export const rest = {
 
   /** GET /api/public/coworkers/access-history */
   accessHistory: route(async (caller) => json(await caller.profiles.accessHistory())),
+
+  /** GET /api/sys/audit/checkpoints?limit&cursor */
+  auditCheckpoints: route(async (caller, { request }) => {
+    const query = searchParams(request);
+    const extras = extraParams(query, restContract.auditCheckpoints.query);
+    return json(
+      await caller.audit.listCheckpoints({
+        ...extras,
+        ...numberParams(query, restContract.auditCheckpoints.query),
+      }),
+    );
+  }),
+
+  /** GET /api/sys/audit/proof?seq=N&size=M */
+  auditProof: route(async (caller, { request }) => {
+    const query = searchParams(request);
+    const extras = extraParams(query, restContract.auditProof.query);
+    const { seq, size } = numberParams(query, restContract.auditProof.query);
+    return json(await caller.audit.proof({ ...extras, seq: seq!, size: size! }));
+  }),
 
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>
