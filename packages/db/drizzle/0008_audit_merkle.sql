@@ -2,6 +2,9 @@
 -- writes an event, numbers each location's events (seq 1, 2, 3 …) and hashes them, so no event
 -- write waits for a per-location counter. Until its first checkpoint an event has no seq.
 ALTER TABLE "audit_events" ADD COLUMN "seq" bigint;--> statement-breakpoint
+-- The event's leaf hash, beside it for the list and the export; the tree keeps its own copy by
+-- position (audit_nodes, level 0), which is what proofs and the verifier read.
+ALTER TABLE "audit_events" ADD COLUMN "leaf_hash" text;--> statement-breakpoint
 -- The names the event's audit item showed when it was sealed: a later rename must not change
 -- what was signed.
 ALTER TABLE "audit_events" ADD COLUMN "actor_name" text;--> statement-breakpoint

@@ -1,6 +1,7 @@
 // Inputs of the procedures, shared by forms, tRPC and the REST adapters.
 import { z } from "zod";
 import { idSchema } from "./ids";
+import { auditTypeSchema } from "./responses";
 
 export const REASON_MAX = 500;
 
@@ -95,9 +96,29 @@ export const auditProofInput = z
     path: ["seq"],
   });
 
+export const AUDIT_EXPORT_PAGE_MAX = 1000;
+
+/** An instant in ISO 8601 with its offset (`Z` or `±hh:mm`), e.g. 2026-12-07T00:00:00Z. */
+const instantSchema = z.iso.datetime({ offset: true });
+
+/**
+ * audit.exportPage, behind GET /api/sys/audit/export: the list's filters plus type and a time
+ * range (`from` inclusive, `to` exclusive), oldest first, one page after `after` (an event id).
+ */
+export const auditExportInput = z.strictObject({
+  limit: z.number().int().min(1).max(AUDIT_EXPORT_PAGE_MAX).default(500),
+  after: idSchema.optional(),
+  actorUserId: idSchema.optional(),
+  targetCoworkerId: idSchema.optional(),
+  type: auditTypeSchema.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+});
+
 export type SignInInput = z.infer<typeof signInInput>;
 export type ImpersonateInput = z.infer<typeof impersonateInput>;
 export type AuditListInput = z.infer<typeof auditListInput>;
 export type AuditCheckpointsInput = z.infer<typeof auditCheckpointsInput>;
 export type AuditProofInput = z.infer<typeof auditProofInput>;
+export type AuditExportInput = z.infer<typeof auditExportInput>;
 export type SearchCoworkersInput = z.infer<typeof searchCoworkersInput>;

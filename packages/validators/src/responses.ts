@@ -156,6 +156,12 @@ export const auditPageOutput = z.object({
   nextCursor: z.number().int().positive().nullable(),
 });
 
+/** audit.exportPage: a page of the export, oldest first; `nextCursor` is the next page's `after`. */
+export const auditExportPageOutput = z.object({
+  items: z.array(auditItemOutput),
+  nextCursor: z.number().int().positive().nullable(),
+});
+
 /** audit.listCheckpoints, GET /api/sys/audit/checkpoints. */
 export const auditCheckpointPageOutput = z.object({
   items: z.array(

@@ -69,6 +69,11 @@ export const restContract = {
     query: ["limit", "cursor"],
   },
   auditProof: { method: "GET", path: "/api/sys/audit/proof", query: ["seq", "size"] },
+  auditExport: {
+    method: "GET",
+    path: "/api/sys/audit/export",
+    query: ["format", "actorUserId", "targetCoworkerId", "type", "from", "to"],
+  },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

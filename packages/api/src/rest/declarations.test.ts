@@ -33,6 +33,7 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   // CONTRACT §9
   ["GET", "/api/sys/audit/checkpoints"],
   ["GET", "/api/sys/audit/proof"],
+  ["GET", "/api/sys/audit/export"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

@@ -45,6 +45,7 @@ describe("endpoints", () => {
       endpoints.system.audit(),
       endpoints.system.auditCheckpoints(),
       endpoints.system.auditProof(1, 2),
+      endpoints.system.auditExport("csv"),
       endpoints.public.impersonateTeamMember(42),
       endpoints.public.profiles(),
       endpoints.public.currentProfile(),

@@ -34,6 +34,16 @@ export const endpoints = {
     auditCheckpoints: (page: { limit?: number; cursor?: number } = {}) =>
       routeUrl("auditCheckpoints", {}, page),
     auditProof: (seq: number, size: number) => routeUrl("auditProof", {}, { seq, size }),
+    auditExport: (
+      format: "csv" | "ndjson",
+      filter: {
+        actorUserId?: number;
+        targetCoworkerId?: number;
+        type?: string;
+        from?: string;
+        to?: string;
+      } = {},
+    ) => routeUrl("auditExport", {}, { format, ...filter }),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>

@@ -19,6 +19,7 @@ import {
 } from "./http";
 import { DomainError } from "../errors";
 import { unknownClient } from "./oauth";
+import { auditExportAnswer } from "./audit-export";
 
 export interface RestRequest {
   request: RestCall;
@@ -285,6 +286,15 @@ export const rest = {
     const { seq, size } = numberParams(query, restContract.auditProof.query);
     return json(await caller.audit.proof({ ...extras, seq: seq!, size: size! }));
   }),
+
+  /** GET /api/sys/audit/export?format=csv|ndjson&… (streamed; audit-export.ts) */
+  auditExport: ({ request, deps, meta }) =>
+    auditExportAnswer({
+      deps,
+      meta,
+      token: bearerToken(request.header("authorization")),
+      url: request.url,
+    }),
 
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>

@@ -3,12 +3,14 @@
 import {
   auditCheckpointPageOutput,
   auditCheckpointsInput,
+  auditExportInput,
+  auditExportPageOutput,
   auditListInput,
   auditPageOutput,
   auditProofInput,
   auditProofOutput,
 } from "@cowork/validators";
-import { listAudit } from "../services/audit";
+import { exportAuditPage, listAudit } from "../services/audit";
 import { listCheckpoints, proveInclusion } from "../services/audit-log/read";
 import { adminProcedure, router } from "../trpc";
 
@@ -25,4 +27,9 @@ export const auditRouter = router({
     .input(auditProofInput)
     .output(auditProofOutput)
     .query(({ ctx, input }) => proveInclusion(ctx.deps.db, ctx.session.locationId, input)),
+  /** One page of the export (GET /api/sys/audit/export streams them, asking page by page). */
+  exportPage: adminProcedure
+    .input(auditExportInput)
+    .output(auditExportPageOutput)
+    .query(({ ctx, input }) => exportAuditPage(ctx.deps.db, ctx.session.locationId, input)),
 });

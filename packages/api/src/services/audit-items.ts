@@ -1,9 +1,9 @@
 // The audit item: one function builds it for the list, the export and the Merkle log's leaves,
 // so what an admin reads, what is exported and what is signed are the same bytes (CONTRACT §9).
 // A field added here (and to auditItemOutput) is listed, exported and hashed alike.
-import { auditEvents, auditNodes, coworkers, type Database, users } from "@cowork/db";
+import { auditEvents, coworkers, type Database, users } from "@cowork/db";
 import { type AuditItem, auditItemOutput } from "@cowork/validators";
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type AuditType } from "./audit";
 import { leafHash } from "./audit-log/merkle";
@@ -30,7 +30,7 @@ const itemColumns = {
   detail: auditEvents.detail,
   readOnly: auditEvents.readOnly,
   seq: auditEvents.seq,
-  leafHash: auditNodes.hash,
+  leafHash: auditEvents.leafHash,
 };
 
 /** Selects audit item rows; the caller adds where, order and limit. */
@@ -39,15 +39,7 @@ export const selectAuditItems = (db: Pick<Database, "select">) =>
     .select(itemColumns)
     .from(auditEvents)
     .leftJoin(actorUser, eq(actorUser.id, auditEvents.actorUserId))
-    .leftJoin(coworkers, eq(coworkers.id, auditEvents.targetCoworkerId))
-    .leftJoin(
-      auditNodes,
-      and(
-        eq(auditNodes.locationId, auditEvents.locationId),
-        eq(auditNodes.level, 0),
-        eq(auditNodes.idx, sql`${auditEvents.seq} - 1`),
-      ),
-    );
+    .leftJoin(coworkers, eq(coworkers.id, auditEvents.targetCoworkerId));
 
 export type AuditItemRow = Awaited<
   ReturnType<ReturnType<typeof selectAuditItems>["execute"]>

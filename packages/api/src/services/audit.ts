@@ -2,8 +2,8 @@
 // a change are part of the same SQL statement as the change (see the services); refusals are
 // written on their own, since nothing else changes.
 import { auditEvents, type Database, queryRows } from "@cowork/db";
-import { type AuditListInput } from "@cowork/validators";
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { type AuditExportInput, type AuditListInput } from "@cowork/validators";
+import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import { selectAuditItems, toAuditItem } from "./audit-items";
 import { beforeDeadline, type RequestTimes } from "./deadline";
 
@@ -66,6 +66,31 @@ export async function listAudit(db: Database, locationId: number, input: AuditLi
       ),
     )
     .orderBy(desc(auditEvents.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map(toAuditItem),
+    nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}
+
+/** A page of the export: the filtered events of a location, oldest first, after an event id. */
+export async function exportAuditPage(db: Database, locationId: number, input: AuditExportInput) {
+  const rows = await selectAuditItems(db)
+    .where(
+      and(
+        eq(auditEvents.locationId, locationId),
+        input.after ? gt(auditEvents.id, input.after) : undefined,
+        input.actorUserId ? eq(auditEvents.actorUserId, input.actorUserId) : undefined,
+        input.targetCoworkerId
+          ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId)
+          : undefined,
+        input.type ? eq(auditEvents.type, input.type) : undefined,
+        input.from ? gte(auditEvents.at, new Date(input.from)) : undefined,
+        input.to ? lt(auditEvents.at, new Date(input.to)) : undefined,
+      ),
+    )
+    .orderBy(asc(auditEvents.id))
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   return {

@@ -109,6 +109,8 @@ export const auditEvents = pgTable(
     readOnly: boolean("read_only"),
     /** The event's place in its location's Merkle log (audit-log.ts); null until sealed. */
     seq: bigint("seq", { mode: "number" }),
+    /** Its leaf hash (unpadded base64url), set with seq; the tree's copy is audit_nodes level 0. */
+    leafHash: text("leaf_hash"),
     /** The actor's and target's names as the sealed audit item showed them (a rename changes nothing signed). */
     actorName: text("actor_name"),
     targetName: text("target_name"),

@@ -88,6 +88,7 @@ export async function sealLocation(
     const sealed: {
       id: number;
       seq: number;
+      leaf_hash: string;
       actor_name: string | null;
       target_name: string | null;
     }[] = [];
@@ -95,22 +96,24 @@ export async function sealLocation(
     for (const row of rows) {
       const item = toAuditItem(row);
       const seq = size + sealed.length + 1;
+      const hash = auditLeafHash({ ...item, seq, leafHash: null });
       sealed.push({
         id: item.id,
         seq,
+        leaf_hash: hash,
         actor_name: item.actor?.fullName ?? null,
         target_name: item.target?.fullName ?? null,
       });
-      nodes.push(...tree.append(auditLeafHash({ ...item, seq, leafHash: null })));
+      nodes.push(...tree.append(hash));
     }
     const newSize = size + sealed.length;
     const root = tree.root();
 
     await tx.execute(sql`
       update audit_events e
-      set seq = v.seq, actor_name = v.actor_name, target_name = v.target_name
+      set seq = v.seq, leaf_hash = v.leaf_hash, actor_name = v.actor_name, target_name = v.target_name
       from jsonb_to_recordset(${JSON.stringify(sealed)}::jsonb)
-        as v(id bigint, seq bigint, actor_name text, target_name text)
+        as v(id bigint, seq bigint, leaf_hash text, actor_name text, target_name text)
       where e.id = v.id and e.seq is null`);
     await tx.execute(sql`
       insert into audit_nodes (location_id, level, idx, hash)

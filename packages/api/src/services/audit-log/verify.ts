@@ -4,8 +4,8 @@
 // with the service's keys. Reports the first event whose content or order no longer matches.
 // Memory stays bounded: events and checkpoints are read in batches, the tree kept as its frontier.
 import { InvalidCheckpointError, type KeySet, verifyCheckpoint } from "@cowork/auth";
-import { auditCheckpoints, auditEvents, type Database, queryRows } from "@cowork/db";
-import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
+import { auditCheckpoints, auditEvents, auditNodes, type Database, queryRows } from "@cowork/db";
+import { and, asc, eq, gt, gte, isNotNull, lt, sql } from "drizzle-orm";
 import { auditLeafHash, selectAuditItems, toAuditItem } from "../audit-items";
 import { MerkleFrontier } from "./merkle";
 
@@ -39,7 +39,11 @@ async function* checkpointsOf(db: Database, locationId: number) {
   }
 }
 
-/** The sealed events of a location in seq order, a batch at a time. */
+/**
+ * The sealed events of a location in seq order, a batch at a time, each with the leaf the tree
+ * holds at its place (audit_nodes level 0, idx seq − 1): that copy is keyed by position, so an
+ * event moved to another seq no longer matches it.
+ */
 async function* sealedEventsOf(db: Database, locationId: number) {
   let after = 0;
   for (;;) {
@@ -53,7 +57,22 @@ async function* sealedEventsOf(db: Database, locationId: number) {
       )
       .orderBy(asc(auditEvents.seq))
       .limit(BATCH);
-    yield* rows;
+    const leaves = new Map(
+      (
+        await db
+          .select({ idx: auditNodes.idx, hash: auditNodes.hash })
+          .from(auditNodes)
+          .where(
+            and(
+              eq(auditNodes.locationId, locationId),
+              eq(auditNodes.level, 0),
+              gte(auditNodes.idx, after),
+              lt(auditNodes.idx, after + BATCH * 2),
+            ),
+          )
+      ).map((node) => [Number(node.idx), node.hash]),
+    );
+    for (const row of rows) yield { row, treeLeaf: leaves.get(Number(row.seq) - 1) ?? null };
     if (rows.length < BATCH) return;
     after = Number(rows.at(-1)!.seq);
   }
@@ -129,17 +148,15 @@ async function verifyLocation(
     return null;
   };
 
-  for await (const row of sealedEventsOf(db, locationId)) {
+  for await (const { row, treeLeaf } of sealedEventsOf(db, locationId)) {
     const expected = tree.size + 1;
     const seq = Number(row.seq);
-    if (seq !== expected)
-      return fail(expected, seq > expected ? "is missing" : "appears twice");
+    if (seq !== expected) return fail(expected, seq > expected ? "is missing" : "appears twice");
     if (next.done) return fail(seq, "is not covered by any checkpoint");
-    const item = toAuditItem(row);
-    const hash = auditLeafHash(item);
-    if (item.leafHash === null) return fail(seq, "has no stored leaf hash");
-    if (hash !== item.leafHash)
-      return fail(seq, "does not match its leaf hash: its content or its place changed");
+    const hash = auditLeafHash(toAuditItem(row));
+    if (treeLeaf === null) return fail(seq, "has no leaf in the tree");
+    if (hash !== treeLeaf)
+      return fail(seq, "does not match its leaf in the tree: its content or its place changed");
     tree.append(hash);
     counts.events++;
     const failure = await checkReached();
