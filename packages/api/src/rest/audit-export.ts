@@ -46,7 +46,12 @@ export const CSV_COLUMNS: readonly string[] = (() => {
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
   // A field deeper than one level (none yet) goes as its JSON text.
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === "string"
+      ? value
+      : typeof value === "number" || typeof value === "boolean"
+        ? String(value)
+        : JSON.stringify(value);
   return text === "" || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
