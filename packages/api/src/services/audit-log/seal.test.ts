@@ -12,7 +12,7 @@ import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApi, type TestApi, testTimes } from "../../testing";
 import { recordAudit } from "../audit";
-import { sealAll, sealLocation } from "./seal";
+import { SEAL_LOCK, sealAll, sealLocation } from "./seal";
 import { startAuditSealer } from "./sealer";
 
 const driver = testDriver();
@@ -193,6 +193,39 @@ describe("sealing", () => {
 
 if (driver === "postgres") {
   describe("two sealers on one PostgreSQL database, with concurrent event writers", () => {
+    it("never makes an event write wait for a sealer: 32 sign-ins complete while another process holds the location's seal, and this sealer skips it at once", async () => {
+      const other = createPostgres(api.database.url!, 2);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      // Another process mid-round: its transaction holds location 1's seal until released.
+      const round = other.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${SEAL_LOCK}, 1)`);
+        holding();
+        await released;
+      });
+      await held;
+      try {
+        const before = await queryRows<{ n: number }>(
+          api.database.db,
+          sql`select count(*)::int as n from audit_events where location_id = 1`,
+        );
+        await Promise.all(Array.from({ length: 32 }, () => api.signIn("milo.member@demo.test")));
+        const after = await queryRows<{ n: number }>(
+          api.database.db,
+          sql`select count(*)::int as n from audit_events where location_id = 1`,
+        );
+        expect(after[0]!.n - before[0]!.n).toBe(32);
+        expect(await sealLocation(api.deps, 1)).toBeNull();
+      } finally {
+        release();
+        await round;
+        await other.close();
+      }
+      expect((await sealAll(api.deps)).map((checkpoint) => checkpoint.locationId)).toContain(1);
+    });
+
     it("gives every event exactly one seq, without gaps, and a checkpoint per round that grew", async () => {
       const other = createPostgres(api.database.url!, 4);
       const second = { ...api.deps, db: other.db };

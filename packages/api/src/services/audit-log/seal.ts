@@ -11,7 +11,7 @@ import { auditLeafHash, selectAuditItems, toAuditItem } from "../audit-items";
 import { frontierRefs, MerkleFrontier, type NodeRef, type StoredNode } from "./merkle";
 
 /** The lock space of the sealers' advisory locks (the second key is the location's id). */
-const SEAL_LOCK = 727276;
+export const SEAL_LOCK = 727276;
 /** Events sealed in one round at most: a backlog is sealed in several rounds, each short. */
 export const SEAL_BATCH = 1000;
 
