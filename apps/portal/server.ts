@@ -5,7 +5,14 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { ConfigError, createServiceDeps, loadConfig, logger, setLogLevel } from "@cowork/api";
+import {
+  ConfigError,
+  createServiceDeps,
+  loadConfig,
+  logger,
+  setLogLevel,
+  startAuditSealer,
+} from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createDatabase, REQUEST_STATEMENT_TIMEOUT_MS } from "@cowork/db";
 import { migrateDatabase, migrateUrl } from "@cowork/db/migrate";
@@ -98,6 +105,8 @@ const app = await buildApiApp({ deps, pages: (req, res) => handle(req, res) });
 await app.listen({ port: config.port, host: "::" });
 // Mail that waits in the outbox (member notices) goes out from here, in every process.
 const mail = startMailDelivery(deps);
+// Signs a checkpoint over each location's new audit events every few seconds (CONTRACT §9).
+const sealer = startAuditSealer(deps);
 {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
   logger.info(
@@ -108,13 +117,14 @@ const mail = startMailDelivery(deps);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
-    // Requests finish first (for a second at most); then the mail worker, so that its attempts
-    // under way are recorded (an unrecorded one keeps its claim, and another process sends it
-    // when the claim runs out), and the records of impersonated sessions' actions still waiting
-    // in this process are written; then the database closes. PGlite writes its folder on close;
-    // a stuck close must not keep the process alive.
+    // Requests finish first (for a second at most); then the background work stops: the mail
+    // worker, so that its attempts under way are recorded (an unrecorded one keeps its claim, and
+    // another process sends it when the claim runs out), the records of impersonated sessions'
+    // actions still waiting in this process are written, and a sealing round in progress ends (it
+    // is one transaction: whole, or not at all); then the database closes. PGlite writes its
+    // folder on close; a stuck close must not keep the process alive.
     const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
-      .then(() => Promise.all([mail?.stop(), deps.actions.stop()]))
+      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop()]))
       .then(() => database.close())
       .catch(() => undefined);
     const deadline = pause(2000);

@@ -151,4 +151,26 @@ describe("the audit log", () => {
     await page.getByText(/^Page 1:/).waitFor();
     await context.close();
   });
+
+  it("says up to which event a signed checkpoint covers the log, and offers Export CSV", async () => {
+    const { context, page } = await signedInPage(browser, portal, "ada.admin@demo.test");
+    // The portal's sealer signs within 10 s of an event; the line names the newest checkpoint.
+    let coverage = "";
+    for (let attempt = 0; attempt < 30 && !coverage.startsWith("Covered"); attempt++) {
+      await page.goto(`${portal.url}/admin/audit`);
+      coverage = (await page.locator("#audit-coverage").textContent()) ?? "";
+      if (!coverage.startsWith("Covered")) await page.waitForTimeout(500);
+    }
+    expect(coverage).toMatch(
+      /^Covered by a signed checkpoint up to event \d+, signed at .+ UTC\.$/,
+    );
+    const link = page.getByRole("link", { name: "Export CSV" });
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    const path = await download.path();
+    const { readFile } = await import("node:fs/promises");
+    const text = await readFile(path, "utf8");
+    expect(text.split("\r\n")[0]!.startsWith("seq,leafHash,")).toBe(true);
+    expect(text.split("\r\n").length).toBeGreaterThan(2);
+    await context.close();
+  });
 });

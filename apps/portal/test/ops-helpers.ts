@@ -21,7 +21,8 @@ export async function call<T = Record<string, unknown>>(
   const response = await fetch(`${portal.url}${path}`, { redirect: "manual", ...init });
   const text = await response.text();
   let body: unknown = null;
-  if ((response.headers.get("content-type") ?? "").includes("json") && text)
+  // JSON and +json types; not NDJSON (application/x-ndjson), which is many JSON texts.
+  if (/^application\/([\w.-]+\+)?json\b/i.test(response.headers.get("content-type") ?? "") && text)
     body = JSON.parse(text);
   return { status: response.status, headers: response.headers, body: body as T, text };
 }

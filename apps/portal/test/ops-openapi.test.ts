@@ -74,6 +74,10 @@ const CONTRACT: [method: string, path: string, statuses: number[]][] = [
   ["post", "/api/sys/impersonations/{sessionId}/end", [204, 401, 404]],
   ["get", "/api/trpc/{procedure}", [200]],
   ["post", "/api/trpc/{procedure}", [200]],
+  // CONTRACT §9
+  ["get", "/api/sys/audit/checkpoints", [200, 401]],
+  ["get", "/api/sys/audit/proof", [200, 400, 401]],
+  ["get", "/api/sys/audit/export", [200, 400, 401]],
 ];
 
 describe("the document", () => {
@@ -605,6 +609,46 @@ describe("against a started portal", () => {
     conforms("post", adminEnd, await endByAdmin(anotherSid, ada));
     conforms("post", adminEnd, await endByAdmin(anotherSid, ada));
 
+    // The Merkle log (CONTRACT §9): the portal's sealer signs a checkpoint within 10 s.
+    let checkpoints = await call<{ items: { size: number }[] }>(
+      portal,
+      "/api/sys/audit/checkpoints",
+      { headers: bearer(ada) },
+    );
+    for (let wait = 0; checkpoints.body.items.length === 0 && wait < 60; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      checkpoints = await call(portal, "/api/sys/audit/checkpoints", { headers: bearer(ada) });
+    }
+    expect(checkpoints.body.items.length).toBeGreaterThan(0);
+    conforms("get", "/api/sys/audit/checkpoints", checkpoints);
+    conforms(
+      "get",
+      "/api/sys/audit/checkpoints",
+      await call(portal, "/api/sys/audit/checkpoints", { headers: bearer(otto) }),
+    );
+    const size = checkpoints.body.items[0]!.size;
+    for (const query of [`seq=1&size=${size}`, "seq=0&size=1", `seq=1&size=${size + 1}`])
+      conforms(
+        "get",
+        "/api/sys/audit/proof",
+        await call(portal, `/api/sys/audit/proof?${query}`, { headers: bearer(ada) }),
+      );
+    conforms(
+      "get",
+      "/api/sys/audit/proof",
+      await call(portal, "/api/sys/audit/proof?seq=1&size=1", { headers: bearer(otto) }),
+    );
+    for (const query of ["format=csv", "format=ndjson&type=signin", "format=xml"])
+      conforms(
+        "get",
+        "/api/sys/audit/export",
+        await call(portal, `/api/sys/audit/export?${query}`, { headers: bearer(ada) }),
+      );
+    conforms(
+      "get",
+      "/api/sys/audit/export",
+      await call(portal, "/api/sys/audit/export?format=csv", { headers: bearer(otto) }),
+    );
     conforms("get", "/.well-known/jwks.json", await call(portal, "/.well-known/jwks.json"));
     conforms("get", "/.well-known/jwks.json", await post("/.well-known/jwks.json", {}));
     conforms("get", "/api/health", await call(portal, "/api/health"));

@@ -50,3 +50,5 @@ export {
   type OutboxMail,
 } from "./mail";
 export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";
+export { startAuditSealer, SEAL_INTERVAL_MS, type AuditSealer } from "./services/audit-log/sealer";
+export { sealAll, sealLocation } from "./services/audit-log/seal";

@@ -4,3 +4,4 @@ export * from "./password";
 export * from "./tokens";
 export * from "./session-rules";
 export * from "./dpop";
+export * from "./checkpoint";

@@ -23,7 +23,10 @@ export const impersonationActionSchema = z.object({
  * one included) is a 404, as the contract says, never a 400 the contract does not name.
  */
 export const sessionActionsInput = z.strictObject({
-  sessionId: z.string().min(1).max(16 * 1024),
+  sessionId: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
 });
 
 /** The audit page: the actions of the sessions behind a page of events. */

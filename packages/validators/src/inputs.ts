@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { idSchema } from "./ids";
 import { reasonCategorySchema, ticketSchema } from "./justification";
+import { auditTypeSchema } from "./responses";
 
 export const REASON_MAX = 500;
 
@@ -95,9 +96,48 @@ export const reauthenticateInput = z.strictObject({
 export const confirmOtpInput = z.strictObject({ code: otpCodeSchema });
 
 export type ReauthenticateInput = z.infer<typeof reauthenticateInput>;
+
+/** audit.listCheckpoints, GET /api/sys/audit/checkpoints: the cursor is a checkpoint's size. */
+export const auditCheckpointsInput = z.strictObject({
+  limit: z.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
+  cursor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+const treeSizeSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/** audit.proof, GET /api/sys/audit/proof: event `seq` in the tree of `size` events. */
+export const auditProofInput = z
+  .strictObject({ seq: treeSizeSchema, size: treeSizeSchema })
+  .refine((input) => input.seq <= input.size, {
+    message: "seq must not be larger than size",
+    path: ["seq"],
+  });
+
+export const AUDIT_EXPORT_PAGE_MAX = 1000;
+
+/** An instant in ISO 8601 with its offset (`Z` or `±hh:mm`), e.g. 2026-12-07T00:00:00Z. */
+const instantSchema = z.iso.datetime({ offset: true });
+
+/**
+ * audit.exportPage, behind GET /api/sys/audit/export: the list's filters plus type and a time
+ * range (`from` inclusive, `to` exclusive), oldest first, one page after `after` (an event id).
+ */
+export const auditExportInput = z.strictObject({
+  limit: z.number().int().min(1).max(AUDIT_EXPORT_PAGE_MAX).default(500),
+  after: idSchema.optional(),
+  actorUserId: idSchema.optional(),
+  targetCoworkerId: idSchema.optional(),
+  type: auditTypeSchema.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+});
+
 export type SignInInput = z.infer<typeof signInInput>;
 export type ImpersonateInput = z.infer<typeof impersonateInput>;
 export type AuditListInput = z.infer<typeof auditListInput>;
+export type AuditCheckpointsInput = z.infer<typeof auditCheckpointsInput>;
+export type AuditProofInput = z.infer<typeof auditProofInput>;
+export type AuditExportInput = z.infer<typeof auditExportInput>;
 export type SearchCoworkersInput = z.infer<typeof searchCoworkersInput>;
 
 /** notices.markNoticeRead: the notice, by id. */

@@ -9,6 +9,9 @@ import { HISTORY_ACTIONS_MAX, impersonationActionSchema } from "./actions";
 /** An instant as the API writes it: ISO 8601 in UTC (`Date#toISOString`). */
 export const timestampSchema = z.iso.datetime();
 
+/** A SHA-256 hash, unpadded base64url. */
+export const base64urlHashSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
 export const impersonationKindSchema = z.enum(["staff", "team"]);
 
 /** REST query parameter `mode` of the impersonation routes; `readonly` issues a read-only token. */
@@ -152,29 +155,72 @@ export const auditTypeSchema = z.enum([
   "otp.removed",
 ]);
 
+/** One event as the audit list returns it; its leaf in the location's Merkle log hashes this. */
+export const auditItemOutput = z.object({
+  id: z.number().int().positive(),
+  at: timestampSchema,
+  type: auditTypeSchema,
+  actor: z.object({ userId: idSchema, fullName: z.string() }).nullable(),
+  target: z.object({ coworkerId: idSchema, fullName: z.string() }).nullable(),
+  locationId: idSchema.nullable(),
+  kind: impersonationKindSchema.nullable(),
+  reason: z.string().nullable(),
+  ip: z.string().nullable(),
+  outcome: z.enum(["success", "refused"]),
+  detail: z.string().nullable().meta({ description: "For a refusal, the reason code." }),
+  mode: impersonationModeSchema
+    .nullable()
+    .meta({ description: "For impersonation events, readonly or full." }),
+  reasonCategory: reasonCategorySchema.nullable(),
+  ticket: z.string().nullable(),
+  seq: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .meta({ description: "The event's place in its location's Merkle log; null until sealed." }),
+  leafHash: base64urlHashSchema.nullable().meta({
+    description:
+      "SHA-256(0x00 ‖ RFC 8785 JSON of this item without seq and leafHash), unpadded base64url; null until sealed.",
+  }),
+});
+
 /** audit.listEvents, GET /api/sys/audit. */
 export const auditPageOutput = z.object({
+  items: z.array(auditItemOutput),
+  nextCursor: z.number().int().positive().nullable(),
+});
+
+/** audit.exportPage: a page of the export, oldest first; `nextCursor` is the next page's `after`. */
+export const auditExportPageOutput = z.object({
+  items: z.array(auditItemOutput),
+  nextCursor: z.number().int().positive().nullable(),
+});
+
+/** audit.listCheckpoints, GET /api/sys/audit/checkpoints. */
+export const auditCheckpointPageOutput = z.object({
   items: z.array(
     z.object({
-      id: z.number().int().positive(),
-      at: timestampSchema,
-      type: auditTypeSchema,
-      actor: z.object({ userId: idSchema, fullName: z.string() }).nullable(),
-      target: z.object({ coworkerId: idSchema, fullName: z.string() }).nullable(),
-      locationId: idSchema.nullable(),
-      kind: impersonationKindSchema.nullable(),
-      reason: z.string().nullable(),
-      ip: z.string().nullable(),
-      outcome: z.enum(["success", "refused"]),
-      detail: z.string().nullable().meta({ description: "For a refusal, the reason code." }),
-      mode: impersonationModeSchema
-        .nullable()
-        .meta({ description: "For impersonation events, readonly or full." }),
-      reasonCategory: reasonCategorySchema.nullable(),
-      ticket: z.string().nullable(),
+      size: z.number().int().positive().meta({ description: "The number of events covered." }),
+      root: base64urlHashSchema.meta({ description: "RFC 9162 root of those events." }),
+      signedAt: timestampSchema.meta({ description: "The checkpoint's iat." }),
+      jws: z.string().meta({
+        description:
+          "Compact JWS (EdDSA, typ audit-checkpoint+jwt, kid from the JWKS) of { iss, loc, size, root, iat }.",
+      }),
     }),
   ),
   nextCursor: z.number().int().positive().nullable(),
+});
+
+/** audit.proof, GET /api/sys/audit/proof: the RFC 9162 inclusion proof of one event. */
+export const auditProofOutput = z.object({
+  seq: z.number().int().positive(),
+  size: z.number().int().positive(),
+  leafHash: base64urlHashSchema,
+  path: z
+    .array(base64urlHashSchema)
+    .meta({ description: "From the leaf's sibling up to the root's child." }),
 });
 
 // ---- operations -----------------------------------------------------------------------------
@@ -229,6 +275,9 @@ export const otpStatusOutput = z.object({
 export type MeOutput = z.infer<typeof meOutput>;
 export type AccessHistoryOutput = z.infer<typeof accessHistoryOutput>;
 export type AuditPageOutput = z.infer<typeof auditPageOutput>;
+export type AuditItem = z.infer<typeof auditItemOutput>;
+export type AuditCheckpointPageOutput = z.infer<typeof auditCheckpointPageOutput>;
+export type AuditProofOutput = z.infer<typeof auditProofOutput>;
 export type TokenResponse = z.infer<typeof tokenResponse>;
 export type ReadyResponse = z.infer<typeof readyResponse>;
 export type ReadinessCheck = z.infer<typeof readinessCheckSchema>;

@@ -6,7 +6,7 @@
 // labelled by its route pattern (never a raw path).
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
-import type { Duplex } from "node:stream";
+import { type Duplex, Readable } from "node:stream";
 import {
   accessLogger,
   appRouter,
@@ -27,6 +27,8 @@ import {
 } from "@cowork/api";
 import {
   allowedMethods,
+  auditExportAnswer,
+  bearerToken,
   bodyTooLarge,
   errorAnswer,
   json,
@@ -53,6 +55,7 @@ import Fastify, {
   type HTTPMethods,
 } from "fastify";
 import { BROWSER_CLIENT_HEADER, browserSession, sameOrigin } from "./browser-session";
+import { AUDIT_EXPORT_PATH } from "./download-paths";
 import { trackPageStatus } from "./page-status";
 import {
   ARRIVED_HEADER,
@@ -97,11 +100,13 @@ const headerOf = (req: IncomingMessage) => (name: string) => {
  * (Fastify would add a charset to a JSON text; RFC 8259 defines none). Node sends no body for
  * HEAD, and keeps its length.
  */
-const send = (reply: FastifyReply, answer: RestAnswer): FastifyReply =>
-  reply
-    .code(answer.status)
-    .headers(answer.headers)
-    .send(answer.body === null ? undefined : Buffer.from(answer.body, "utf8"));
+const send = (reply: FastifyReply, answer: RestAnswer): FastifyReply => {
+  reply.code(answer.status).headers(answer.headers);
+  // A streamed body (the audit export) is piped: the next chunk is asked for only once the
+  // socket has taken the last one, so a slow client holds back the database reads, not memory.
+  if (answer.stream) return reply.send(Readable.from(answer.stream, { objectMode: false }));
+  return reply.send(answer.body === null ? undefined : Buffer.from(answer.body, "utf8"));
+};
 
 /** What a body that could not be read becomes: 413 over 64 KiB, else 400. */
 function bodyFailure(error: FastifyError): DomainError {
@@ -368,6 +373,32 @@ function opsDoor(app: FastifyInstance, deps: ServiceDeps): void {
   );
 }
 
+/**
+ * The audit export for the browser: the same answer as GET /api/sys/audit/export, authorized by
+ * the session cookie, since a link cannot send a bearer (REST paths never read cookies). It is a
+ * GET that changes nothing, so no origin check; another site cannot read what it downloads.
+ */
+function browserDownloads(app: FastifyInstance, deps: ServiceDeps): void {
+  app.get(AUDIT_EXPORT_PATH, { config: { label: AUDIT_EXPORT_PATH } }, async (request, reply) => {
+    const header = headerOf(request.raw);
+    const browser = browserSession(
+      header("cookie"),
+      (name, value) => void reply.header(name, value),
+      deps.config.production,
+    );
+    return send(
+      reply,
+      await auditExportAnswer({
+        deps,
+        meta: requestMeta(header, deps),
+        token: browser.sessionToken,
+        dpop: null,
+        url: request.raw.url ?? "/",
+      }),
+    );
+  });
+}
+
 /** Every path no API route declares: Next's pages and assets, the raw request handed over whole. */
 function pageDoor(app: FastifyInstance, deps: ServiceDeps, pages: PageHandler): void {
   app.register((scope, _, registered) => {
@@ -378,9 +409,7 @@ function pageDoor(app: FastifyInstance, deps: ServiceDeps, pages: PageHandler): 
       reply.hijack();
       const markUnavailable = trackPageStatus(reply.raw);
       const meta = requestMeta(headerOf(request.raw), deps);
-      await renderInPageScope({ deps, meta, markUnavailable }, () =>
-        pages(request.raw, reply.raw),
-      );
+      await renderInPageScope({ deps, meta, markUnavailable }, () => pages(request.raw, reply.raw));
     });
     registered();
   });
@@ -447,6 +476,7 @@ export async function buildApiApp({ deps, pages }: ApiAppOptions): Promise<Fasti
     registered();
   });
   opsDoor(app, deps);
+  browserDownloads(app, deps);
   if (pages) pageDoor(app, deps, pages);
   await app.ready();
   return app;

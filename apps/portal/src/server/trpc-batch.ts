@@ -27,7 +27,7 @@ export function batchCallCount(url: string): number {
 export function oversizedBatch(url: string): DomainError | null {
   if (batchCallCount(url) <= MAX_BATCH_CALLS) return null;
   return new DomainError(
-      "invalid_request",
-      `A batch holds at most ${MAX_BATCH_CALLS} calls; send the others separately.`,
+    "invalid_request",
+    `A batch holds at most ${MAX_BATCH_CALLS} calls; send the others separately.`,
   );
 }

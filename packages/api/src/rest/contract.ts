@@ -89,6 +89,17 @@ export const restContract = {
   confirmOtp: { method: "POST", path: "/api/sys/users/otp/confirm", body: JSON_BODY },
   removeOtp: { method: "DELETE", path: "/api/sys/users/otp" },
   sessionActions: { method: "GET", path: "/api/sys/impersonations/{sessionId}/actions" },
+  auditCheckpoints: {
+    method: "GET",
+    path: "/api/sys/audit/checkpoints",
+    query: ["limit", "cursor"],
+  },
+  auditProof: { method: "GET", path: "/api/sys/audit/proof", query: ["seq", "size"] },
+  auditExport: {
+    method: "GET",
+    path: "/api/sys/audit/export",
+    query: ["format", "actorUserId", "targetCoworkerId", "type", "from", "to"],
+  },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

@@ -47,6 +47,10 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["POST", "/api/sys/users/otp/confirm"],
   ["DELETE", "/api/sys/users/otp"],
   ["GET", "/api/sys/impersonations/{sessionId}/actions"],
+  // CONTRACT §9
+  ["GET", "/api/sys/audit/checkpoints"],
+  ["GET", "/api/sys/audit/proof"],
+  ["GET", "/api/sys/audit/export"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

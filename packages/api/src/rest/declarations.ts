@@ -4,7 +4,10 @@
 // entry in contract.ts, under the same name; the dispatch table (table.ts) and the OpenAPI
 // document (openapi.ts) are both built from the two.
 import {
+  auditCheckpointsInput,
+  auditExportInput,
   auditListInput,
+  auditProofInput,
   confirmOtpInput,
   exchangeInput,
   grantSupportAccessInput,
@@ -755,6 +758,116 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         ...UNAVAILABLE,
       },
     }),
+  },
+
+  auditCheckpoints: {
+    handler: rest.auditCheckpoints,
+    doc: () => ({
+      operationId: "listAuditCheckpoints",
+      tags: ["audit"],
+      summary: "The signed checkpoints of the active location's audit log, newest first (admins)",
+      security: BEARER,
+      parameters: schemaParameters(auditCheckpointsInput, {
+        limit: "Page size.",
+        cursor: "The nextCursor of the previous page.",
+      }),
+      responses: {
+        "200": success("A page of checkpoints", "AuditCheckpointPage"),
+        "400": failure(400, "A bad limit or cursor", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  auditProof: {
+    handler: rest.auditProof,
+    doc: () => {
+      const parameters = schemaParameters(auditProofInput, {
+        seq: "The event's seq.",
+        size: "The tree's size: from seq up to the newest checkpoint's size.",
+      });
+      return {
+        operationId: "auditInclusionProof",
+        tags: ["audit"],
+        summary: "The RFC 9162 inclusion proof of one event in the log of a given size (admins)",
+        security: BEARER,
+        parameters: {
+          seq: { ...parameters.seq, example: 1 },
+          size: { ...parameters.size, example: 1 },
+        },
+        responses: {
+          "200": success("The leaf hash and its audit path", "AuditProof"),
+          "400": failure(
+            400,
+            "seq or size not a positive integer, seq above size, or size beyond the newest checkpoint",
+            ["invalid_request"],
+          ),
+          "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+            "unauthorized",
+          ]),
+          ...UNAVAILABLE,
+        },
+      };
+    },
+  },
+
+  auditExport: {
+    handler: rest.auditExport,
+    doc: () => {
+      const parameters = schemaParameters(auditExportInput, {
+        actorUserId: "Only events by this user.",
+        targetCoworkerId: "Only events about this coworker.",
+        type: "Only events of this type.",
+        from: "Only events at or after this instant (ISO 8601 with offset).",
+        to: "Only events before this instant (ISO 8601 with offset).",
+      });
+      return {
+        operationId: "exportAuditEvents",
+        tags: ["audit"],
+        summary:
+          "The active location's audit events, filtered, oldest first, streamed as a CSV or NDJSON attachment (admins)",
+        security: BEARER,
+        parameters: {
+          format: {
+            required: true,
+            description: "`csv` (RFC 4180, with a header row) or `ndjson` (one audit item a line).",
+            schema: { type: "string", enum: ["csv", "ndjson"] },
+            example: "csv",
+          },
+          actorUserId: parameters.actorUserId,
+          targetCoworkerId: parameters.targetCoworkerId,
+          type: parameters.type,
+          from: parameters.from,
+          to: parameters.to,
+        },
+        responses: {
+          "200": {
+            description:
+              "The events. CSV columns: seq, leafHash, then each field of the audit item (nested ones as actor.userId …); an empty field is null, a quoted empty one an empty text.",
+            headers: {
+              "Content-Disposition": {
+                description: "`attachment`, with a file name.",
+                schema: { type: "string", pattern: "^attachment" },
+              },
+            },
+            content: {
+              "text/csv": { schema: { type: "string" } },
+              "application/x-ndjson": {
+                schema: { type: "string", description: "One AuditPage item per line." },
+              },
+            },
+          },
+          "400": failure(400, "A bad format or filter", ["invalid_request"]),
+          "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+            "unauthorized",
+          ]),
+          ...UNAVAILABLE,
+        },
+      };
+    },
   },
 };
 

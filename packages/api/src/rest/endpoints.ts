@@ -51,6 +51,19 @@ export const endpoints = {
     enrolOtp: () => routeUrl("enrolOtp", {}),
     confirmOtp: () => routeUrl("confirmOtp", {}),
     removeOtp: () => routeUrl("removeOtp", {}),
+    auditCheckpoints: (page: { limit?: number; cursor?: number } = {}) =>
+      routeUrl("auditCheckpoints", {}, page),
+    auditProof: (seq: number, size: number) => routeUrl("auditProof", {}, { seq, size }),
+    auditExport: (
+      format: "csv" | "ndjson",
+      filter: {
+        actorUserId?: number;
+        targetCoworkerId?: number;
+        type?: string;
+        from?: string;
+        to?: string;
+      } = {},
+    ) => routeUrl("auditExport", {}, { format, ...filter }),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>

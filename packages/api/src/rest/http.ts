@@ -37,6 +37,11 @@ export interface RestAnswer {
   status: number;
   headers: Record<string, string>;
   body: string | null;
+  /**
+   * A body too large to hold (the audit export), written as it is produced: the server pulls the
+   * next chunk only when the client has taken the last one. `body` is null beside it.
+   */
+  stream?: AsyncIterable<string>;
 }
 
 /** The query parameters of a call. */

@@ -16,3 +16,4 @@ export { oauthAnswer } from "./oauth";
 export { openApiDocument } from "./openapi";
 export { restRoutes, type RestRoute } from "./table";
 export { allowedMethods, opsPaths, restContract } from "./contract";
+export { auditExportAnswer, CSV_COLUMNS, type ExportRequest } from "./audit-export";

@@ -3,7 +3,9 @@
 // the named components, and the answers every route shares.
 import {
   accessHistoryOutput,
+  auditCheckpointPageOutput,
   auditPageOutput,
+  auditProofOutput,
   errorBodySchema,
   healthResponse,
   idSchema,
@@ -68,6 +70,8 @@ export const components = {
   LiveImpersonations: liveImpersonationsOutput,
   NoticeList: noticeListOutput,
   SessionActions: sessionActionsOutput,
+  AuditCheckpointPage: auditCheckpointPageOutput,
+  AuditProof: auditProofOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

@@ -19,6 +19,7 @@ import {
 import { DomainError } from "../errors";
 import { unknownClient } from "./oauth";
 import { credentialOf, dpopRequest } from "../services/dpop";
+import { auditExportAnswer } from "./audit-export";
 
 export interface RestRequest {
   request: RestCall;
@@ -35,7 +36,22 @@ interface RouteInput extends RestRequest {
   contentType: string;
 }
 
-/** Runs a handler with a caller whose context comes from the bearer header only. */
+/** A REST call's credentials: the token of its Authorization header and the call's DPoP side. */
+function credentialsOf(request: RestCall) {
+  const authorization = request.header("authorization");
+  return {
+    token: credentialOf(authorization)?.token ?? null,
+    dpop: dpopRequest({
+      method: request.method,
+      url: request.url,
+      origin: request.origin ?? null,
+      authorization,
+      proof: request.header("dpop"),
+    }),
+  };
+}
+
+/** Runs a handler with a caller whose context comes from the Authorization header only. */
 const route =
   (
     handler: (caller: ReturnType<typeof createCaller>, input: RouteInput) => Promise<RestAnswer>,
@@ -43,18 +59,10 @@ const route =
   (input) =>
     answer(async () => {
       const { request } = input;
-      const authorization = request.header("authorization");
       const context = await createContext({
         deps: input.deps,
-        token: credentialOf(authorization)?.token ?? null,
         meta: input.meta,
-        dpop: dpopRequest({
-          method: request.method,
-          url: request.url,
-          origin: request.origin ?? null,
-          authorization,
-          proof: request.header("dpop"),
-        }),
+        ...credentialsOf(request),
       });
       return handler(createCaller(context), {
         ...input,
@@ -100,6 +108,18 @@ function extraParams(
   }
   return extras;
 }
+
+/** A whole number from query text: anything but plain digits becomes NaN, which the schema refuses. */
+const wholeNumber = (value: string | undefined) =>
+  value === undefined ? undefined : /^[0-9]{1,16}$/.test(value) ? Number(value) : Number.NaN;
+
+/** The named whole-number parameters of a query that were given (each at most once). */
+const numberParams = (query: URLSearchParams, names: readonly string[]) =>
+  Object.fromEntries(
+    names
+      .map((name) => [name, wholeNumber(singleParam(query, name))] as const)
+      .filter(([, value]) => value !== undefined),
+  );
 
 /** The tRPC names of the issue routes' inputs that REST does not take. */
 const ISSUE_OTHER_DOOR = {
@@ -348,6 +368,30 @@ export const rest = {
       await caller.impersonationActions.listSessionActions({ sessionId: params?.sessionId ?? "" }),
     ),
   ),
+
+  /** GET /api/sys/audit/checkpoints?limit&cursor */
+  auditCheckpoints: route(async (caller, { request }) => {
+    const query = searchParams(request);
+    const extras = extraParams(query, restContract.auditCheckpoints.query);
+    return json(
+      await caller.audit.listCheckpoints({
+        ...extras,
+        ...numberParams(query, restContract.auditCheckpoints.query),
+      }),
+    );
+  }),
+
+  /** GET /api/sys/audit/proof?seq=N&size=M */
+  auditProof: route(async (caller, { request }) => {
+    const query = searchParams(request);
+    const extras = extraParams(query, restContract.auditProof.query);
+    const { seq, size } = numberParams(query, restContract.auditProof.query);
+    return json(await caller.audit.proof({ ...extras, seq: seq!, size: size! }));
+  }),
+
+  /** GET /api/sys/audit/export?format=csv|ndjson&… (streamed; audit-export.ts) */
+  auditExport: ({ request, deps, meta }) =>
+    auditExportAnswer({ deps, meta, ...credentialsOf(request), url: request.url }),
 
   /** GET /.well-known/jwks.json */
   jwks: (({ deps }) =>

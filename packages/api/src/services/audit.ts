@@ -1,10 +1,10 @@
 // The audit log: every issue, exchange, refusal, stop and sign-in lands here. Writes that record
 // a change are part of the same SQL statement as the change (see the services); refusals are
 // written on their own, since nothing else changes.
-import { auditEvents, type Database, coworkers, queryRows, users } from "@cowork/db";
-import { type AuditListInput, type ReasonCategory } from "@cowork/validators";
-import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { auditEvents, type Database, queryRows } from "@cowork/db";
+import { type AuditExportInput, type AuditListInput } from "@cowork/validators";
+import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { selectAuditItems, toAuditItem } from "./audit-items";
 import { beforeDeadline, type RequestTimes } from "./deadline";
 
 export const AUDIT_TYPES = [
@@ -60,31 +60,8 @@ export async function recordAudit(
   );
 }
 
-const actorUser = alias(users, "actor_user");
-
 export async function listAudit(db: Database, locationId: number, input: AuditListInput) {
-  const rows = await db
-    .select({
-      id: auditEvents.id,
-      at: auditEvents.at,
-      type: auditEvents.type,
-      outcome: auditEvents.outcome,
-      actorUserId: auditEvents.actorUserId,
-      actorName: actorUser.fullName,
-      targetCoworkerId: auditEvents.targetCoworkerId,
-      targetName: coworkers.fullName,
-      locationId: auditEvents.locationId,
-      kind: auditEvents.kind,
-      reason: auditEvents.reason,
-      ip: auditEvents.ip,
-      detail: auditEvents.detail,
-      readOnly: auditEvents.readOnly,
-      reasonCategory: auditEvents.reasonCategory,
-      ticket: auditEvents.ticket,
-    })
-    .from(auditEvents)
-    .leftJoin(actorUser, eq(actorUser.id, auditEvents.actorUserId))
-    .leftJoin(coworkers, eq(coworkers.id, auditEvents.targetCoworkerId))
+  const rows = await selectAuditItems(db)
     .where(
       and(
         eq(auditEvents.locationId, locationId),
@@ -99,24 +76,32 @@ export async function listAudit(db: Database, locationId: number, input: AuditLi
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   return {
-    items: page.map((row) => ({
-      id: row.id,
-      at: row.at.toISOString(),
-      type: row.type as AuditType,
-      actor: row.actorUserId ? { userId: row.actorUserId, fullName: row.actorName ?? "" } : null,
-      target: row.targetCoworkerId
-        ? { coworkerId: row.targetCoworkerId, fullName: row.targetName ?? "" }
-        : null,
-      locationId: row.locationId,
-      kind: row.kind,
-      reason: row.reason,
-      ip: row.ip,
-      outcome: row.outcome as "success" | "refused",
-      detail: row.detail,
-      mode: row.readOnly === null ? null : row.readOnly ? ("readonly" as const) : ("full" as const),
-      reasonCategory: row.reasonCategory as ReasonCategory | null,
-      ticket: row.ticket,
-    })),
+    items: page.map(toAuditItem),
+    nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}
+
+/** A page of the export: the filtered events of a location, oldest first, after an event id. */
+export async function exportAuditPage(db: Database, locationId: number, input: AuditExportInput) {
+  const rows = await selectAuditItems(db)
+    .where(
+      and(
+        eq(auditEvents.locationId, locationId),
+        input.after ? gt(auditEvents.id, input.after) : undefined,
+        input.actorUserId ? eq(auditEvents.actorUserId, input.actorUserId) : undefined,
+        input.targetCoworkerId
+          ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId)
+          : undefined,
+        input.type ? eq(auditEvents.type, input.type) : undefined,
+        input.from ? gte(auditEvents.at, new Date(input.from)) : undefined,
+        input.to ? lt(auditEvents.at, new Date(input.to)) : undefined,
+      ),
+    )
+    .orderBy(asc(auditEvents.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map(toAuditItem),
     nextCursor: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
   };
 }

@@ -24,6 +24,12 @@ export interface DpopRequest {
   htm: string;
   /** The URL the request was sent to (scheme, host, path), or null when it cannot be told. */
   htu: string | null;
+  /**
+   * Set by the server alone, never from the request: the key whose possession this same HTTP
+   * request has already proven (a streamed export authorizes each of its pages again, and the
+   * request's one proof cannot be taken twice).
+   */
+  provenJkt?: string;
 }
 
 /**
@@ -152,6 +158,7 @@ export async function proveBinding(
     return;
   }
   if (dpop?.scheme !== "DPoP") throw misusedToken("it is DPoP-bound: send it as DPoP");
+  if (dpop.provenJkt === jkt) return;
   if (!dpop.proof) throw invalidProof("no DPoP header");
   if (!dpop.htu) throw invalidProof("the request's URL cannot be told");
   let proof;

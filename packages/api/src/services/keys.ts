@@ -28,6 +28,16 @@ export async function loadKeys(db: Database, config: ServiceConfig): Promise<Key
   return loadKeySet(stored);
 }
 
+/**
+ * The key set as configured or stored, without generating one (for tools that only verify);
+ * null when there is none.
+ */
+export async function existingKeys(db: Database, config: ServiceConfig): Promise<KeySet | null> {
+  if (config.signingKeys) return loadKeySet(config.signingKeys);
+  const stored = await readStoredKeys(db);
+  return stored.length ? loadKeySet(stored) : null;
+}
+
 /** Newest first: the newest stored key signs, older ones keep verifying. */
 async function readStoredKeys(db: Database): Promise<PrivateJwk[]> {
   const rows = await db

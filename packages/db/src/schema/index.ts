@@ -5,3 +5,4 @@ export * from "./policy";
 export * from "./notices";
 export * from "./step-up";
 export * from "./actions";
+export * from "./audit-log";

@@ -11,6 +11,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { coworkers, locations, teams, users } from "./directory";
@@ -132,6 +133,13 @@ export const auditEvents = pgTable(
     readOnly: boolean("read_only"),
     reasonCategory: text("reason_category"),
     ticket: text("ticket"),
+    /** The event's place in its location's Merkle log (audit-log.ts); null until sealed. */
+    seq: bigint("seq", { mode: "number" }),
+    /** Its leaf hash (unpadded base64url), set with seq; the tree's copy is audit_nodes level 0. */
+    leafHash: text("leaf_hash"),
+    /** The actor's and target's names as the sealed audit item showed them (a rename changes nothing signed). */
+    actorName: text("actor_name"),
+    targetName: text("target_name"),
   },
   (t) => [
     check("audit_outcome", sql`${t.outcome} in ('success', 'refused')`),
@@ -144,6 +152,10 @@ export const auditEvents = pgTable(
     index("audit_expired_session_idx")
       .on(t.sessionId)
       .where(sql`${t.type} = 'impersonation.expired'`),
+    uniqueIndex("audit_location_seq_idx").on(t.locationId, t.seq),
+    index("audit_unsealed_idx")
+      .on(t.locationId, t.id)
+      .where(sql`${t.seq} is null`),
   ],
 );
 
