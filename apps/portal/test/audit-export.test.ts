@@ -220,6 +220,7 @@ describe("GET /api/sys/audit/export", () => {
         answerBy: Date.now() + 60_000,
       },
       token: token.ada!,
+      dpop: null,
       url: "/api/sys/audit/export?format=ndjson",
     });
     const chunks = answer.stream![Symbol.asyncIterator]();

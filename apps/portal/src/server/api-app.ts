@@ -28,7 +28,6 @@ import {
 import {
   allowedMethods,
   auditExportAnswer,
-  bearerToken,
   bodyTooLarge,
   errorAnswer,
   json,

@@ -47,13 +47,6 @@ export interface RestAnswer {
 /** The query parameters of a call. */
 export const searchParams = (call: RestCall) => new URL(call.url, "http://portal").searchParams;
 
-/** The bearer token of an Authorization header; cookies are never looked at here. */
-export function bearerToken(header: string | null): string | null {
-  if (!header) return null;
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-  return match?.[1] ?? null;
-}
-
 export function json(
   body: unknown,
   status = 200,

@@ -2,7 +2,6 @@
 export { rest, type RestRequest } from "./routes";
 export {
   answer,
-  bearerToken,
   bodyTooLarge,
   errorAnswer,
   json,
