@@ -131,6 +131,9 @@ export async function startPortal(options: PortalOptions = {}): Promise<Portal> 
     AUTH_ISSUER: `http://localhost:${port}`,
     // Production refuses to start without it.
     OTP_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    // The bench's actor signs in once per portal; a full run may outlast the default step-up age
+    // (the check still runs on every issue, it just keeps passing).
+    STEP_UP_MAX_AGE_SECONDS: "86400",
     ...options.env,
   };
   delete env.TEST_DB;
