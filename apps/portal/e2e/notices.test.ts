@@ -4,7 +4,7 @@
 import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Portal, startPortal } from "../test/support/portal";
-import { banner, launchBrowser, signedInPage } from "./support";
+import { banner, launchBrowser, screenshot, signedInPage } from "./support";
 
 let portal: Portal;
 let browser: Browser;
@@ -41,6 +41,7 @@ describe("notices on the home page", () => {
     const { context, page } = await signedInPage(browser, portal, "milo.member@demo.test");
     const section = page.getByRole("region", { name: "Your account was accessed" });
     await section.waitFor();
+    await screenshot(page, "home-notices");
     const text = await section.locator("li p").innerText();
     expect(text).toMatch(
       /^Ada Admin \(staff\) entered your account on \d{4}-\d\d-\d\d \d\d:\d\d \(Europe\/London\) in full mode\. Reason: "/,

@@ -6,7 +6,7 @@ import { Secret, TOTP } from "otpauth";
 import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, type Portal, signIn, startPortal } from "../test/support/portal";
-import { banner, launchBrowser, passwordOf, signedInPage } from "./support";
+import { banner, launchBrowser, passwordOf, screenshot, signedInPage } from "./support";
 
 let portal: Portal;
 let browser: Browser;
@@ -38,6 +38,7 @@ async function enrolThroughPage(page: Page): Promise<string> {
   expect(await qr.getAttribute("src")).toMatch(/^data:image\/svg\+xml;base64,/);
   const secret = ((await page.locator(".otp-secret").textContent()) ?? "").replace(/\s+/g, "");
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  await screenshot(page, "account-security");
   await page.getByLabel("Code from the app").fill(codeOf(secret));
   await page.getByRole("button", { name: "Confirm code" }).click();
   await page.getByText("A one-time-code app is set up for your account.").waitFor();
@@ -80,6 +81,7 @@ describe("Confirm it's you", () => {
     // A wrong code first: the dialog stays, says so, and nothing happened.
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await dialog.waitFor();
+    await screenshot(page, "confirm-its-you");
     await dialog.getByLabel("Password").fill(passwordOf("ada.admin@demo.test"));
     await dialog.getByLabel("One-time code").fill(codeOf(secret, Date.now() + 10 * 30_000));
     await dialog.getByRole("button", { name: "Confirm" }).click();
