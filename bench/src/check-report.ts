@@ -39,7 +39,7 @@ for (const target of report.targets ?? []) {
       at(`in-process ${name}`),
     );
   }
-  for (const name of ["doorFloor", "nextFloor", "me", "flow"] as const) {
+  for (const name of ["doorFloor", "nextFloor", "me", "meDpop", "flow"] as const) {
     for (const key of ["c1", "c32"] as const) {
       const line = target.http[name][key];
       check(

@@ -31,8 +31,11 @@ export function ratiosToDoorFloor(http: HttpReport): HttpReport["ratioToDoorFloo
     const key = `c${concurrency}` as const;
     const floor = http.doorFloor[key]?.ratePerS;
     const meRate = http.me[key]?.ratePerS;
+    const meDpopRate = http.meDpop[key]?.ratePerS;
     const flowRate = http.flow[key]?.ratePerS;
     ratios[`me_${key}`] = floor && meRate ? round(meRate / floor) : null;
+    // What binding the token costs `me`: its DPoP-bound rate as a share of the Bearer one.
+    ratios[`meDpop_per_me_${key}`] = meRate && meDpopRate ? round(meDpopRate / meRate) : null;
     // A flow is two requests.
     ratios[`flow_requests_${key}`] = floor && flowRate ? round((2 * flowRate) / floor) : null;
   }

@@ -12,7 +12,7 @@ import { repoRoot, residentMiB, sampleMemory, startPortal } from "./portal";
 import { log } from "./print";
 import { type ProfileSummary, mainThreadProfile, printProfile, summarizeProfile } from "./profile";
 import { emptyHttpReport, type MemoryReport, type TargetReport } from "./report";
-import { portalScenarios, signIn } from "./scenarios";
+import { boundMe, portalScenarios, signIn } from "./scenarios";
 import { round } from "./stats";
 import { sustainMemoryLoad } from "./sustained-memory";
 
@@ -51,7 +51,13 @@ export async function benchPortal(
       );
       http.nextFloor = await measureOnPortal(scenarios.nextFloor, "Next floor: GET /api/health");
     }
-    if (wants("me")) http.me = await measureOnPortal(scenarios.me, "GET /api/sys/users/me");
+    if (wants("me")) {
+      http.me = await measureOnPortal(scenarios.me, "GET /api/sys/users/me");
+      http.meDpop = await measureOnPortal(
+        await boundMe(portal.url),
+        "GET /api/sys/users/me, DPoP-bound",
+      );
+    }
     if (wants("flow")) http.flow = await measureOnPortal(scenarios.flow, "issue + exchange flow");
     http.ratioToDoorFloor = ratiosToDoorFloor(http);
 

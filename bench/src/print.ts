@@ -93,6 +93,7 @@ export function printReport(report: Report, log: (line: string) => void): void {
         ["door floor: GET jwks.json", http.doorFloor, 1, "req/s"],
         ["Next floor: GET /api/health", http.nextFloor, 1, "req/s"],
         ["GET /api/sys/users/me", http.me, 1, "req/s"],
+        ["  same, DPoP-bound", http.meDpop, 1, "req/s"],
         ["issue + exchange", http.flow, 2, "flows/s"],
       ];
       for (const [label, line, requests, unit] of rows)

@@ -39,6 +39,8 @@ export interface HttpReport {
   /** GET /api/health: the server's trivial operational route. */
   nextFloor: HttpLine;
   me: HttpLine;
+  /** The same `me` with a DPoP-bound token and a fresh proof on every request (RFC 9449). */
+  meDpop: HttpLine;
   flow: HttpLine;
   /** Ratios to the door floor at the same concurrency, in requests/s. */
   ratioToDoorFloor: Record<string, number | null>;
@@ -85,6 +87,7 @@ export const emptyHttpReport = (serverEnv: Record<string, string> = {}): HttpRep
   doorFloor: {},
   nextFloor: {},
   me: {},
+  meDpop: {},
   flow: {},
   ratioToDoorFloor: {},
 });

@@ -1,5 +1,6 @@
 // The HTTP operations the bench measures. Each checks its answer, so a run that is fast because
 // it is failing shows up as errors instead of as a good rate.
+import { createDpopKey, createDpopProof, type DpopKey } from "@cowork/client";
 import { BENCH_ACTOR, BENCH_REASON, BENCH_TARGET_COWORKER } from "./in-process";
 import {
   createClient,
@@ -38,6 +39,42 @@ export async function signIn(origin: string): Promise<string> {
   );
   await client.close();
   return (JSON.parse(expectOk("sign-in", response).text) as { access_token: string }).access_token;
+}
+
+/**
+ * Signs the bench's actor in with a DPoP proof (RFC 9449): its token is bound to a new ES256 key,
+ * and `me` with it sends a fresh proof on every request, made by the load generator, as any
+ * DPoP client's would be.
+ */
+export async function boundMe(origin: string): Promise<Operation> {
+  const key: DpopKey = await createDpopKey("ES256");
+  const client = createClient(origin, 1);
+  const response = await client.send(
+    "POST",
+    "/api/token",
+    {
+      "content-type": "application/json",
+      dpop: await createDpopProof(key, { method: "POST", url: `${origin}/api/token` }),
+    },
+    JSON.stringify({
+      grant_type: "password",
+      username: BENCH_ACTOR.email,
+      password: BENCH_ACTOR.password,
+    }),
+  );
+  await client.close();
+  const { access_token: token, token_type: type } = JSON.parse(
+    expectOk("DPoP sign-in", response).text,
+  ) as { access_token: string; token_type: string };
+  if (type !== "DPoP") throw new Error(`the DPoP sign-in answered token_type ${type}`);
+  const url = `${origin}/api/sys/users/me`;
+  return async (send) => {
+    const proof = await createDpopProof(key, { method: "GET", url, accessToken: token });
+    expectOk(
+      "me (DPoP)",
+      await send("GET", "/api/sys/users/me", { authorization: `DPoP ${token}`, dpop: proof }),
+    );
+  };
 }
 
 export interface PortalScenarios {
