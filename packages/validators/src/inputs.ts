@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { idSchema } from "./ids";
 import { reasonCategorySchema, ticketSchema } from "./justification";
-import { auditTypeSchema } from "./responses";
+import { auditTypeSchema } from "./audit-types";
 
 export const REASON_MAX = 500;
 

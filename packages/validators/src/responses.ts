@@ -5,6 +5,9 @@ import { idSchema } from "./ids";
 import { staffRoleSchema } from "./fixture";
 import { reasonCategorySchema } from "./justification";
 import { HISTORY_ACTIONS_MAX, impersonationActionSchema } from "./actions";
+import { auditTypeSchema } from "./audit-types";
+
+export { auditTypeSchema };
 
 /** An instant as the API writes it: ISO 8601 in UTC (`Date#toISOString`). */
 export const timestampSchema = z.iso.datetime();
@@ -136,24 +139,6 @@ export const accessHistoryOutput = z.object({
 });
 
 // ---- audit ----------------------------------------------------------------------------------
-
-export const auditTypeSchema = z.enum([
-  "signin",
-  "signin.failed",
-  "impersonation.issued",
-  "impersonation.exchanged",
-  "impersonation.stopped",
-  "impersonation.expired",
-  "session.signed_out",
-  "profile.switched",
-  "policy.changed",
-  "consent.granted",
-  "consent.revoked",
-  "impersonation.terminated",
-  "session.reauthenticated",
-  "otp.enrolled",
-  "otp.removed",
-]);
 
 /** One event as the audit list returns it; its leaf in the location's Merkle log hashes this. */
 export const auditItemOutput = z.object({
