@@ -32,7 +32,9 @@ const built = () => {
 /** Every module a built file names: static and dynamic imports, re-exports, require. */
 const specifiers = (text: string) =>
   [
-    ...text.matchAll(/\b(?:from|import)\s*\(?\s*["']([^"']+)["']/g),
+    // The keyword, then space or a parenthesis, then the quoted name: a word "from" inside a
+    // string (`["from", "to"]`) is not an import.
+    ...text.matchAll(/(?<!["'\w.])\b(?:from|import)(?:\s+|\s*\(\s*)["']([^"']+)["']/g),
     ...text.matchAll(/\brequire\s*\(\s*["']([^"']+)["']/g),
   ].map((match) => match[1]!);
 
