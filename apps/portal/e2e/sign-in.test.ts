@@ -94,6 +94,8 @@ describe("signing in", () => {
       "Access history",
       "Console",
       "Audit",
+      "Live sessions",
+      "Policy",
       "Security",
     ]);
     await context.close();
