@@ -12,7 +12,13 @@ import { describeError } from "./error-text";
 
 const HOURS = [1, 4, 24, 72, 168] as const;
 const hoursLabel = (hours: number) =>
-  hours === 1 ? "1 hour" : hours < 24 ? `${hours} hours` : `${hours / 24} days`;
+  hours === 1
+    ? "1 hour"
+    : hours < 24
+      ? `${hours} hours`
+      : hours === 24
+        ? "1 day"
+        : `${hours / 24} days`;
 const who = (kind: "staff" | "team") => (kind === "staff" ? "Staff" : "Team admins");
 const when = new Intl.DateTimeFormat("en-GB", {
   dateStyle: "medium",
