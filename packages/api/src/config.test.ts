@@ -297,9 +297,10 @@ describe("loadConfig", () => {
 
   it("reads RETENTION_DAYS (30 by default) and AUDIT_RETENTION_DAYS (unset: never), and refuses a bad one", () => {
     expect(loadConfig({})).toMatchObject({ retentionDays: 30, auditRetentionDays: null });
-    expect(
-      loadConfig({ RETENTION_DAYS: " 7 ", AUDIT_RETENTION_DAYS: "400" }),
-    ).toMatchObject({ retentionDays: 7, auditRetentionDays: 400 });
+    expect(loadConfig({ RETENTION_DAYS: " 7 ", AUDIT_RETENTION_DAYS: "400" })).toMatchObject({
+      retentionDays: 7,
+      auditRetentionDays: 400,
+    });
     expect(loadConfig({ AUDIT_RETENTION_DAYS: " " }).auditRetentionDays).toBeNull();
     for (const bad of ["0", "-1", "30d", "1.5", "3651", "thirty"]) {
       expect(refusal({ RETENTION_DAYS: bad }), bad).toBe(

@@ -186,7 +186,9 @@ const serviceEnv = z
       const value = raw?.trim();
       if (!value) return null;
       if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 36_500)
-        refuse(`must be a whole number of days from 1 to 36500, or unset to keep every event (got "${value}")`);
+        refuse(
+          `must be a whole number of days from 1 to 36500, or unset to keep every event (got "${value}")`,
+        );
       return Number(value);
     }),
     NODE_ENV: z.string().optional(),

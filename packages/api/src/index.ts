@@ -52,8 +52,4 @@ export {
 export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";
 export { startAuditSealer, SEAL_INTERVAL_MS, type AuditSealer } from "./services/audit-log/sealer";
 export { sealAll, sealLocation } from "./services/audit-log/seal";
-export {
-  RETENTION_INTERVAL_MS,
-  startRetentionJob,
-  type RetentionJob,
-} from "./services/retention";
+export { RETENTION_INTERVAL_MS, startRetentionJob, type RetentionJob } from "./services/retention";

@@ -31,4 +31,3 @@ export async function withAdvisoryLock<T>(
     reserved.release();
   }
 }
-

@@ -250,7 +250,10 @@ describe(`verifyAuditLog after pruning (${driver})`, () => {
 
   it("still finds a kept event that was changed", async () => {
     const result = await pruned((handle) =>
-      exec(handle, sql`update audit_events set reason = 'nothing' where location_id = 1 and seq = 9`),
+      exec(
+        handle,
+        sql`update audit_events set reason = 'nothing' where location_id = 1 and seq = 9`,
+      ),
     );
     expect(result.failure).toMatchObject({ locationId: 1, seq: 9 });
     expect(result.failure!.problem).toMatch(/does not match its leaf/);
@@ -265,7 +268,9 @@ describe(`verifyAuditLog after pruning (${driver})`, () => {
       ),
     );
     expect(result.failure).toMatchObject({ locationId: 1, seq: 1 });
-    expect(result.failure!.problem).toMatch(/no longer have the root signed by the checkpoint of size 4/);
+    expect(result.failure!.problem).toMatch(
+      /no longer have the root signed by the checkpoint of size 4/,
+    );
   });
 
   it("keeps every inclusion proof, of pruned and of kept events alike", async () => {

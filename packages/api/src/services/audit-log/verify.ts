@@ -192,7 +192,8 @@ async function verifyLocation(
   const through = await prunedThrough(db, locationId);
   for await (const leaf of prunedLeavesOf(db, locationId, through)) {
     if (next.done) return fail(leaf.seq, "was pruned, but no checkpoint covers it");
-    if (leaf.hash === null) return fail(leaf.seq, "was pruned, and its leaf is missing from the tree");
+    if (leaf.hash === null)
+      return fail(leaf.seq, "was pruned, and its leaf is missing from the tree");
     tree.append(leaf.hash);
     counts.pruned++;
     const failure = await checkReached();

@@ -6,7 +6,12 @@
 import { type Database, withAdvisoryLock } from "@cowork/db";
 import { type Logger, logger as serviceLogger, serializeError } from "../../observability/logger";
 import { metrics } from "../../observability/metrics";
-import { type RetentionSettings, type RoundOptions, type RoundResult, runRetentionRound } from "./purge";
+import {
+  type RetentionSettings,
+  type RoundOptions,
+  type RoundResult,
+  runRetentionRound,
+} from "./purge";
 
 /** The lock space of the retention job's advisory lock (the sealers' is 727276). */
 export const RETENTION_LOCK = 727277;
@@ -89,7 +94,7 @@ export function startRetentionJob(
   };
 
   const tick = () => {
-    run()
+    void run()
       .catch((error: unknown) => {
         // A database outage or a statement timeout: what was not purged waits for a later round.
         log.warn({ err: serializeError(error) }, "retention round failed; will retry");

@@ -45,12 +45,7 @@ export function cutoffsOf(settings: RetentionSettings): RetentionCutoffs {
 }
 
 /** Deletes at most `batch` rows of `table` that `where` allows; answers how many. */
-async function purgeBatch(
-  db: Database,
-  table: string,
-  where: SQL,
-  batch: number,
-): Promise<number> {
+async function purgeBatch(db: Database, table: string, where: SQL, batch: number): Promise<number> {
   const name = sql.identifier(table);
   const [row] = await queryRows<{ n: number }>(
     db,

@@ -209,21 +209,26 @@ describe("a round", () => {
 
 describe("the member's access history", () => {
   it("survives the purge of the staff session, the grant's consent and the window, with its actions, as long as the audit events are kept", async () => {
-    await exec(sql`update location_policies set staff_consent_required = true where location_id = 1`);
+    await exec(
+      sql`update location_policies set staff_consent_required = true where location_id = 1`,
+    );
     try {
       const sam = await api.signIn("sam.second@demo.test");
-      await (await api.caller(sam)).supportAccess.grantSupportAccess({
+      await (
+        await api.caller(sam)
+      ).supportAccess.grantSupportAccess({
         grantedTo: "staff",
         hours: 24,
         mode: "full",
       });
       const otto = await api.signIn("otto.operator@demo.test");
-      const { token } = await (await api.caller(otto)).impersonation.impersonate({
+      const { token } = await (
+        await api.caller(otto)
+      ).impersonation.impersonate({
         coworkerId: 45,
         reason: "Locked out of billing",
       });
-      const asSam = (await (await api.caller(null)).impersonation.exchange({ token }))
-        .accessToken!;
+      const asSam = (await (await api.caller(null)).impersonation.exchange({ token })).accessToken!;
       await (await api.caller(asSam)).auth.me();
       await (await api.caller(asSam)).impersonation.stopImpersonating();
       await api.deps.actions.flush();
@@ -304,8 +309,10 @@ describe("the job", () => {
     };
     const purgedMetric = async (table: string) => {
       const text = await renderMetrics(null);
-      const match = new RegExp(`^cowork_retention_purged_total\\{table="${table}"\\} (\\d+)$`, "m")
-        .exec(text);
+      const match = new RegExp(
+        `^cowork_retention_purged_total\\{table="${table}"\\} (\\d+)$`,
+        "m",
+      ).exec(text);
       return Number(match?.[1] ?? 0);
     };
     const before = await purgedMetric("dpop_proofs");
@@ -333,7 +340,9 @@ describe("the job", () => {
       // A round that purges nothing says nothing.
       expect(await job.runNow()).toEqual({ purged: {}, more: false });
       expect(lines).toHaveLength(1);
-      expect(await renderMetrics(null)).toMatch(/^cowork_retention_rounds_total\{outcome="ran"\} \d+$/m);
+      expect(await renderMetrics(null)).toMatch(
+        /^cowork_retention_rounds_total\{outcome="ran"\} \d+$/m,
+      );
     } finally {
       await job.stop();
     }
@@ -390,8 +399,13 @@ describe("the job", () => {
         expect(purged).toBe(3050);
         expect(results.some((result) => result === null)).toBe(true);
         spans.sort((a, b) => a[0] - b[0]);
-        for (let n = 1; n < spans.length; n++) expect(spans[n]![0]).toBeGreaterThanOrEqual(spans[n - 1]![1]);
-        expect(await count(sql`select count(*)::int as n from dpop_proofs where jkt in ('lock-jkt', 'race-jkt')`)).toBe(0);
+        for (let n = 1; n < spans.length; n++)
+          expect(spans[n]![0]).toBeGreaterThanOrEqual(spans[n - 1]![1]);
+        expect(
+          await count(
+            sql`select count(*)::int as n from dpop_proofs where jkt in ('lock-jkt', 'race-jkt')`,
+          ),
+        ).toBe(0);
       } finally {
         await other.close();
       }
