@@ -44,17 +44,18 @@ export function cutoffsOf(settings: RetentionSettings): RetentionCutoffs {
   };
 }
 
-/** Deletes at most `batch` rows of `table` that `where` allows; answers how many. */
-async function purgeBatch(db: Database, table: string, where: SQL, batch: number): Promise<number> {
+/** The statement of one batch: deletes at most `batch` rows of `table` that `where` allows. */
+export function purgeStatement(table: string, where: SQL, batch: number): SQL {
   const name = sql.identifier(table);
-  const [row] = await queryRows<{ n: number }>(
-    db,
-    sql`with gone as (
-          delete from ${name} where ctid = any(array(
-            select ctid from ${name} where ${where} limit ${batch} for update skip locked))
-          returning 1)
-        select count(*)::int as n from gone`,
-  );
+  return sql`with gone as (
+      delete from ${name} where ctid = any(array(
+        select ctid from ${name} where ${where} limit ${batch} for update skip locked))
+      returning 1)
+    select count(*)::int as n from gone`;
+}
+
+async function purgeBatch(db: Database, table: string, where: SQL, batch: number) {
+  const [row] = await queryRows<{ n: number }>(db, purgeStatement(table, where, batch));
   return row?.n ?? 0;
 }
 

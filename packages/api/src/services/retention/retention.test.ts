@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderMetrics } from "../../observability/metrics";
 import { createTestApi, type TestApi } from "../../testing";
 import { RETENTION_LOCK, retentionRound, startRetentionJob } from "./job";
-import { runRetentionRound } from "./purge";
+import { cutoffsOf, purgeStatement, runRetentionRound } from "./purge";
 import { PURGE_STEPS } from "./steps";
 
 const driver = testDriver();
@@ -204,6 +204,27 @@ describe("a round", () => {
     expect((await (await api.caller(asMilo)).auth.me()).impersonation).not.toBeNull();
     expect((await (await api.caller(otto)).auth.me()).email).toBe("otto.operator@demo.test");
     await (await api.caller(asMilo)).impersonation.stopImpersonating();
+  });
+});
+
+describe("each step's batch", () => {
+  it("is served by indexes: its window is an index condition, and with sequential scans switched off no plan has one", async () => {
+    const cutoffs = cutoffsOf({ retentionDays: 30, auditRetentionDays: 400 });
+    for (const step of PURGE_STEPS) {
+      const where = step.purgeable(cutoffs)!;
+      const plan = await api.database.db.transaction(async (tx) => {
+        await tx.execute(sql`set local enable_seqscan = off`);
+        const result = await tx.execute(sql`explain ${purgeStatement(step.table, where, 1000)}`);
+        const rows = (
+          Array.isArray(result) ? result : (result as { rows: unknown[] }).rows
+        ) as Record<string, string>[];
+        return rows.map((row) => Object.values(row)[0]).join("\n");
+      });
+      expect(plan, `${step.table}:\n${plan}`).not.toMatch(/Seq Scan/);
+      expect(plan, `${step.table}:\n${plan}`).toMatch(/Tid Scan/);
+      // A full scan of some other index would also avoid "Seq Scan": the cutoff must bound one.
+      expect(plan, `${step.table}:\n${plan}`).toMatch(/Index Cond: .*now\(\)/);
+    }
   });
 });
 
