@@ -1,7 +1,7 @@
 // The retention job of a server process: every few minutes a round of purging (purge.ts). Every
 // process runs one; of those sharing a PostgreSQL database, one at a time runs a round (an
-// advisory lock, held on a connection of its own for the round; a process that finds it held
-// skips its turn). It logs one line per round that purged anything, with the counts per table,
+// advisory lock, held on a connection of its own for the round, which its batches use too; a
+// process that finds it held skips its turn). It logs one line per round that purged anything, with the counts per table,
 // and counts into the metrics.
 import { type Database, withAdvisoryLock } from "@cowork/db";
 import { type Logger, logger as serviceLogger, serializeError } from "../../observability/logger";
@@ -53,8 +53,8 @@ export async function retentionRound(
   deps: RetentionDeps,
   options: RoundOptions = {},
 ): Promise<RoundResult | null> {
-  return withAdvisoryLock(deps.db, RETENTION_LOCK, 0, () =>
-    runRetentionRound(deps.db, deps.config, options),
+  return withAdvisoryLock(deps.db, RETENTION_LOCK, 0, (db) =>
+    runRetentionRound(db, deps.config, options),
   );
 }
 

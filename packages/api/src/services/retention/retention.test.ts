@@ -380,7 +380,14 @@ describe("the job", () => {
           sql`insert into dpop_proofs (jkt, jti, expires_at)
               select 'lock-jkt', 'jti-' || n, ${ago(31)} from generate_series(1, 50) as n`,
         );
-        const skipped = await withAdvisoryLock(api.database.db, RETENTION_LOCK, 0, async () => {
+        const skipped = await withAdvisoryLock(api.database.db, RETENTION_LOCK, 0, async (db) => {
+          // The work runs on the connection that holds the lock, not on the rest of the pool.
+          const [own] = await queryRows<{ holds: boolean }>(
+            db,
+            sql`select exists (select 1 from pg_locks where locktype = 'advisory' and granted
+                  and pid = pg_backend_pid() and classid = ${RETENTION_LOCK}) as holds`,
+          );
+          expect(own!.holds).toBe(true);
           const result = await retentionRound(second);
           expect(
             await count(sql`select count(*)::int as n from dpop_proofs where jkt = 'lock-jkt'`),
