@@ -1,8 +1,8 @@
 // The retention job of a server process: every few minutes a round of purging (purge.ts). Every
 // process runs one; of those sharing a PostgreSQL database, one at a time runs a round (an
 // advisory lock, held on a connection of its own for the round, which its batches use too; a
-// process that finds it held skips its turn). It logs one line per round that purged anything, with the counts per table,
-// and counts into the metrics.
+// process that finds it held skips its turn). It logs one line per round that purged anything,
+// with the counts per table, and counts into the metrics.
 import { type Database, withAdvisoryLock } from "@cowork/db";
 import { type Logger, logger as serviceLogger, serializeError } from "../../observability/logger";
 import { metrics } from "../../observability/metrics";
