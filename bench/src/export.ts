@@ -10,6 +10,7 @@ import { queryRows } from "@cowork/db";
 import { createTestDatabase } from "@cowork/db/testing";
 import { demoFixturePath, readFixtureFile, seedFixture } from "@cowork/db/seed";
 import { sql } from "drizzle-orm";
+import { cpuPerOp, cpuSnapshot } from "./cpu";
 import { createClient } from "./http-load";
 import { BENCH_ACTOR, BENCH_TARGET_COWORKER } from "./in-process";
 import { quick, profiling } from "./options";
@@ -45,6 +46,11 @@ export interface ExportRun {
   fullSpeedPerS: number | null;
   /** What had arrived when the client began to read at full speed. */
   bytesBeforeFullSpeed: number;
+  /**
+   * CPU per event, µs: the server's (all its threads) and PostgreSQL's; what one free core per
+   * process would allow whatever else the machine was doing (1e6 / serverUs events/s).
+   */
+  cpuUsPerEvent: { server: number; postgres: number } | null;
   rssBeforeMiB: number;
   rssPeakMiB: number;
   /** Peak RSS during the export minus the RSS just before it. */
@@ -231,7 +237,9 @@ export async function benchExport(): Promise<ExportReport> {
       for (const format of ["ndjson", "csv"] as const) {
         const rssBeforeMiB = residentMiB(portal.pid) ?? Number.NaN;
         const sampler = sampleMemory(portal.pid, 200);
+        const cpuBefore = cpuSnapshot(portal.pid);
         const read = await readExport(portal.url, token, format);
+        const cpu = cpuPerOp(cpuBefore, cpuSnapshot(portal.pid), read.lines);
         const samples = sampler.stop();
         const events = format === "csv" ? read.lines - 1 : read.lines;
         if (events !== expected)
@@ -248,13 +256,16 @@ export async function benchExport(): Promise<ExportReport> {
               ? Math.round(fullSpeedEvents / read.fullSpeedS)
               : null,
           bytesBeforeFullSpeed: read.bytesBeforeFullSpeed,
+          cpuUsPerEvent: cpu
+            ? { server: round(cpu.serverMs * 1000), postgres: round(cpu.postgresMs * 1000) }
+            : null,
           rssBeforeMiB: round(rssBeforeMiB),
           rssPeakMiB: round(rssPeakMiB),
           rssGrowthMiB: round(rssPeakMiB - rssBeforeMiB),
         };
         runs.push(run);
         log(
-          `  ${format}: ${events} events, ${round(read.bytes / 2 ** 20)} MiB in ${round(read.totalS)} s; at full speed ${run.fullSpeedPerS ?? "–"} events/s (${run.overallPerS}/s overall, ${STALL_MS / 1000} s stalled and ${SLOW_MS / 1000} s slow included; ${round(read.bytesBeforeFullSpeed / 2 ** 20)} MiB had arrived by then); server RSS ${run.rssBeforeMiB} → peak ${run.rssPeakMiB} MiB (+${run.rssGrowthMiB})`,
+          `  ${format}: ${events} events, ${round(read.bytes / 2 ** 20)} MiB in ${round(read.totalS)} s; at full speed ${run.fullSpeedPerS ?? "–"} events/s (${run.overallPerS}/s overall, ${STALL_MS / 1000} s stalled and ${SLOW_MS / 1000} s slow included; ${round(read.bytesBeforeFullSpeed / 2 ** 20)} MiB had arrived by then); CPU per event: server ${run.cpuUsPerEvent?.server ?? "–"} µs, PostgreSQL ${run.cpuUsPerEvent?.postgres ?? "–"} µs; server RSS ${run.rssBeforeMiB} → peak ${run.rssPeakMiB} MiB (+${run.rssGrowthMiB})`,
         );
       }
       exportEndedAt = Date.now();

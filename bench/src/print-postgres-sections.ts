@@ -26,10 +26,12 @@ export function printPostgresSections(report: Report, log: (line: string) => voi
     log(
       `--- export: ${exported.expected.toLocaleString("en")} audit events of one location (seeded in ${exported.seedS} s, sealed by the server in ${exported.sealS} s)`,
     );
-    log("  format    MiB   events/s at full speed   overall/s   server RSS before → peak (growth)");
+    log(
+      "  format    MiB   events/s at full speed   overall/s   CPU µs per event: server / PostgreSQL   server RSS before → peak (growth)",
+    );
     for (const run of exported.runs)
       log(
-        `  ${run.format.padEnd(7)}${String(Math.round(run.bytes / 2 ** 20)).padStart(6)}${String(run.fullSpeedPerS ?? "–").padStart(25)}${String(run.overallPerS).padStart(12)}   ${run.rssBeforeMiB} → ${run.rssPeakMiB} MiB (+${run.rssGrowthMiB})`,
+        `  ${run.format.padEnd(7)}${String(Math.round(run.bytes / 2 ** 20)).padStart(6)}${String(run.fullSpeedPerS ?? "–").padStart(25)}${String(run.overallPerS).padStart(12)}${(run.cpuUsPerEvent ? `${run.cpuUsPerEvent.server} / ${run.cpuUsPerEvent.postgres}` : "–").padStart(38)}   ${run.rssBeforeMiB} → ${run.rssPeakMiB} MiB (+${run.rssGrowthMiB})`,
       );
   }
 }
