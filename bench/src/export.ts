@@ -24,8 +24,8 @@ import type { Goal } from "./report";
 const LOCATION = 1;
 const NEWLINE = 0x0a;
 /** Not reading at all, then reading a chunk every SLOW_CHUNK_MS: the lagging client. */
-const STALL_MS = 2000;
-const SLOW_MS = 2000;
+const STALL_MS = quick ? 1000 : 2000;
+const SLOW_MS = quick ? 1000 : 2000;
 const SLOW_CHUNK_MS = 20;
 /** A shorter full-speed phase (a small log, mostly read while stalled) gives no rate. */
 const MIN_FULL_SPEED_S = 0.5;
