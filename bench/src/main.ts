@@ -3,7 +3,8 @@
 // Prints a table and writes reports/<timestamp>.json and reports/latest.json.
 //
 // Environment: BENCH_QUICK=1 (1 run × 2 s, for CI), BENCH_DB=pglite,postgres, BENCH_ONLY=
-// in-process,floors,me,flow,memory,processes,export (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
+// in-process,floors,me,flow,memory,processes,export (a subset of the sections, for development;
+// processes and export run on PostgreSQL only), BENCH_CONCURRENCY=1,32,
 // BENCH_PROFILE=1 (server under --cpu-prof, summary in the report), BENCH_BUILD=auto|always|never,
 // BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR,
 // BENCH_EXPORT_EVENTS (the export section's log size; 1,000,000, or 20,000 in quick mode).
@@ -91,7 +92,7 @@ async function main() {
     });
   }
 
-  if (wants("processes") && !process.env.DATABASE_URL)
+  if ((wants("processes") || wants("export")) && !process.env.DATABASE_URL)
     log("\nprocesses and export: not run (they need PostgreSQL: set DATABASE_URL)");
   const processes = postgresSections.includes("processes") ? await benchProcesses() : null;
   const exportReport = postgresSections.includes("export") ? await benchExport() : null;
