@@ -60,6 +60,24 @@ for (const target of report.targets ?? []) {
   check(figure(target.memory.peakMiB) && target.memory.peakMiB > 0, at("memory peak"));
 }
 check(report.goals?.length >= 4, "goals");
+if (process.env.DATABASE_URL) {
+  for (const line of [report.processes?.flow, report.processes?.me]) {
+    check(line && figure(line.ratio), `processes ${line?.operation ?? "line"}: ratio`);
+    for (const turn of line?.turns ?? [])
+      check(
+        turn.errors === 0,
+        `processes ${line!.operation}, ${turn.processes} process(es) answered errors: ${turn.firstError}`,
+      );
+  }
+  check(report.processes?.flow.turns.length, "processes: turns");
+  for (const format of ["ndjson", "csv"] as const) {
+    const run = report.export?.runs.find((candidate) => candidate.format === format);
+    check(
+      run && run.events === report.export!.expected && figure(run.rssGrowthMiB),
+      `export ${format}: every event, and the server's memory`,
+    );
+  }
+}
 if (problems.length) {
   console.error(`bench report ${file} is incomplete:\n  ${problems.join("\n  ")}`);
   process.exit(1);

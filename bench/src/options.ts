@@ -4,7 +4,7 @@ import type { LoadPlan } from "./http-load";
 import type { InProcessPlan } from "./in-process";
 
 export type Driver = "pglite" | "postgres";
-export type Section = "in-process" | "floors" | "me" | "flow" | "memory";
+export type Section = "in-process" | "floors" | "me" | "flow" | "memory" | "processes" | "export";
 
 const env = process.env;
 const number = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -49,3 +49,8 @@ export function chosenDrivers(): Driver[] {
     throw new Error("BENCH_DB=postgres needs DATABASE_URL");
   return drivers;
 }
+
+/** The sections that need PostgreSQL (several processes on one database; a million-event log). */
+export const postgresSections = (["processes", "export"] as const).filter(
+  (section) => wants(section) && Boolean(env.DATABASE_URL),
+);

@@ -6,6 +6,8 @@ import type { Machine } from "./machine";
 import type { Driver } from "./options";
 import type { BuildInfo } from "./portal";
 import type { ProfileSummary } from "./profile";
+import type { ExportReport } from "./export";
+import type { ProcessesReport } from "./processes";
 
 export interface HttpLine {
   /** Per concurrency level. */
@@ -79,6 +81,10 @@ export interface Report {
   nodeFloor: HttpLine;
   targets: TargetReport[];
   goals: Goal[];
+  /** One production server against two on one PostgreSQL database (null: not run). */
+  processes: ProcessesReport | null;
+  /** The audit export of a large log over HTTP (null: not run). */
+  export: ExportReport | null;
 }
 
 /** What a section that did not run leaves in the report: empty lines, no ratios. */
