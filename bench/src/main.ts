@@ -3,9 +3,10 @@
 // Prints a table and writes reports/<timestamp>.json and reports/latest.json.
 //
 // Environment: BENCH_QUICK=1 (1 run × 2 s, for CI), BENCH_DB=pglite,postgres, BENCH_ONLY=
-// in-process,floors,me,flow,memory (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
+// in-process,floors,me,flow,memory,scale (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
 // BENCH_PROFILE=1 (server under --cpu-prof, summary in the report), BENCH_BUILD=auto|always|never,
-// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR.
+// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR, BENCH_SCALE=small|
+// tenth|full and BENCH_SCALE_URL (the scale section, on PostgreSQL: scale-options.ts).
 //
 // This file only puts the sections in order and writes the report; options.ts reads the
 // environment, scenarios.ts says what is measured, portal-target.ts measures it over HTTP,
@@ -32,6 +33,8 @@ import { benchPortal } from "./portal-target";
 import { log, printReport } from "./print";
 import { emptyHttpReport, type HttpLine, type Report, type TargetReport } from "./report";
 import { nodeFloor as nodeFloorScenario } from "./scenarios";
+import { benchScale } from "./scale";
+import { printScale } from "./scale-print";
 
 async function main() {
   const startedAt = new Date();
@@ -86,6 +89,8 @@ async function main() {
     });
   }
 
+  const scale = wants("scale") && drivers.includes("postgres") ? await benchScale() : null;
+
   const report: Report = {
     version: 1,
     startedAt: startedAt.toISOString(),
@@ -97,6 +102,7 @@ async function main() {
     nodeFloor,
     targets,
     goals: evaluateGoals(targets, memoryS),
+    scale,
   };
   const dir = join(repoRoot, "bench/reports");
   mkdirSync(dir, { recursive: true });
@@ -105,6 +111,7 @@ async function main() {
   writeFileSync(join(dir, `${stamp}.json`), text);
   writeFileSync(join(dir, "latest.json"), text);
   printReport(report, log);
+  if (scale) printScale(scale, log);
   log(`\nreport: bench/reports/${stamp}.json (and bench/reports/latest.json)`);
 }
 

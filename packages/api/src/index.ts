@@ -52,3 +52,11 @@ export {
 export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";
 export { startAuditSealer, SEAL_INTERVAL_MS, type AuditSealer } from "./services/audit-log/sealer";
 export { sealAll, sealLocation } from "./services/audit-log/seal";
+export { sealBacklog, unsealedCount } from "./services/audit-log/seal-backlog";
+export {
+  describePlan,
+  explainStatements,
+  recordHotStatements,
+  type ExplainedStatement,
+  type HotPathSubjects,
+} from "./hot-plans";

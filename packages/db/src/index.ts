@@ -3,3 +3,4 @@ export * from "./client";
 export * from "./migration-status";
 export * as schema from "./schema";
 export * from "./schema";
+export * from "./recording";
