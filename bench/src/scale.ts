@@ -280,7 +280,7 @@ async function hotPlans(url: string, deep: number | null) {
   try {
     const deps = await createServiceDeps(
       recording.db,
-      loadConfig({ AUTH_ISSUER: "http://bench.test" }),
+      loadConfig({ AUTH_ISSUER: "http://bench.test", IMPERSONATE_LIMIT_PER_MINUTE }),
     );
     const statements = await recordHotStatements(recording, deps, {
       flowActor: FIXTURE_ADMIN,
