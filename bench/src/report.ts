@@ -101,6 +101,9 @@ export interface ScaleLine {
   p99Ms: number;
   errors: number;
   firstError: string | null;
+  /** CPU per operation (median over the runs): less sensitive than rates to a busy machine. */
+  serverCpuMs: number | null;
+  postgresCpuMs: number | null;
 }
 
 export interface TableSize {

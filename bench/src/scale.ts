@@ -26,12 +26,12 @@ import {
 } from "./http-load";
 import { BENCH_TARGET_COWORKER, IMPERSONATE_LIMIT_PER_MINUTE } from "./in-process";
 import { httpPlan } from "./options";
-import { residentMiB, startPortal } from "./portal";
+import { type Portal, residentMiB, startPortal } from "./portal";
 import { log } from "./print";
-import type { ScaleDatabaseReport, ScaleReport, TableSize } from "./report";
+import type { ScaleDatabaseReport, ScaleLine, ScaleReport, TableSize } from "./report";
 import { portalScenarios, signIn } from "./scenarios";
 import { openScaledDatabase, scaleSize } from "./scale-options";
-import { round } from "./stats";
+import { median, round } from "./stats";
 
 const BUSY_LOCATION = SCALE_ID + 1;
 const BUSY_ADMIN = { email: "scale-admin-1@scale.test", password: SCALE_PASSWORD };
@@ -202,76 +202,137 @@ async function deepCursor(url: string, locationId: number) {
   }
 }
 
-const one = (result: LoadResult) => ({
-  ratePerS: result.ratePerS,
-  p50Ms: result.p50Ms,
-  p99Ms: result.p99Ms,
-  errors: result.errors,
-  firstError: result.firstError,
-});
+/** A load measured on one database: the medians over its runs, and its CPU per operation. */
+function line(runs: LoadResult[]): ScaleLine {
+  const cpus = runs.map((run) => run.cpu).filter((cpu) => cpu != null);
+  return {
+    ratePerS: round(median(runs.map((run) => run.ratePerS))),
+    p50Ms: round(median(runs.map((run) => run.p50Ms))),
+    p99Ms: round(median(runs.map((run) => run.p99Ms))),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    firstError: runs.find((run) => run.firstError)?.firstError ?? null,
+    serverCpuMs: cpus.length ? round(median(cpus.map((cpu) => cpu.serverMs))) : null,
+    postgresCpuMs: cpus.length ? round(median(cpus.map((cpu) => cpu.postgresMs))) : null,
+  };
+}
 
-async function measureDatabase(
-  name: "empty" | "scaled",
-  url: string,
-  subjects: Subjects,
-  exportMax: number,
-): Promise<ScaleDatabaseReport> {
+interface Side {
+  name: "empty" | "scaled";
+  url: string;
+  portal: Portal;
+  subjects: Subjects;
+  deep: Awaited<ReturnType<typeof deepCursor>>;
+  admin: string;
+  member: string;
+  scenarios: ReturnType<typeof portalScenarios>;
+}
+
+async function openSide(name: Side["name"], url: string, subjects: Subjects): Promise<Side> {
   log(`  ${name}: starting the portal …`);
   const deep = await deepCursor(url, subjects.locationId);
   const portal = await startPortal({ databaseUrl: url, env: { IMPERSONATE_LIMIT_PER_MINUTE } });
   try {
-    const scenarios = portalScenarios(await signIn(portal.url));
-    const admin = await tokenOf(portal.url, subjects.admin);
-    const member = await tokenOf(portal.url, subjects.member);
-    const at = (concurrency: number, operation: Operation, label: string) => {
-      log(`  ${name}: ${label} at concurrency ${concurrency} …`);
-      return measure(portal.url, operation, concurrency, httpPlan, portal.pid);
-    };
-    const { result: flow, maxLagS } = await sealingLagDuring(
-      url,
-      at(32, scenarios.flow, "issue + exchange flow (sealing lag polled)"),
-    );
-    const me = await at(32, scenarios.me, "GET /api/sys/users/me");
-    const first = await at(
-      1,
-      getOk("audit first page", `/api/sys/audit?limit=${AUDIT_PAGE}`, admin),
-      "GET /api/sys/audit first page",
-    );
-    const deepPage = deep
-      ? await at(
-          1,
-          getOk(
-            "audit deep page",
-            `/api/sys/audit?limit=${AUDIT_PAGE}&cursor=${deep.cursor}`,
-            admin,
-          ),
-          `GET /api/sys/audit ${deep.depth} events deep`,
-        )
-      : null;
-    const history = await at(
-      1,
-      getOk("access history", "/api/public/coworkers/access-history", member),
-      "GET /api/public/coworkers/access-history",
-    );
-    log(`  ${name}: export (NDJSON, up to ${exportMax} events) …`);
-    const exported = await measureExport(portal.url, admin, portal.pid, exportMax);
-    log(
-      `    flow ${flow.ratePerS}/s · me ${me.ratePerS}/s · audit p99 ${first.p99Ms} ms${deepPage ? ` (deep ${deepPage.p99Ms} ms)` : ""} · history p99 ${history.p99Ms} ms · export ${exported.eventsPerS} events/s (${exported.events}, RSS +${exported.rssGrowthMiB} MiB) · sealing lag ≤ ${maxLagS} s`,
-    );
     return {
-      flow: one(flow),
-      me: one(me),
-      auditFirstPage: one(first),
-      auditDeepPage: deepPage && deep ? { ...one(deepPage), depth: deep.depth } : null,
-      auditLogSize: deep?.logSize ?? null,
-      accessHistory: one(history),
-      export: exported,
-      sealingLagS: maxLagS,
-      tables: await tableSizes(url),
+      name,
+      url,
+      portal,
+      subjects,
+      deep,
+      scenarios: portalScenarios(await signIn(portal.url)),
+      admin: await tokenOf(portal.url, subjects.admin),
+      member: await tokenOf(portal.url, subjects.member),
     };
-  } finally {
+  } catch (error) {
     await portal.stop();
+    throw error;
   }
+}
+
+/**
+ * Measures one operation on both databases, their runs interleaved (empty, scaled, empty, …):
+ * on a shared machine whose speed drifts over minutes, both sides see the same drift.
+ */
+async function interleaved(
+  sides: readonly Side[],
+  label: string,
+  concurrency: number,
+  operation: (side: Side) => Operation | null,
+  during?: (side: Side, run: Promise<LoadResult>) => Promise<LoadResult>,
+): Promise<Map<Side["name"], LoadResult[]>> {
+  log(`  ${label} at concurrency ${concurrency} (${httpPlan.runs} runs each, interleaved) …`);
+  const results = new Map<Side["name"], LoadResult[]>();
+  for (let index = 0; index < httpPlan.runs; index++) {
+    for (const side of sides) {
+      const op = operation(side);
+      if (!op) continue;
+      const plan = { ...httpPlan, runs: 1, warmupS: index === 0 ? httpPlan.warmupS : 0 };
+      const run = measure(side.portal.url, op, concurrency, plan, side.portal.pid);
+      const result = during ? await during(side, run) : await run;
+      results.set(side.name, [...(results.get(side.name) ?? []), result]);
+    }
+  }
+  for (const side of sides) {
+    const runs = results.get(side.name);
+    if (runs) {
+      const summary = line(runs);
+      log(
+        `    ${side.name}: ${summary.ratePerS}/s p50 ${summary.p50Ms} ms p99 ${summary.p99Ms} ms${summary.serverCpuMs !== null ? ` · CPU per op: server ${summary.serverCpuMs} ms, PostgreSQL ${summary.postgresCpuMs} ms` : ""}${summary.errors ? ` errors ${summary.errors} (${summary.firstError})` : ""}`,
+      );
+    }
+  }
+  return results;
+}
+
+async function measureBoth(sides: readonly Side[], exportMax: number) {
+  const lag = new Map<Side["name"], number>();
+  const flow = await interleaved(
+    sides,
+    "issue + exchange flow (sealing lag polled)",
+    32,
+    (side) => side.scenarios.flow,
+    async (side, run) => {
+      const { result, maxLagS } = await sealingLagDuring(side.url, run);
+      lag.set(side.name, Math.max(lag.get(side.name) ?? 0, maxLagS));
+      return result;
+    },
+  );
+  const me = await interleaved(sides, "GET /api/sys/users/me", 32, (side) => side.scenarios.me);
+  const first = await interleaved(sides, "GET /api/sys/audit first page", 1, (side) =>
+    getOk("audit first page", `/api/sys/audit?limit=${AUDIT_PAGE}`, side.admin),
+  );
+  const deep = await interleaved(sides, `GET /api/sys/audit, a page deep`, 1, (side) =>
+    side.deep
+      ? getOk(
+          "audit deep page",
+          `/api/sys/audit?limit=${AUDIT_PAGE}&cursor=${side.deep.cursor}`,
+          side.admin,
+        )
+      : null,
+  );
+  const history = await interleaved(sides, "GET /api/public/coworkers/access-history", 1, (side) =>
+    getOk("access history", "/api/public/coworkers/access-history", side.member),
+  );
+  const reports = new Map<Side["name"], ScaleDatabaseReport>();
+  for (const side of sides) {
+    log(`  ${side.name}: export (NDJSON, up to ${exportMax} events) …`);
+    const exported = await measureExport(side.portal.url, side.admin, side.portal.pid, exportMax);
+    log(
+      `    ${exported.events} events in ${exported.seconds} s: ${exported.eventsPerS} events/s, server RSS +${exported.rssGrowthMiB} MiB`,
+    );
+    const deepRuns = deep.get(side.name);
+    reports.set(side.name, {
+      flow: line(flow.get(side.name)!),
+      me: line(me.get(side.name)!),
+      auditFirstPage: line(first.get(side.name)!),
+      auditDeepPage: deepRuns && side.deep ? { ...line(deepRuns), depth: side.deep.depth } : null,
+      auditLogSize: side.deep?.logSize ?? null,
+      accessHistory: line(history.get(side.name)!),
+      export: exported,
+      sealingLagS: lag.get(side.name) ?? Number.NaN,
+      tables: await tableSizes(side.url),
+    });
+  }
+  return reports;
 }
 
 /** The plans of the hot statements on the scaled database, printed; the seq scans returned. */
@@ -308,27 +369,36 @@ export async function benchScale(): Promise<ScaleReport> {
   log(`\n== scale (${size.name}: ${JSON.stringify(size.sizes)}) ==`);
   const empty = await createTestDatabase("postgres");
   const scaled = await openScaledDatabase(size, log);
+  let reports: Map<Side["name"], ScaleDatabaseReport>;
   try {
     await seedFixture(empty.db, await readFixtureFile(demoFixturePath));
-    const emptyReport = await measureDatabase(
-      "empty",
-      empty.url!,
-      { admin: FIXTURE_ADMIN, locationId: 1, member: FIXTURE_MEMBER },
-      size.exportMax,
-    );
-    const scaledReport = await measureDatabase(
-      "scaled",
-      scaled.url,
-      { admin: BUSY_ADMIN, locationId: BUSY_LOCATION, member: HOT_MEMBER_LOGIN },
-      size.exportMax,
-    );
+    const sides: Side[] = [];
+    try {
+      sides.push(
+        await openSide("empty", empty.url!, {
+          admin: FIXTURE_ADMIN,
+          locationId: 1,
+          member: FIXTURE_MEMBER,
+        }),
+      );
+      sides.push(
+        await openSide("scaled", scaled.url, {
+          admin: BUSY_ADMIN,
+          locationId: BUSY_LOCATION,
+          member: HOT_MEMBER_LOGIN,
+        }),
+      );
+      reports = await measureBoth(sides, size.exportMax);
+    } finally {
+      for (const side of sides) await side.portal.stop();
+    }
     const deep = await deepCursor(scaled.url, BUSY_LOCATION);
     const seqScans = await hotPlans(scaled.url, deep?.cursor ?? null);
     return {
       size: size.name,
       sizes: size.sizes,
-      empty: emptyReport,
-      scaled: scaledReport,
+      empty: reports.get("empty")!,
+      scaled: reports.get("scaled")!,
       seqScans,
     };
   } finally {
