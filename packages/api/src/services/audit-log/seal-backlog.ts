@@ -50,5 +50,8 @@ export async function sealBacklog(
     }
   }
   progress(line());
+  // The planner's statistics were taken while the backlog was unsealed: without a new look it
+  // would expect every event to be unsealed, and plan the sealer's scans for that.
+  if (sealed > 0) await deps.db.execute(sql`analyze audit_events, audit_nodes`);
   return sealed;
 }
