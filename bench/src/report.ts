@@ -131,6 +131,8 @@ export interface ScaleDatabaseReport {
     rssBeforeMiB: number;
     /** The server's peak RSS while streaming, above its RSS before. */
     rssGrowthMiB: number;
+    /** CPU per 1,000 events exported (Linux only). */
+    cpuPerThousand: { serverMs: number; postgresMs: number; readerMs: number } | null;
   };
   /** The longest any event stayed unsealed while the flow ran at concurrency 32. */
   sealingLagS: number;

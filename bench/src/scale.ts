@@ -27,6 +27,7 @@ import {
 import { BENCH_TARGET_COWORKER, IMPERSONATE_LIMIT_PER_MINUTE } from "./in-process";
 import { httpPlan } from "./options";
 import { type Portal, residentMiB, startPortal } from "./portal";
+import { cpuPerOp, cpuSnapshot } from "./cpu";
 import { log } from "./print";
 import type { ScaleDatabaseReport, ScaleLine, ScaleReport, TableSize } from "./report";
 import { portalScenarios, signIn } from "./scenarios";
@@ -74,6 +75,7 @@ async function measureExport(origin: string, token: string, pid: number, max: nu
     peak = Math.max(peak, residentMiB(pid) ?? peak);
   }, 100);
   const controller = new AbortController();
+  const cpuBefore = cpuSnapshot(pid);
   const started = performance.now();
   let events = 0;
   try {
@@ -99,7 +101,12 @@ async function measureExport(origin: string, token: string, pid: number, max: nu
     clearInterval(sampler);
   }
   const seconds = (performance.now() - started) / 1000;
+  // CPU per 1,000 events: where an export's time goes (server, PostgreSQL, this reader).
+  const cpu = cpuPerOp(cpuBefore, cpuSnapshot(pid), events / 1000);
   return {
+    cpuPerThousand: cpu
+      ? { serverMs: cpu.serverMs, postgresMs: cpu.postgresMs, readerMs: cpu.loadGeneratorMs }
+      : null,
     events,
     seconds: round(seconds),
     eventsPerS: round(events / seconds),
@@ -124,6 +131,8 @@ const TABLES = [
 async function tableSizes(url: string): Promise<TableSize[]> {
   const handle = createPostgres(url, 1);
   try {
+    // Fresh statistics: reltuples is what the planner believes, and -1 until a first analyze.
+    await queryRows(handle.db, sql.raw(`analyze ${TABLES.join(", ")}`));
     const rows = await queryRows<{ name: string; rows: number; table: number; indexes: number }>(
       handle.db,
       sql`select c.relname as name, c.reltuples::float8 as rows,
@@ -317,7 +326,7 @@ async function measureBoth(sides: readonly Side[], exportMax: number) {
     log(`  ${side.name}: export (NDJSON, up to ${exportMax} events) …`);
     const exported = await measureExport(side.portal.url, side.admin, side.portal.pid, exportMax);
     log(
-      `    ${exported.events} events in ${exported.seconds} s: ${exported.eventsPerS} events/s, server RSS +${exported.rssGrowthMiB} MiB`,
+      `    ${exported.events} events in ${exported.seconds} s: ${exported.eventsPerS} events/s, server RSS +${exported.rssGrowthMiB} MiB${exported.cpuPerThousand ? ` · CPU per 1,000 events: server ${exported.cpuPerThousand.serverMs} ms, PostgreSQL ${exported.cpuPerThousand.postgresMs} ms, reader ${exported.cpuPerThousand.readerMs} ms` : ""}`,
     );
     const deepRuns = deep.get(side.name);
     reports.set(side.name, {
