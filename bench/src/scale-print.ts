@@ -99,6 +99,11 @@ export function printScale(report: ScaleReport, log: (line: string) => void): vo
   log(
     `export: ${report.scaled.export.events} events in ${report.scaled.export.seconds} s (scaled); audit log of the measured location: ${report.empty.auditLogSize ?? "—"} (empty), ${report.scaled.auditLogSize ?? "—"} (scaled)`,
   );
+  const cpu = report.scaled.export.cpuPerThousand;
+  if (cpu)
+    log(
+      `export CPU per 1,000 events (scaled): server ${cpu.serverMs} ms, PostgreSQL ${cpu.postgresMs} ms, reader ${cpu.readerMs} ms`,
+    );
   log(
     `\n${"table".padEnd(24)}${cell("rows", 12)}${cell("table MiB", 11)}${cell("index MiB", 11)}   (scaled; empty)`,
   );
