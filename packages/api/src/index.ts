@@ -53,3 +53,11 @@ export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";
 export { startAuditSealer, SEAL_INTERVAL_MS, type AuditSealer } from "./services/audit-log/sealer";
 export { sealAll, sealLocation } from "./services/audit-log/seal";
 export { RETENTION_INTERVAL_MS, startRetentionJob, type RetentionJob } from "./services/retention";
+export { sealBacklog, unsealedCount } from "./services/audit-log/seal-backlog";
+export {
+  describePlan,
+  explainStatements,
+  recordHotStatements,
+  type ExplainedStatement,
+  type HotPathSubjects,
+} from "./hot-plans";

@@ -4,3 +4,4 @@ export * from "./migration-status";
 export * as schema from "./schema";
 export * from "./schema";
 export * from "./advisory-lock";
+export * from "./recording";

@@ -49,7 +49,8 @@ export const sessions = pgTable(
     dpopJkt: text("dpop_jkt"),
   },
   (t) => [
-    index("sessions_user_idx").on(t.userId),
+    // The access history reads a member's sessions newest first (migration 0013).
+    index("sessions_user_created_idx").on(t.userId, t.createdAt.desc()),
     check("sessions_amr_known", sql`${t.amr} <@ '{pwd,otp}'::text[]`),
     index("sessions_actor_session_idx").on(t.actorSessionId),
     // What the retention job walks (migration 0012): own sessions, and apart from them the
