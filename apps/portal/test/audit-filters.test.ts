@@ -65,7 +65,12 @@ async function exported(query: string, bearer = token.ada): Promise<Item[]> {
   const response = await get(`/api/sys/audit/export?format=ndjson&${query}`, bearer);
   expect(response.status, query).toBe(200);
   const text = await response.text();
-  return text === "" ? [] : text.trimEnd().split("\n").map((line) => JSON.parse(line) as Item);
+  return text === ""
+    ? []
+    : text
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Item);
 }
 
 beforeAll(async () => {
@@ -129,9 +134,9 @@ describe("GET /api/sys/audit and its export with filters", () => {
       [24, 18, 12, 6, 0].map((minute) => new Date(Date.UTC(2026, 4, 1, 9, minute)).toISOString()),
     );
     // 09:10 inclusive to 09:20 exclusive (11:20 at +02:00).
-    expect(
-      await listed("from=2026-05-01T09:10:00Z&to=2026-05-01T11:20:00%2B02:00"),
-    ).toHaveLength(10);
+    expect(await listed("from=2026-05-01T09:10:00Z&to=2026-05-01T11:20:00%2B02:00")).toHaveLength(
+      10,
+    );
     expect(await listed("person=rita")).toEqual([]);
     expect((await listed("person=rita", token.adaL2)).length).toBeGreaterThan(0);
     const otto = await listed("person=OTTO%20op");
