@@ -44,10 +44,19 @@ export function shownZone(timeZone: string): string {
   }
 }
 
+/** The time as the zone reads it ("7 Dec 2026, 21:04:05"), and the zone it is in. */
+export function partsInZone(
+  iso: string,
+  timeZone: string,
+  clockOnly = false,
+): { text: string; zone: string } {
+  const zone = shownZone(timeZone);
+  return { text: formatter(zone, clockOnly ? "time" : "date-time").format(new Date(iso)), zone };
+}
+
 /** "7 Dec 2026, 21:04:05 (Europe/London)"; with `clockOnly`, "21:04:05 (Europe/London)". */
 export function formatInZone(iso: string, timeZone: string, clockOnly = false): string {
-  const zone = shownZone(timeZone);
-  const text = formatter(zone, clockOnly ? "time" : "date-time").format(new Date(iso));
+  const { text, zone } = partsInZone(iso, timeZone, clockOnly);
   return `${text} (${zone})`;
 }
 
