@@ -58,6 +58,17 @@ for (const target of report.targets ?? []) {
     }
   }
   check(figure(target.memory.peakMiB) && target.memory.peakMiB > 0, at("memory peak"));
+  const sealing = target.sealing;
+  check(
+    sealing && figure(sealing.ratio.rate) && figure(sealing.ratio.p50) && figure(sealing.ratio.p99),
+    at("sign-ins with sealing on and off"),
+  );
+  check(
+    sealing && sealing.on.errors === 0 && sealing.off.errors === 0,
+    at(
+      `sign-ins with sealing on and off answered errors: ${sealing?.on.firstError ?? sealing?.off.firstError}`,
+    ),
+  );
 }
 check(report.goals?.length >= 4, "goals");
 if (problems.length) {

@@ -4,7 +4,7 @@ import type { LoadPlan } from "./http-load";
 import type { InProcessPlan } from "./in-process";
 
 export type Driver = "pglite" | "postgres";
-export type Section = "in-process" | "floors" | "me" | "flow" | "memory";
+export type Section = "in-process" | "floors" | "me" | "flow" | "memory" | "sealing";
 
 const env = process.env;
 const number = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -19,8 +19,10 @@ const only = new Set(
     .filter(Boolean),
 );
 export const wants = (section: Section) => only.size === 0 || only.has(section);
+/** Any section measured on the production server started once per database (portal-target.ts). */
+export const needsPortal = (["floors", "me", "flow", "memory"] as const).some(wants);
 /** Any section that needs the production server (and so its build). */
-export const needsHttp = (["floors", "me", "flow", "memory"] as const).some(wants);
+export const needsHttp = needsPortal || wants("sealing");
 
 export const CONCURRENCY = (
   env.BENCH_CONCURRENCY ? env.BENCH_CONCURRENCY.split(",").map(Number) : [1, 32]

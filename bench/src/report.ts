@@ -6,6 +6,7 @@ import type { Machine } from "./machine";
 import type { Driver } from "./options";
 import type { BuildInfo } from "./portal";
 import type { ProfileSummary } from "./profile";
+import type { SealingReport } from "./sealing";
 
 export interface HttpLine {
   /** Per concurrency level. */
@@ -54,6 +55,8 @@ export interface TargetReport {
   memory: MemoryReport;
   profile: ProfileSummary | null;
   loadAverage: { before: number[]; after: number[] };
+  /** 32 concurrent sign-ins with the audit sealer on and off (null when the section did not run). */
+  sealing: SealingReport | null;
 }
 
 export interface Goal {
