@@ -60,7 +60,11 @@ for (const target of report.targets ?? []) {
   check(figure(target.memory.peakMiB) && target.memory.peakMiB > 0, at("memory peak"));
   const sealing = target.sealing;
   check(
-    sealing && figure(sealing.ratio.rate) && figure(sealing.ratio.p50) && figure(sealing.ratio.p99),
+    sealing &&
+      figure(sealing.ratio.batch) &&
+      figure(sealing.ratio.rate) &&
+      figure(sealing.ratio.p50) &&
+      figure(sealing.ratio.p99),
     at("sign-ins with sealing on and off"),
   );
   check(

@@ -5,7 +5,7 @@
 // Environment: BENCH_QUICK=1 (1 run × 2 s, for CI), BENCH_DB=pglite,postgres, BENCH_ONLY=
 // in-process,floors,me,flow,memory,sealing (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
 // BENCH_PROFILE=1 (server under --cpu-prof, summary in the report), BENCH_BUILD=auto|always|never,
-// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR.
+// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, BENCH_SEALING_BATCHES, NEXT_DIST_DIR.
 //
 // This file only puts the sections in order and writes the report; options.ts reads the
 // environment, scenarios.ts says what is measured, portal-target.ts measures it over HTTP,
@@ -79,7 +79,7 @@ async function main() {
           memory: { pid: 0, startMiB: Number.NaN, peakMiB: Number.NaN, sustained: null },
           profile: null,
         };
-    const sealing = wants("sealing") ? await benchSealing(driver, httpPlan) : null;
+    const sealing = wants("sealing") ? await benchSealing(driver) : null;
     targets.push({
       database: driver,
       databaseVersion: version,
