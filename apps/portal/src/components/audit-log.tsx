@@ -14,7 +14,7 @@ import { type RouterOutputs, useTRPC } from "~/trpc/react";
 import { describeError } from "./error-text";
 import { Pager } from "./pager";
 import { SessionActions } from "./session-actions";
-import { dayStartInZone, formatInZone, nextDay, partsInZone } from "./zoned-time";
+import { dayStartInZone, nextDay, partsInZone } from "./zoned-time";
 
 type AuditEvent = RouterOutputs["audit"]["listEvents"]["items"][number];
 type AuditType = AuditEvent["type"];
@@ -397,7 +397,7 @@ export function AuditLog({ timeZone }: { timeZone: string }) {
                         <div>
                           <SessionActions
                             actions={actionsOf.get(item.id)!}
-                            formatTime={(iso) => formatInZone(iso, timeZone, true)}
+                            formatTime={(iso) => partsInZone(iso, timeZone, true).text}
                           />
                         </div>
                       ) : null}

@@ -7,7 +7,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SessionActions } from "~/components/session-actions";
 import { SupportAccess } from "~/components/support-access";
-import { formatInZone, shownZone } from "~/components/zoned-time";
+import { formatInZone, partsInZone, shownZone } from "~/components/zoned-time";
 import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
 
@@ -68,7 +68,7 @@ function Row({ item, timeZone }: { item: Item; timeZone: string }) {
         <SessionActions
           actions={item.actions}
           total={item.actionCount}
-          formatTime={(iso) => formatInZone(iso, timeZone, true)}
+          formatTime={(iso) => partsInZone(iso, timeZone, true).text}
         />
       </td>
     </tr>
