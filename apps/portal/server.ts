@@ -106,8 +106,11 @@ const app = await buildApiApp({ deps, pages: (req, res) => handle(req, res) });
 await app.listen({ port: config.port, host: "::" });
 // Mail that waits in the outbox (member notices) goes out from here, in every process.
 const mail = startMailDelivery(deps);
-// Signs a checkpoint over each location's new audit events every few seconds (CONTRACT §9).
-const sealer = startAuditSealer(deps);
+// Signs a checkpoint over each location's new audit events every few seconds (CONTRACT §9),
+// unless AUDIT_SEALING=off (the benchmark's comparison; or another process seals).
+const sealer = config.auditSealing ? startAuditSealer(deps) : null;
+if (!sealer)
+  logger.warn("AUDIT_SEALING=off: this process signs no audit checkpoints (another must).");
 // Purges what RETENTION_DAYS (and AUDIT_RETENTION_DAYS) no longer keep, in small batches; of the
 // processes sharing a database, one at a time.
 const retention = startRetentionJob(deps);
@@ -128,7 +131,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // is one transaction: whole, or not at all); then the database closes. PGlite writes its
     // folder on close; a stuck close must not keep the process alive.
     const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
-      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop(), retention.stop()]))
+      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer?.stop(), retention.stop()]))
       .then(() => database.close())
       .catch(() => undefined);
     const deadline = pause(2000);

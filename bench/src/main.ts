@@ -3,10 +3,10 @@
 // Prints a table and writes reports/<timestamp>.json and reports/latest.json.
 //
 // Environment: BENCH_QUICK=1 (1 run × 2 s, for CI), BENCH_DB=pglite,postgres, BENCH_ONLY=
-// in-process,floors,me,flow,memory,processes,export,scale (a subset of the sections, for
+// in-process,floors,me,flow,memory,sealing,processes,export,scale (a subset of the sections, for
 // development; processes, export and scale run on PostgreSQL only), BENCH_CONCURRENCY=1,32,
 // BENCH_PROFILE=1 (server under --cpu-prof, summary in the report), BENCH_BUILD=auto|always|never,
-// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR,
+// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, BENCH_SEALING_BATCHES, NEXT_DIST_DIR,
 // BENCH_EXPORT_EVENTS (the export section's log size; 1,000,000, or 20,000 in quick mode),
 // BENCH_SCALE=small|tenth|full and BENCH_SCALE_URL (the scale section: scale-options.ts).
 //
@@ -28,11 +28,13 @@ import {
   memoryS,
   needsHttp,
   postgresSections,
+  needsPortal,
   quick,
   wants,
 } from "./options";
 import { ensureBuild, repoRoot, startNodeFloor } from "./portal";
 import { benchPortal } from "./portal-target";
+import { benchSealing } from "./sealing";
 import { log, printReport } from "./print";
 import { emptyHttpReport, type HttpLine, type Report, type TargetReport } from "./report";
 import { nodeFloor as nodeFloorScenario } from "./scenarios";
@@ -79,19 +81,21 @@ async function main() {
       log("  in-process (server-side caller, concurrency 1) …");
       inProcess = await benchInProcess(driver, inProcessPlan);
     }
-    const httpPart = needsHttp
+    const httpPart = needsPortal
       ? await benchPortal(driver)
       : {
           http: emptyHttpReport(),
           memory: { pid: 0, startMiB: Number.NaN, peakMiB: Number.NaN, sustained: null },
           profile: null,
         };
+    const sealing = wants("sealing") ? await benchSealing(driver) : null;
     targets.push({
       database: driver,
       databaseVersion: version,
       inProcess,
       ...httpPart,
       loadAverage: { before, after: loadAverage() },
+      sealing,
     });
   }
 

@@ -10,6 +10,7 @@ export type Section =
   | "me"
   | "flow"
   | "memory"
+  | "sealing"
   | "processes"
   | "export"
   | "scale";
@@ -27,8 +28,10 @@ const only = new Set(
     .filter(Boolean),
 );
 export const wants = (section: Section) => only.size === 0 || only.has(section);
+/** Any section measured on the production server started once per database (portal-target.ts). */
+export const needsPortal = (["floors", "me", "flow", "memory"] as const).some(wants);
 /** Any section that needs the production server (and so its build). */
-export const needsHttp = (["floors", "me", "flow", "memory", "scale"] as const).some(wants);
+export const needsHttp = needsPortal || wants("sealing") || wants("scale");
 
 export const CONCURRENCY = (
   env.BENCH_CONCURRENCY ? env.BENCH_CONCURRENCY.split(",").map(Number) : [1, 32]

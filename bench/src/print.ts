@@ -99,6 +99,23 @@ export function printReport(report: Report, log: (line: string) => void): void {
       for (const [label, line, requests, unit] of rows)
         for (const row of httpRows(label, line, http.doorFloor, requests, unit)) log(row);
     }
+    const sealing = target.sealing;
+    if (sealing) {
+      log("");
+      log(
+        `  ${padEnd(`${sealing.concurrency} concurrent sign-ins (batches)`, 34)}${pad("batch ms", 10)}${pad("rate", 12)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("errors", 7)}  server CPU ms per sign-in`,
+      );
+      for (const [label, figures] of [
+        ["  audit sealing on", sealing.on],
+        ["  audit sealing off", sealing.off],
+      ] as const)
+        log(
+          `  ${padEnd(label, 34)}${pad(figures.batchMs, 10)}${pad(`${figures.ratePerS} /s`, 12)}${pad(figures.p50Ms, 9)}${pad(figures.p99Ms, 9)}${pad(figures.errors, 7)}  ${figures.serverCpuMsPerSignIn ?? ""}`,
+        );
+      log(
+        `  ${padEnd("  on ÷ off", 34)}${pad(`${sealing.ratio.batch}×`, 10)}${pad(`${sealing.ratio.rate}×`, 12)}${pad(`${sealing.ratio.p50}×`, 9)}${pad(`${sealing.ratio.p99}×`, 9)}`,
+      );
+    }
     const memory = target.memory;
     const sustained = memory.sustained;
     log(

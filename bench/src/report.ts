@@ -8,6 +8,7 @@ import type { BuildInfo } from "./portal";
 import type { ProfileSummary } from "./profile";
 import type { ExportReport } from "./export";
 import type { ProcessesReport } from "./processes";
+import type { SealingReport } from "./sealing";
 
 export interface HttpLine {
   /** Per concurrency level. */
@@ -56,6 +57,8 @@ export interface TargetReport {
   memory: MemoryReport;
   profile: ProfileSummary | null;
   loadAverage: { before: number[]; after: number[] };
+  /** 32 concurrent sign-ins with the audit sealer on and off (null when the section did not run). */
+  sealing: SealingReport | null;
 }
 
 export interface Goal {

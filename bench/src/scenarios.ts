@@ -24,22 +24,25 @@ const getOk =
 /** GET / on the bare node:http server: what any HTTP server in node costs. */
 export const nodeFloor: Operation = getOk("node floor", "/");
 
+const SIGN_IN_BODY = JSON.stringify({
+  grant_type: "password",
+  username: BENCH_ACTOR.email,
+  password: BENCH_ACTOR.password,
+});
+const SIGN_IN_HEADERS = { "content-type": "application/json" };
+
 /** Signs the bench's staff actor in once, for the operations that need a bearer token. */
 export async function signIn(origin: string): Promise<string> {
   const client = createClient(origin, 1);
-  const response = await client.send(
-    "POST",
-    "/api/token",
-    { "content-type": "application/json" },
-    JSON.stringify({
-      grant_type: "password",
-      username: BENCH_ACTOR.email,
-      password: BENCH_ACTOR.password,
-    }),
-  );
+  const response = await client.send("POST", "/api/token", SIGN_IN_HEADERS, SIGN_IN_BODY);
   await client.close();
   return (JSON.parse(expectOk("sign-in", response).text) as { access_token: string }).access_token;
 }
+
+/** POST /api/token as the bench's actor, again and again: each one a session and an audit event. */
+export const signInOperation = (): Operation => async (send) => {
+  expectOk("sign-in", await send("POST", "/api/token", SIGN_IN_HEADERS, SIGN_IN_BODY));
+};
 
 /**
  * Signs the bench's actor in with a DPoP proof (RFC 9449): its token is bound to a new ES256 key,

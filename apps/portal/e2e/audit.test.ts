@@ -1,5 +1,6 @@
-// The audit log page: what an admin reads there, filters, pages, and that whatever people typed
-// (a reason) is shown as text, never run as markup.
+// The audit log page: what an admin reads there, filters (in the URL, days and times in the
+// location's zone, named), pages, and that whatever people typed (a reason) is shown as text,
+// never run as markup.
 import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Portal, signIn, startPortal } from "../test/support/portal";
@@ -71,7 +72,6 @@ describe("the audit log", () => {
     expect(
       await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
     ).toBeUndefined();
-    await screenshot(page, "audit");
     await context.close();
   });
 
@@ -85,7 +85,8 @@ describe("the audit log", () => {
 
     const admin = await signedInPage(browser, portal, "ada.admin@demo.test");
     await admin.page.goto(`${portal.url}/admin/audit`);
-    await admin.page.getByLabel("Actor user id").fill("4");
+    await admin.page.getByLabel("Person").fill("milo");
+    await admin.page.getByLabel("Outcome").selectOption("refused");
     await admin.page.getByRole("button", { name: "Apply filters" }).click();
     const row = admin.page.locator("tbody tr", { hasText: "refused" }).first();
     await row.waitFor();
@@ -96,40 +97,101 @@ describe("the audit log", () => {
     await admin.context.close();
   });
 
-  it("filters by actor and by target, and says so when nothing matches", async () => {
+  it("filters by person, type, outcome and days in the location's zone, named, kept in the URL", async () => {
     const { context, page } = await signedInPage(browser, portal, "ada.admin@demo.test");
     await page.goto(`${portal.url}/admin/audit`);
     await page.getByRole("table").waitFor();
     const rows = page.locator("tbody tr");
+    const column = (n: number) => page.locator(`tbody tr td:nth-child(${n})`).allTextContents();
+    const apply = () => page.getByRole("button", { name: "Apply filters" }).click();
+    // Downtown Hub's zone, named beside the days and in every time.
+    await page
+      .getByText("Days in Europe/London, from the start of the first to the end of the last.")
+      .waitFor();
+    for (const time of await column(1))
+      expect(time).toMatch(/^\d{1,2} \w{3,4} \d{4}, \d{2}:\d{2}:\d{2} \(Europe\/London\)$/);
 
-    await page.getByLabel("Target coworker id").fill("42");
-    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByLabel("Person").fill("MILO mem");
+    await apply();
+    await page.waitForURL((url) => url.searchParams.get("person") === "MILO mem");
     await page.getByText(/filtered\.$/).waitFor();
-    const targets = await page.locator("tbody tr td:nth-child(5)").allTextContents();
-    expect(targets.length).toBeGreaterThan(0);
-    expect(new Set(targets)).toEqual(new Set(["Milo Member (coworker 42)"]));
+    const people = await rows.evaluateAll((trs) =>
+      trs.map((tr) => [tr.children[3]!.textContent, tr.children[4]!.textContent].join(" | ")),
+    );
+    expect(people.length).toBeGreaterThan(0);
+    for (const row of people) expect(row).toContain("Milo Member");
+    await screenshot(page, "audit");
 
-    await page.getByLabel("Target coworker id").fill("");
-    await page.getByLabel("Actor user id").fill("3");
-    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByLabel("Type").selectOption("impersonation.issued");
+    await page.getByLabel("Outcome").selectOption("refused");
+    await apply();
+    await page.waitForURL((url) => url.searchParams.get("outcome") === "refused");
+    await expect.poll(() => column(3)).toEqual(["refused"]);
+    expect(await column(2)).toEqual(["impersonation.issued"]);
+    expect(await column(4)).toEqual(["Milo Member (user 4)"]);
+
+    // Today in London: the refusal is in the range; a day long past holds nothing.
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London" }).format(
+      new Date(),
+    );
+    await page.getByLabel("From").fill(today);
+    await page.getByLabel("To").fill(today);
+    await apply();
+    await page.waitForURL((url) => url.searchParams.get("to") === today);
+    await expect.poll(() => column(2)).toEqual(["impersonation.issued"]);
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    const exported = new URL(href!, portal.url).searchParams;
+    expect(Object.fromEntries(exported)).toMatchObject({
+      format: "csv",
+      person: "MILO mem",
+      type: "impersonation.issued",
+      outcome: "refused",
+    });
+    // The days became instants at London's midnights, the last day included.
+    expect(
+      Date.parse(exported.get("to")!) - Date.parse(exported.get("from")!),
+    ).toBeGreaterThanOrEqual(23 * 3_600_000);
+
+    // The URL is the view: opened afresh, it shows the same filters and the same events.
+    const shared = page.url();
+    const other = await context.newPage();
+    await other.goto(shared);
+    await expect
+      .poll(() => other.locator("tbody tr td:nth-child(2)").allTextContents())
+      .toEqual(["impersonation.issued"]);
+    expect(await other.getByLabel("Person").inputValue()).toBe("MILO mem");
+    expect(await other.getByLabel("Type").inputValue()).toBe("impersonation.issued");
+    expect(await other.getByLabel("Outcome").inputValue()).toBe("refused");
+    expect(await other.getByLabel("From").inputValue()).toBe(today);
+    await other.close();
+
+    await page.getByLabel("From").fill("2020-01-01");
+    await page.getByLabel("To").fill("2020-01-02");
+    await apply();
     await page.getByText("No events match these filters.").waitFor();
     expect(await rows.count()).toBe(0);
 
-    await page.getByLabel("Actor user id").fill("abc");
-    await page.getByRole("button", { name: "Apply filters" }).click();
-    await page.getByText("Enter a whole number, like 42.").waitFor();
-    expect(await page.getByLabel("Actor user id").getAttribute("aria-invalid")).toBe("true");
+    await page.getByLabel("From").fill("2020-01-03");
+    await apply();
+    await page.getByText("The last day must not be before the first.").waitFor();
+    expect(await page.getByLabel("To").getAttribute("aria-invalid")).toBe("true");
 
+    // Back returns to the view before; Clear filters shows everything.
+    await page.goBack();
+    await page.waitForURL((url) => url.searchParams.get("from") === today);
+    await expect.poll(() => column(2)).toEqual(["impersonation.issued"]);
     await page.getByRole("button", { name: "Clear filters" }).click();
-    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    await page.waitForURL((url) => url.search === "");
+    await expect.poll(() => rows.count()).toBeGreaterThan(1);
+    expect(await page.getByLabel("Person").inputValue()).toBe("");
     await context.close();
   });
 
-  it("pages through older events with Next page", async () => {
+  it("pages through older events with Next page, keeping the filters", async () => {
     // Enough sign-ins to fill more than one page (20 events a page).
     for (let index = 0; index < 22; index++) await signIn(portal, "ada.admin@demo.test");
     const { context, page } = await signedInPage(browser, portal, "ada.admin@demo.test");
-    await page.goto(`${portal.url}/admin/audit`);
+    await page.goto(`${portal.url}/admin/audit?type=signin`);
     await page.getByRole("table").waitFor();
     const rows = page.locator("tbody tr");
     await expect.poll(() => rows.count()).toBe(20);
@@ -147,6 +209,11 @@ describe("the audit log", () => {
     // Strictly older, newest first within the page.
     expect(secondPage[0]! <= firstPage.at(-1)!).toBe(true);
     expect([...secondPage].sort().reverse()).toEqual(secondPage);
+    // Paging keeps the filters: still sign-ins only, still in the URL.
+    expect(new Set(await page.locator("tbody tr td:nth-child(2)").allTextContents())).toEqual(
+      new Set(["signin"]),
+    );
+    expect(new URL(page.url()).searchParams.get("type")).toBe("signin");
     await page.getByRole("button", { name: "Previous page" }).click();
     await page.getByText(/^Page 1:/).waitFor();
     await context.close();
@@ -162,7 +229,7 @@ describe("the audit log", () => {
       if (!coverage.startsWith("Covered")) await page.waitForTimeout(500);
     }
     expect(coverage).toMatch(
-      /^Covered by a signed checkpoint up to event \d+, signed at .+ UTC\.$/,
+      /^Covered by a signed checkpoint up to event \d+, signed at \d{1,2} \w{3,4} \d{4}, \d{2}:\d{2}:\d{2} \(Europe\/London\)\.$/,
     );
     const link = page.getByRole("link", { name: "Export CSV" });
     const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);

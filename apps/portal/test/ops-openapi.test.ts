@@ -161,8 +161,26 @@ describe("the document", () => {
       "cursor",
       "actorUserId",
       "targetCoworkerId",
+      "person",
+      "type",
+      "outcome",
+      "from",
+      "to",
     ]);
     expect(JSON.stringify(audit.parameters)).toContain('"maximum":200');
+    // The list and the export document the same filters, from the same schema.
+    const exported = document.paths["/api/sys/audit/export"]!.get!;
+    const byName = (parameters: typeof audit.parameters) =>
+      Object.fromEntries((parameters ?? []).map((parameter) => [parameter.name, parameter]));
+    for (const name of ["person", "type", "outcome", "from", "to"]) {
+      expect(byName(exported.parameters)[name], name).toEqual(byName(audit.parameters)[name]);
+    }
+    expect(byName(audit.parameters).outcome).toMatchObject({
+      schema: { type: "string", enum: ["success", "refused"] },
+    });
+    expect(byName(audit.parameters).person).toMatchObject({
+      schema: { type: "string", maxLength: 100 },
+    });
   });
 });
 

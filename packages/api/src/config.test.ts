@@ -55,6 +55,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       stepUpMaxAgeS: 900,
       otpEncryptionKey: null,
+      auditSealing: true,
     });
     expect(config.trustedProxies.size).toBe(0);
     expect(loadConfig({ PORT: "4000" }).issuer).toBe("http://localhost:4000");
@@ -77,6 +78,7 @@ describe("loadConfig", () => {
       STEP_UP_MAX_AGE_SECONDS: "300",
       OTP_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
       NODE_ENV: "production",
+      AUDIT_SEALING: " Off",
     });
     expect(config).toMatchObject({
       databaseUrl: "postgres://postgres@127.0.0.1:5432/test",
@@ -90,6 +92,7 @@ describe("loadConfig", () => {
       logLevel: "debug",
       metricsToken: "abcdefghijklmnop0123",
       production: true,
+      auditSealing: false,
       stepUpMaxAgeS: 300,
       otpEncryptionKey: Buffer.from(
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -110,6 +113,7 @@ describe("loadConfig", () => {
     const cases: [Record<string, string>, string][] = [
       [{ IMPERSONATION: "maybe" }, "IMPERSONATION"],
       [{ IMPERSONATION: "true" }, "IMPERSONATION"],
+      [{ AUDIT_SEALING: "no" }, "AUDIT_SEALING"],
       [{ PORT: "0" }, "PORT"],
       [{ PORT: "70000" }, "PORT"],
       [{ PORT: "80a" }, "PORT"],

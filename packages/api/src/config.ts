@@ -55,6 +55,13 @@ export interface ServiceConfig {
   retentionDays: number;
   /** Days audit events are kept (sealed ones only, their leaves stay); null: never purged. */
   auditRetentionDays: number | null;
+  /**
+   * Whether this process runs the audit sealer (AUDIT_SEALING, `on` by default). `off` is for the
+   * benchmark that compares sign-ins with and without sealing, and for operators who let other
+   * processes on the same database do the sealing; with no process sealing, no checkpoint is
+   * signed (CONTRACT §9 wants one within 10 s).
+   */
+  auditSealing: boolean;
 }
 
 /** OTP_ENCRYPTION_KEY: 32 bytes, as 64 hex digits or base64 / base64url (43 or 44 characters). */
@@ -94,6 +101,13 @@ const variable = <T>(read: (raw: string | undefined) => T) =>
     });
 
 // Variables in the order they are checked: the first bad one is the one reported.
+/** A switch: `on` (the default) or `off`, in any case. */
+const onOff = variable((raw) => {
+  const value = (raw?.trim() || "on").toLowerCase();
+  if (value !== "on" && value !== "off") refuse(`must be "on" or "off" (got "${raw}")`);
+  return value === "on";
+});
+
 const serviceEnv = z
   .object({
     DATABASE_URL: databaseEnv.DATABASE_URL,
@@ -106,11 +120,7 @@ const serviceEnv = z
       }
       return raw.trim().replace(/\/+$/, "");
     }),
-    IMPERSONATION: variable((raw) => {
-      const value = (raw?.trim() || "on").toLowerCase();
-      if (value !== "on" && value !== "off") refuse(`must be "on" or "off" (got "${raw}")`);
-      return value === "on";
-    }),
+    IMPERSONATION: onOff,
     TRUSTED_PROXIES: variable((raw) => {
       try {
         return TrustedProxies.parse(raw ?? "");
@@ -191,6 +201,7 @@ const serviceEnv = z
         );
       return Number(value);
     }),
+    AUDIT_SEALING: onOff,
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
@@ -225,6 +236,7 @@ const serviceEnv = z
     otpEncryptionKey: env.OTP_ENCRYPTION_KEY,
     retentionDays: env.RETENTION_DAYS,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    auditSealing: env.AUDIT_SEALING,
   }));
 
 /**

@@ -70,12 +70,50 @@ export const setCurrentProfileInput = z.strictObject({ coworkerId: idSchema });
 
 export const AUDIT_PAGE_MAX = 200;
 
-export const auditListInput = z.strictObject({
-  limit: z.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
-  cursor: idSchema.optional(),
+/** An instant in ISO 8601 with its offset (`Z` or `±hh:mm`), e.g. 2026-12-07T00:00:00Z. */
+const instantSchema = z.iso.datetime({ offset: true });
+
+export const auditOutcomeSchema = z.enum(["success", "refused"]);
+
+/** A part of a name to look for: what a person types in a search box, trimmed. */
+const personSearchSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(100)
+  .refine(withoutControls, CONTROLS_MESSAGE);
+
+/**
+ * The audit log's filters, one schema for the list and the export (CONTRACT §9, §11): by actor or
+ * target id, by person (a part of the actor's or the target's full name, any case), type, outcome,
+ * and a time range (`from` inclusive, `to` exclusive). Every filter given must hold.
+ */
+const auditFilterShape = {
   actorUserId: idSchema.optional(),
   targetCoworkerId: idSchema.optional(),
-});
+  person: personSearchSchema.optional(),
+  type: auditTypeSchema.optional(),
+  outcome: auditOutcomeSchema.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+};
+
+/** An empty range is a mistake in the request, not a question with an empty answer. */
+const rangeInOrder = (filter: { from?: string; to?: string }) =>
+  filter.from === undefined ||
+  filter.to === undefined ||
+  Date.parse(filter.from) < Date.parse(filter.to);
+const RANGE_ORDER = { message: "from must be before to", path: ["to"] };
+
+export const auditFilterInput = z.strictObject(auditFilterShape).refine(rangeInOrder, RANGE_ORDER);
+
+export const auditListInput = z
+  .strictObject({
+    limit: z.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
+    cursor: idSchema.optional(),
+    ...auditFilterShape,
+  })
+  .refine(rangeInOrder, RANGE_ORDER);
 
 export const searchCoworkersInput = z.strictObject({
   query: z.string().max(100).refine(withoutControls, CONTROLS_MESSAGE).default(""),
@@ -115,26 +153,22 @@ export const auditProofInput = z
 
 export const AUDIT_EXPORT_PAGE_MAX = 1000;
 
-/** An instant in ISO 8601 with its offset (`Z` or `±hh:mm`), e.g. 2026-12-07T00:00:00Z. */
-const instantSchema = z.iso.datetime({ offset: true });
-
 /**
  * audit.exportPage, behind GET /api/sys/audit/export: the list's filters plus type and a time
  * range (`from` inclusive, `to` exclusive), oldest first, one page after `after` (an event id).
  */
-export const auditExportInput = z.strictObject({
-  limit: z.number().int().min(1).max(AUDIT_EXPORT_PAGE_MAX).default(500),
-  after: idSchema.optional(),
-  actorUserId: idSchema.optional(),
-  targetCoworkerId: idSchema.optional(),
-  type: auditTypeSchema.optional(),
-  from: instantSchema.optional(),
-  to: instantSchema.optional(),
-});
+export const auditExportInput = z
+  .strictObject({
+    limit: z.number().int().min(1).max(AUDIT_EXPORT_PAGE_MAX).default(500),
+    after: idSchema.optional(),
+    ...auditFilterShape,
+  })
+  .refine(rangeInOrder, RANGE_ORDER);
 
 export type SignInInput = z.infer<typeof signInInput>;
 export type ImpersonateInput = z.infer<typeof impersonateInput>;
 export type AuditListInput = z.infer<typeof auditListInput>;
+export type AuditFilterInput = z.infer<typeof auditFilterInput>;
 export type AuditCheckpointsInput = z.infer<typeof auditCheckpointsInput>;
 export type AuditProofInput = z.infer<typeof auditProofInput>;
 export type AuditExportInput = z.infer<typeof auditExportInput>;

@@ -9,6 +9,7 @@ import { useHydrated } from "~/hooks/use-hydrated";
 import { useTRPC } from "~/trpc/react";
 import { EndSessionButton } from "./end-session-button";
 import { describeError } from "./error-text";
+import { formatInZone } from "./zoned-time";
 
 const HOURS = [1, 4, 24, 72, 168] as const;
 const hoursLabel = (hours: number) =>
@@ -20,14 +21,18 @@ const hoursLabel = (hours: number) =>
         ? "1 day"
         : `${hours / 24} days`;
 const who = (kind: "staff" | "team") => (kind === "staff" ? "Staff" : "Team admins");
-const when = new Intl.DateTimeFormat("en-GB", {
-  dateStyle: "medium",
-  timeStyle: "short",
-  timeZone: "UTC",
-});
-const at = (iso: string) => `${when.format(new Date(iso))} UTC`;
 
-export function SupportAccess({ initial, now }: { initial: SupportAccessOutput; now: number }) {
+export function SupportAccess({
+  initial,
+  now,
+  timeZone,
+}: {
+  initial: SupportAccessOutput;
+  now: number;
+  /** The member's location's zone, in which times are shown. */
+  timeZone: string;
+}) {
+  const at = (iso: string) => formatInZone(iso, timeZone);
   const trpc = useTRPC();
   const router = useRouter();
   const hydrated = useHydrated();

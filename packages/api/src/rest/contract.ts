@@ -59,7 +59,17 @@ export const restContract = {
   audit: {
     method: "GET",
     path: "/api/sys/audit",
-    query: ["limit", "cursor", "actorUserId", "targetCoworkerId"],
+    query: [
+      "limit",
+      "cursor",
+      "actorUserId",
+      "targetCoworkerId",
+      "person",
+      "type",
+      "outcome",
+      "from",
+      "to",
+    ],
   },
   accessHistory: { method: "GET", path: "/api/public/coworkers/access-history" },
   jwks: { method: "GET", path: "/.well-known/jwks.json" },
@@ -98,7 +108,7 @@ export const restContract = {
   auditExport: {
     method: "GET",
     path: "/api/sys/audit/export",
-    query: ["format", "actorUserId", "targetCoworkerId", "type", "from", "to"],
+    query: ["format", "actorUserId", "targetCoworkerId", "type", "from", "to", "person", "outcome"],
   },
 } as const satisfies Record<string, RestRouteContract>;
 

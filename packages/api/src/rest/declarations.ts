@@ -81,6 +81,18 @@ export interface RestDeclaration<Name extends RestRouteName> {
   doc: () => OperationDoc<Name>;
 }
 
+/** The audit log's filters, as the list and the export both take them. */
+const AUDIT_FILTER_DESCRIPTIONS = {
+  actorUserId: "Only events by this user.",
+  targetCoworkerId: "Only events about this coworker.",
+  person:
+    "Only events whose actor's or target's full name contains this text, in any case (the name the event shows: the one it was sealed with, else the current one).",
+  type: "Only events of this type.",
+  outcome: "Only events with this outcome.",
+  from: "Only events at or after this instant (ISO 8601 with offset).",
+  to: "Only events before this instant (ISO 8601 with offset); must be after `from`.",
+} as const;
+
 export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> } = {
   token: {
     handler: rest.token,
@@ -337,8 +349,7 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
       parameters: schemaParameters(auditListInput, {
         limit: "Page size.",
         cursor: "The nextCursor of the previous page.",
-        actorUserId: "Only events by this user.",
-        targetCoworkerId: "Only events about this coworker.",
+        ...AUDIT_FILTER_DESCRIPTIONS,
       }),
       responses: {
         "200": success("A page of events", "AuditPage"),
@@ -817,13 +828,7 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
   auditExport: {
     handler: rest.auditExport,
     doc: () => {
-      const parameters = schemaParameters(auditExportInput, {
-        actorUserId: "Only events by this user.",
-        targetCoworkerId: "Only events about this coworker.",
-        type: "Only events of this type.",
-        from: "Only events at or after this instant (ISO 8601 with offset).",
-        to: "Only events before this instant (ISO 8601 with offset).",
-      });
+      const parameters = schemaParameters(auditExportInput, AUDIT_FILTER_DESCRIPTIONS);
       return {
         operationId: "exportAuditEvents",
         tags: ["audit"],
@@ -842,6 +847,8 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
           type: parameters.type,
           from: parameters.from,
           to: parameters.to,
+          person: parameters.person,
+          outcome: parameters.outcome,
         },
         responses: {
           "200": {

@@ -27,6 +27,9 @@ describe("endpoints", () => {
       "/api/sys/audit?limit=20&actorUserId=2",
     );
     expect(endpoints.system.audit()).toBe("/api/sys/audit");
+    expect(
+      endpoints.system.audit({ person: "Milo M", outcome: "refused", from: "2026-05-01T00:00:00Z" }),
+    ).toBe("/api/sys/audit?person=Milo+M&outcome=refused&from=2026-05-01T00%3A00%3A00Z");
     expect(endpoints.public.notices()).toBe("/api/public/coworkers/notices");
     expect(endpoints.public.markNoticeRead(7)).toBe("/api/public/coworkers/notices/7/read");
   });

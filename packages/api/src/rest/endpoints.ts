@@ -41,6 +41,11 @@ export const endpoints = {
         cursor?: number;
         actorUserId?: number;
         targetCoworkerId?: number;
+        person?: string;
+        type?: string;
+        outcome?: string;
+        from?: string;
+        to?: string;
       } = {},
     ) => routeUrl("audit", {}, filter),
     /** GET (staff) and PUT (admins) the active location's policy. */
@@ -62,6 +67,8 @@ export const endpoints = {
         type?: string;
         from?: string;
         to?: string;
+        person?: string;
+        outcome?: string;
       } = {},
     ) => routeUrl("auditExport", {}, { format, ...filter }),
   },

@@ -261,7 +261,7 @@ export const rest = {
     return noContent();
   }),
 
-  /** GET /api/sys/audit?limit&cursor&actorUserId&targetCoworkerId */
+  /** GET /api/sys/audit?limit&cursor&actorUserId&targetCoworkerId&person&type&outcome&from&to */
   audit: route(async (caller, { request }) => {
     const query = searchParams(request);
     const extras = extraParams(query, restContract.audit.query);
@@ -281,6 +281,12 @@ export const rest = {
       cursor: optionalId("cursor"),
       actorUserId: optionalId("actorUserId"),
       targetCoworkerId: optionalId("targetCoworkerId"),
+      // Texts as given: the procedure's schema (shared with the export) refuses a bad one.
+      person: singleParam(query, "person"),
+      type: singleParam(query, "type"),
+      outcome: singleParam(query, "outcome"),
+      from: singleParam(query, "from"),
+      to: singleParam(query, "to"),
     };
     const defined = Object.fromEntries(
       Object.entries(filter).filter(([, value]) => value !== undefined),

@@ -14,15 +14,23 @@ const actorUser = alias(users, "actor_user");
  * The columns an item is made of. A sealed event shows the names it was sealed with (a rename
  * must not change what was signed); an unsealed one, the current names.
  */
+/** The names an item shows (and the person filter searches): sealed, else current. */
+export const auditActorName = sql<
+  string | null
+>`coalesce(${auditEvents.actorName}, ${actorUser.fullName})`;
+export const auditTargetName = sql<
+  string | null
+>`coalesce(${auditEvents.targetName}, ${coworkers.fullName})`;
+
 const itemColumns = {
   id: auditEvents.id,
   at: auditEvents.at,
   type: auditEvents.type,
   outcome: auditEvents.outcome,
   actorUserId: auditEvents.actorUserId,
-  actorName: sql<string | null>`coalesce(${auditEvents.actorName}, ${actorUser.fullName})`,
+  actorName: auditActorName,
   targetCoworkerId: auditEvents.targetCoworkerId,
-  targetName: sql<string | null>`coalesce(${auditEvents.targetName}, ${coworkers.fullName})`,
+  targetName: auditTargetName,
   locationId: auditEvents.locationId,
   kind: auditEvents.kind,
   reason: auditEvents.reason,

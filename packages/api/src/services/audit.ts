@@ -2,9 +2,15 @@
 // a change are part of the same SQL statement as the change (see the services); refusals are
 // written on their own, since nothing else changes.
 import { auditEvents, type Database, queryRows } from "@cowork/db";
-import { type AuditExportInput, type AuditListInput, auditTypeSchema } from "@cowork/validators";
-import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
-import { selectAuditItems, toAuditItem } from "./audit-items";
+import {
+  type AuditExportInput,
+  type AuditFilterInput,
+  type AuditListInput,
+  auditTypeSchema,
+} from "@cowork/validators";
+import { and, asc, desc, eq, gt, gte, ilike, lt, or, type SQL, sql } from "drizzle-orm";
+import { auditActorName, auditTargetName, selectAuditItems, toAuditItem } from "./audit-items";
+import { containsPattern } from "./contains-pattern";
 import { beforeDeadline, type RequestTimes } from "./deadline";
 
 /** Every type an audit event may have: the one list, in @cowork/validators (audit-types.ts). */
@@ -45,16 +51,35 @@ export async function recordAudit(
   );
 }
 
+/**
+ * The one where clause of the list and the export: the location, then every filter given. The
+ * person filter searches the names the items show (the sealed name once sealed, else the current
+ * one), so it finds exactly the events whose actor or target reads so on the page; it never
+ * reaches past the location, whose events name only its own coworkers.
+ */
+function auditFilterWhere(locationId: number, filter: AuditFilterInput): SQL {
+  const person = filter.person === undefined ? undefined : containsPattern(filter.person);
+  return and(
+    eq(auditEvents.locationId, locationId),
+    filter.actorUserId ? eq(auditEvents.actorUserId, filter.actorUserId) : undefined,
+    filter.targetCoworkerId ? eq(auditEvents.targetCoworkerId, filter.targetCoworkerId) : undefined,
+    person === undefined
+      ? undefined
+      : or(ilike(auditActorName, person), ilike(auditTargetName, person)),
+    filter.type ? eq(auditEvents.type, filter.type) : undefined,
+    filter.outcome ? eq(auditEvents.outcome, filter.outcome) : undefined,
+    filter.from ? gte(auditEvents.at, new Date(filter.from)) : undefined,
+    filter.to ? lt(auditEvents.at, new Date(filter.to)) : undefined,
+  )!;
+}
+
+/** A page of the list: the filtered events of a location, newest first, before an event id. */
 export async function listAudit(db: Database, locationId: number, input: AuditListInput) {
   const rows = await selectAuditItems(db)
     .where(
       and(
-        eq(auditEvents.locationId, locationId),
+        auditFilterWhere(locationId, input),
         input.cursor ? lt(auditEvents.id, input.cursor) : undefined,
-        input.actorUserId ? eq(auditEvents.actorUserId, input.actorUserId) : undefined,
-        input.targetCoworkerId
-          ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId)
-          : undefined,
       ),
     )
     .orderBy(desc(auditEvents.id))
@@ -71,15 +96,8 @@ export async function exportAuditPage(db: Database, locationId: number, input: A
   const rows = await selectAuditItems(db)
     .where(
       and(
-        eq(auditEvents.locationId, locationId),
+        auditFilterWhere(locationId, input),
         input.after ? gt(auditEvents.id, input.after) : undefined,
-        input.actorUserId ? eq(auditEvents.actorUserId, input.actorUserId) : undefined,
-        input.targetCoworkerId
-          ? eq(auditEvents.targetCoworkerId, input.targetCoworkerId)
-          : undefined,
-        input.type ? eq(auditEvents.type, input.type) : undefined,
-        input.from ? gte(auditEvents.at, new Date(input.from)) : undefined,
-        input.to ? lt(auditEvents.at, new Date(input.to)) : undefined,
       ),
     )
     .orderBy(asc(auditEvents.id))

@@ -3,6 +3,7 @@ import { coworkers, readPrepared, staffRoles, teamMembers, teams, users } from "
 import { type SearchCoworkersInput } from "@cowork/validators";
 import { and, asc, desc, eq, gt, ilike, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
+import { containsPattern } from "./contains-pattern";
 import { type ServiceDeps } from "./deps";
 import { highestRankOf, impersonationRefusal } from "./grant-rules";
 import { type SessionContext } from "./sessions";
@@ -20,7 +21,7 @@ export async function searchCoworkers(
   session: SessionContext,
   input: SearchCoworkersInput,
 ) {
-  const pattern = `%${input.query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = containsPattern(input.query.trim());
   // Aliased c and u: the rule's fragments (grant-rules.ts) name the target's user as c.user_id.
   const rank = highestRankOf("c.user_id");
   const rows = await readPrepared(

@@ -38,6 +38,8 @@ export interface SessionContext {
   fullName: string;
   locationId: number;
   locationName: string;
+  /** The location's IANA time zone: pages show times in it (CONTRACT §11). */
+  locationTimeZone: string;
   coworkerId: number | null;
   profileName: string | null;
   /** Staff role in the active location; always null in an impersonated session. */
@@ -70,6 +72,7 @@ const sessionRow = preparedRead("session_load", (db) =>
       fullName: u.fullName,
       locationId: s.locationId,
       locationName: l.name,
+      locationTimeZone: l.timeZone,
       coworkerId: s.coworkerId,
       profileName: c.fullName,
       staffRole: sr.role,
@@ -137,6 +140,7 @@ export async function loadSession(
     fullName: row.fullName,
     locationId: row.locationId,
     locationName: row.locationName,
+    locationTimeZone: row.locationTimeZone,
     coworkerId: row.coworkerId,
     profileName: row.profileName,
     staffRole: impersonation ? null : row.staffRole,

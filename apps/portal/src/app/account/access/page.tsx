@@ -7,6 +7,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SessionActions } from "~/components/session-actions";
 import { SupportAccess } from "~/components/support-access";
+import { formatInZone, partsInZone, shownZone } from "~/components/zoned-time";
 import { service } from "~/server/service";
 import { serverApi } from "~/trpc/server";
 
@@ -15,17 +16,8 @@ export const dynamic = "force-dynamic";
 
 type Item = AccessHistoryOutput["items"][number];
 
-const when = new Intl.DateTimeFormat("en-GB", {
-  dateStyle: "medium",
-  timeStyle: "short",
-  timeZone: "UTC",
-});
-
-const clock = new Intl.DateTimeFormat("en-GB", { timeStyle: "medium", timeZone: "UTC" });
-const actionTime = (iso: string) => `${clock.format(new Date(iso))} UTC`;
-
-function Instant({ iso }: { iso: string }) {
-  return <time dateTime={iso}>{`${when.format(new Date(iso))} UTC`}</time>;
+function Instant({ iso, timeZone }: { iso: string; timeZone: string }) {
+  return <time dateTime={iso}>{formatInZone(iso, timeZone)}</time>;
 }
 
 /** "45 seconds", "12 minutes", "1 hour 5 minutes". */
@@ -40,11 +32,12 @@ function describeDuration(ms: number): string {
   return rest === 0 ? plural(hours, "hour") : `${plural(hours, "hour")} ${plural(rest, "minute")}`;
 }
 
-function Row({ item }: { item: Item }) {
+/** One impersonation, its times in the member's location's zone. */
+function Row({ item, timeZone }: { item: Item; timeZone: string }) {
   return (
     <tr>
       <td data-label="When">
-        <Instant iso={item.at} />
+        <Instant iso={item.at} timeZone={timeZone} />
       </td>
       <th scope="row" data-label="Who">
         {item.actor.fullName}
@@ -64,7 +57,7 @@ function Row({ item }: { item: Item }) {
             {describeDuration(Date.parse(item.endedAt) - Date.parse(item.at))}
             <span className="hint">
               {" "}
-              (ended <Instant iso={item.endedAt} />)
+              (ended <Instant iso={item.endedAt} timeZone={timeZone} />)
             </span>
           </>
         ) : (
@@ -72,7 +65,11 @@ function Row({ item }: { item: Item }) {
         )}
       </td>
       <td data-label="What they did">
-        <SessionActions actions={item.actions} total={item.actionCount} formatTime={actionTime} />
+        <SessionActions
+          actions={item.actions}
+          total={item.actionCount}
+          formatTime={(iso) => partsInZone(iso, timeZone, true).text}
+        />
       </td>
     </tr>
   );
@@ -99,6 +96,7 @@ export default async function AccessHistoryPage() {
   if (sessionError) throw sessionError;
   if (!session) redirect(`/sign-in?next=${encodeURIComponent("/account/access")}`);
 
+  const timeZone = shownZone(session.locationTimeZone);
   let items: Item[] | null = null;
   let support: SupportAccessOutput | null = null;
   let refusal: string | null = null;
@@ -117,7 +115,7 @@ export default async function AccessHistoryPage() {
         Staff (admins and operators of a location) and the admins of your team can view the portal
         as you, for support. Every time they do, it is recorded here, with the reason they gave.
       </p>
-      {support ? <SupportAccess initial={support} now={Date.now()} /> : null}
+      {support ? <SupportAccess initial={support} now={Date.now()} timeZone={timeZone} /> : null}
       {refusal !== null ? (
         <p className="error" role="alert">
           {refusal}
@@ -148,7 +146,7 @@ export default async function AccessHistoryPage() {
               </thead>
               <tbody>
                 {items.map((item, index) => (
-                  <Row key={`${item.at}-${index}`} item={item} />
+                  <Row key={`${item.at}-${index}`} item={item} timeZone={timeZone} />
                 ))}
               </tbody>
             </table>

@@ -1,14 +1,8 @@
 import type { Metadata } from "next";
 import { AuditLog } from "~/components/audit-log";
 import { NotAllowed } from "~/components/not-allowed";
-import { AUDIT_EXPORT_PATH } from "~/server/download-paths";
+import { formatInZone, shownZone } from "~/components/zoned-time";
 import { requireSession } from "../../_lib/session";
-
-const when = new Intl.DateTimeFormat("en-GB", {
-  dateStyle: "medium",
-  timeStyle: "medium",
-  timeZone: "UTC",
-});
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
@@ -19,32 +13,25 @@ export default async function AuditPage() {
     return <NotAllowed page="the audit log" needs={`admins of ${session.locationName}`} />;
   }
   const [newest] = (await api.audit.listCheckpoints({ limit: 1 })).items;
+  const timeZone = shownZone(session.locationTimeZone);
   return (
     <div className="stack">
       <h1>Audit log</h1>
       <p className="hint">
-        Sign-ins, impersonations and profile switches in {session.locationName}, newest first.
+        Sign-ins, impersonations and profile switches in {session.locationName}, newest first. Times
+        are in {timeZone}.
       </p>
       <p className="hint" id="audit-coverage">
         {newest ? (
           <>
             Covered by a signed checkpoint up to event {newest.size}, signed at{" "}
-            <time
-              dateTime={newest.signedAt}
-            >{`${when.format(new Date(newest.signedAt))} UTC`}</time>
-            .
+            <time dateTime={newest.signedAt}>{formatInZone(newest.signedAt, timeZone)}</time>.
           </>
         ) : (
           "No signed checkpoint covers this location's events yet."
         )}
       </p>
-      <p>
-        {/* A download with the session cookie (the REST export takes a bearer only). */}
-        <a href={`${AUDIT_EXPORT_PATH}?format=csv`} download>
-          Export CSV
-        </a>
-      </p>
-      <AuditLog />
+      <AuditLog timeZone={timeZone} />
     </div>
   );
 }

@@ -3,23 +3,18 @@
 import type { Metadata } from "next";
 import { EndSessionButton } from "~/components/end-session-button";
 import { NotAllowed } from "~/components/not-allowed";
+import { formatInZone } from "~/components/zoned-time";
 import { requireSession, serverErrorText } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "Live impersonations" };
 export const dynamic = "force-dynamic";
-
-const when = new Intl.DateTimeFormat("en-GB", {
-  dateStyle: "medium",
-  timeStyle: "short",
-  timeZone: "UTC",
-});
-const at = (iso: string) => `${when.format(new Date(iso))} UTC`;
 
 export default async function SessionsPage() {
   const { api, session } = await requireSession("/admin/sessions");
   if (session.staffRole !== "admin") {
     return <NotAllowed page="live impersonations" needs={`admins of ${session.locationName}`} />;
   }
+  const at = (iso: string) => formatInZone(iso, session.locationTimeZone);
   let items;
   try {
     items = (await api.oversight.listImpersonations()).items;
