@@ -12,6 +12,7 @@ import {
   logger,
   setLogLevel,
   startAuditSealer,
+  startWebhookWorker,
 } from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createDatabase, REQUEST_STATEMENT_TIMEOUT_MS } from "@cowork/db";
@@ -107,6 +108,11 @@ await app.listen({ port: config.port, host: "::" });
 const mail = startMailDelivery(deps);
 // Signs a checkpoint over each location's new audit events every few seconds (CONTRACT §9).
 const sealer = startAuditSealer(deps);
+// Delivers the outbox of the location's webhooks (audit events, CAEP session ends: CONTRACT §9).
+const webhooks = startWebhookWorker({
+  deps,
+  logger: logger.child({ component: "webhooks" }),
+});
 {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
   logger.info(
@@ -124,7 +130,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // is one transaction: whole, or not at all); then the database closes. PGlite writes its
     // folder on close; a stuck close must not keep the process alive.
     const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
-      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop()]))
+      .then(() =>
+        Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop(), webhooks.stop()]),
+      )
       .then(() => database.close())
       .catch(() => undefined);
     const deadline = pause(2000);

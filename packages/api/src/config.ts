@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseKeyConfig, type KeyConfigError } from "@cowork/auth";
 import { ConfigError, databaseEnv, parseEnv, wholeNumber, type Env } from "@cowork/db/config";
 import { TrustedProxies } from "./addresses";
+import { OutboundAllowList } from "./outbound";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger";
 
 export { ConfigError };
@@ -48,6 +49,8 @@ export interface ServiceConfig {
    * outside production, where the server keeps a generated key beside the embedded database.
    */
   otpEncryptionKey: Buffer | null;
+  /** Hosts webhook deliveries may reach although they are not public (OUTBOUND_ALLOW_HOSTS). */
+  outboundAllowHosts: OutboundAllowList;
 }
 
 /** OTP_ENCRYPTION_KEY: 32 bytes, as 64 hex digits or base64 / base64url (43 or 44 characters). */
@@ -174,6 +177,13 @@ const serviceEnv = z
         refuse("must be 32 bytes: 64 hex digits, or base64 (e.g. `openssl rand -base64 32`)")
       );
     }),
+    OUTBOUND_ALLOW_HOSTS: variable((raw) => {
+      try {
+        return OutboundAllowList.parse(raw ?? "");
+      } catch (error) {
+        return refuse(`must list host names or IP addresses (${(error as Error).message})`);
+      }
+    }),
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
@@ -206,6 +216,7 @@ const serviceEnv = z
     mailFrom: env.MAIL_FROM,
     stepUpMaxAgeS: env.STEP_UP_MAX_AGE_SECONDS,
     otpEncryptionKey: env.OTP_ENCRYPTION_KEY,
+    outboundAllowHosts: env.OUTBOUND_ALLOW_HOSTS,
   }));
 
 /**

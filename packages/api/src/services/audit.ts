@@ -23,6 +23,8 @@ export const AUDIT_TYPES = [
   "session.reauthenticated",
   "otp.enrolled",
   "otp.removed",
+  "webhook.registered",
+  "webhook.removed",
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -48,11 +48,19 @@ export const sessions = pgTable(
       .default(sql`'{}'::text[]`),
     /** RFC 7638 thumbprint of the DPoP key its tokens are bound to (cnf.jkt), or null. */
     dpopJkt: text("dpop_jkt"),
+    /**
+     * When the end of this impersonated session, which came without a write (its hour ran out, its
+     * grant stopped holding), was noticed and handed to the caep webhooks (migration 0011).
+     */
+    caepNotedAt: timestamp("caep_noted_at", { withTimezone: true }),
   },
   (t) => [
     index("sessions_user_idx").on(t.userId),
     check("sessions_amr_known", sql`${t.amr} <@ '{pwd,otp}'::text[]`),
     index("sessions_actor_session_idx").on(t.actorSessionId),
+    index("sessions_caep_pending_idx")
+      .on(t.locationId)
+      .where(sql`${t.grantJti} is not null and ${t.revokedAt} is null and ${t.caepNotedAt} is null`),
     check(
       "sessions_impersonation_complete",
       sql`(${t.actorUserId} is null) = (${t.actorSessionId} is null) and (${t.actorUserId} is null) = (${t.grantJti} is null)`,
