@@ -130,9 +130,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // is one transaction: whole, or not at all); then the database closes. PGlite writes its
     // folder on close; a stuck close must not keep the process alive.
     const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
-      .then(() =>
-        Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop(), webhooks.stop()]),
-      )
+      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop(), webhooks.stop()]))
       .then(() => database.close())
       .catch(() => undefined);
     const deadline = pause(2000);

@@ -12,7 +12,8 @@ function hostKey(host: string): string {
   return canonicalAddress(bare) ?? bare.replace(/\.$/, "");
 }
 
-const HOST_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
+const HOST_NAME =
+  /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 
 /** The hosts named in OUTBOUND_ALLOW_HOSTS: names and addresses, matched literally. */
 export class OutboundAllowList {
@@ -102,6 +103,7 @@ export async function outboundTarget(
   const addresses = await resolve(host);
   if (addresses.length === 0) throw new OutboundRefused(`${host} has no address`);
   const inner = addresses.find((candidate) => !isPublicAddress(candidate.address));
-  if (inner) throw new OutboundRefused(`${host} resolves to ${inner.address}, not a public address`);
+  if (inner)
+    throw new OutboundRefused(`${host} resolves to ${inner.address}, not a public address`);
   return addresses[0]!;
 }

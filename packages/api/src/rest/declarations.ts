@@ -905,10 +905,13 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         },
       },
       responses: {
-        "201": success("Registered; `secret` is whsec_ + base64 of the HMAC key", "RegisteredWebhook"),
+        "201": success(
+          "Registered; `secret` is whsec_ + base64 of the HMAC key",
+          "RegisteredWebhook",
+        ),
         "400": failure(
           400,
-          "A refused URL (not https with a public host, nor a host in OUTBOUND_ALLOW_HOSTS), an unknown event type or format, a missing field, or a caep webhook whose events are not [\"*\"]",
+          'A refused URL (not https with a public host, nor a host in OUTBOUND_ALLOW_HOSTS), an unknown event type or format, a missing field, or a caep webhook whose events are not ["*"]',
           ["invalid_request"],
         ),
         "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
@@ -954,7 +957,8 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
     doc: () => ({
       operationId: "listWebhookDeliveries",
       tags: ["webhooks"],
-      summary: "Every attempt to deliver to a webhook of the active location, newest first (admins)",
+      summary:
+        "Every attempt to deliver to a webhook of the active location, newest first (admins)",
       security: BEARER,
       parameters: {
         id: {

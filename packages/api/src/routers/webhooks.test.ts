@@ -2,6 +2,7 @@
 // refused as the outbound rules say, with nothing stored; the secret shown once and never again;
 // registration and removal audited in the statement that makes them.
 import { queryRows } from "@cowork/db";
+import { type RegisterWebhookInput } from "@cowork/validators";
 import { type SQL, sql } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { Webhook } from "standardwebhooks";
@@ -16,11 +17,11 @@ const rows = <T>(query: SQL) => queryRows<T>(api.database.db, query);
 const webhookCount = async () =>
   Number((await rows<{ n: number }>(sql`select count(*)::int as n from webhooks`))[0]!.n);
 
-const HOOK = {
+const HOOK: RegisterWebhookInput = {
   url: "https://hooks.example.com/cowork",
   events: ["impersonation.exchanged"],
   format: "standard-webhooks",
-} as const;
+};
 
 beforeAll(async () => {
   api = await createTestApi(
@@ -66,7 +67,11 @@ describe("registering", () => {
   it("answers the secret once (whsec_ + base64 of a 32-byte key) and never lists it", async () => {
     const admin = await as(t.ada);
     const registered = await admin.webhooks.registerWebhook(HOOK);
-    expect(registered).toEqual({ id: expect.any(Number) as number, ...HOOK, secret: expect.any(String) as string });
+    expect(registered).toEqual({
+      id: expect.any(Number) as number,
+      ...HOOK,
+      secret: expect.any(String) as string,
+    });
     expect(registered.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(registered.secret.slice(6), "base64")).toHaveLength(32);
     // The library takes it as it is.
@@ -87,13 +92,28 @@ describe("registering", () => {
     const admin = await as(t.ada);
     const { id } = await admin.webhooks.registerWebhook({ ...HOOK, events: ["*"] });
     await admin.webhooks.removeWebhook({ id });
-    const events = await rows<{ type: string; actor_user_id: number; location_id: number; detail: string }>(
+    const events = await rows<{
+      type: string;
+      actor_user_id: number;
+      location_id: number;
+      detail: string;
+    }>(
       sql`select type, actor_user_id, location_id, detail from audit_events
           where type like 'webhook.%' and detail like ${`webhook ${id} %`} order by id`,
     );
     expect(events).toEqual([
-      { type: "webhook.registered", actor_user_id: 1, location_id: 1, detail: `webhook ${id} (standard-webhooks): ${HOOK.url}` },
-      { type: "webhook.removed", actor_user_id: 1, location_id: 1, detail: `webhook ${id} (standard-webhooks): ${HOOK.url}` },
+      {
+        type: "webhook.registered",
+        actor_user_id: 1,
+        location_id: 1,
+        detail: `webhook ${id} (standard-webhooks): ${HOOK.url}`,
+      },
+      {
+        type: "webhook.removed",
+        actor_user_id: 1,
+        location_id: 1,
+        detail: `webhook ${id} (standard-webhooks): ${HOOK.url}`,
+      },
     ]);
     const { items } = await admin.audit.listEvents({ limit: 5 });
     expect(items.map((item) => item.type)).toContain("webhook.removed");

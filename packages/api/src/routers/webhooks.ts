@@ -6,12 +6,7 @@ import {
   webhookIdInput,
   webhookListOutput,
 } from "@cowork/validators";
-import {
-  listDeliveries,
-  listWebhooks,
-  registerWebhook,
-  removeWebhook,
-} from "../services/webhooks";
+import { listDeliveries, listWebhooks, registerWebhook, removeWebhook } from "../services/webhooks";
 import { adminProcedure, router } from "../trpc";
 
 export const webhooksRouter = router({
@@ -29,16 +24,14 @@ export const webhooksRouter = router({
         ctx.meta,
       ),
     ),
-  removeWebhook: adminProcedure
-    .input(webhookIdInput)
-    .mutation(async ({ ctx, input }) => {
-      await removeWebhook(
-        ctx.deps,
-        { userId: ctx.session.userId, locationId: ctx.session.locationId },
-        input.id,
-        ctx.meta,
-      );
-    }),
+  removeWebhook: adminProcedure.input(webhookIdInput).mutation(async ({ ctx, input }) => {
+    await removeWebhook(
+      ctx.deps,
+      { userId: ctx.session.userId, locationId: ctx.session.locationId },
+      input.id,
+      ctx.meta,
+    );
+  }),
   listDeliveries: adminProcedure
     .input(webhookIdInput)
     .output(webhookDeliveriesOutput)

@@ -60,7 +60,9 @@ export const sessions = pgTable(
     index("sessions_actor_session_idx").on(t.actorSessionId),
     index("sessions_caep_pending_idx")
       .on(t.locationId)
-      .where(sql`${t.grantJti} is not null and ${t.revokedAt} is null and ${t.caepNotedAt} is null`),
+      .where(
+        sql`${t.grantJti} is not null and ${t.revokedAt} is null and ${t.caepNotedAt} is null`,
+      ),
     check(
       "sessions_impersonation_complete",
       sql`(${t.actorUserId} is null) = (${t.actorSessionId} is null) and (${t.actorUserId} is null) = (${t.grantJti} is null)`,

@@ -67,7 +67,10 @@ export const webhookOutbox = pgTable(
     lastError: text("last_error"),
   },
   (t) => [
-    check("webhook_outbox_event_or_session", sql`(${t.eventId} is null) <> (${t.sessionId} is null)`),
+    check(
+      "webhook_outbox_event_or_session",
+      sql`(${t.eventId} is null) <> (${t.sessionId} is null)`,
+    ),
     unique("webhook_outbox_event_unique").on(t.webhookId, t.eventId),
     unique("webhook_outbox_session_unique").on(t.webhookId, t.sessionId),
     index("webhook_outbox_due_idx")

@@ -3,7 +3,7 @@
 // an HMAC computed here, retries with the same webhook-id, the attempts listed, seq order per
 // webhook, the outbound address rules at delivery, and two workers on one database.
 import { createHmac } from "node:crypto";
-import { createPostgres, type Database, queryRows } from "@cowork/db";
+import { createPostgres, queryRows } from "@cowork/db";
 import { testDriver } from "@cowork/db/testing";
 import { type SQL, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
@@ -94,7 +94,10 @@ describe("standard-webhooks delivery", () => {
     await sealAll(api.deps);
     await flush(sender);
     expect(target.received).toHaveLength(2);
-    const [first, second] = target.received as [(typeof target.received)[0], (typeof target.received)[0]];
+    const [first, second] = target.received as [
+      (typeof target.received)[0],
+      (typeof target.received)[0],
+    ];
     expect(first.headers["webhook-id"]).toMatch(/^msg_[0-9a-f]{32}$/);
     expect(second.headers["webhook-id"]).toBe(first.headers["webhook-id"]);
     expect(second.body).toBe(first.body);
@@ -137,7 +140,13 @@ describe("standard-webhooks delivery", () => {
     expect(body.data.leafHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { items } = await (await api.caller(admin)).webhooks.listDeliveries({ id: hook.id });
     expect(items).toEqual([
-      { at: expect.any(String) as string, eventId: body.data.id, seq: body.data.seq, status: 200, error: null },
+      {
+        at: expect.any(String) as string,
+        eventId: body.data.id,
+        seq: body.data.seq,
+        status: 200,
+        error: null,
+      },
       {
         at: expect.any(String) as string,
         eventId: body.data.id,
@@ -174,7 +183,10 @@ describe("standard-webhooks delivery", () => {
     let failedId: string | undefined;
     target.answer = (request) => {
       failedId ??= request.headers["webhook-id"] as string;
-      return request.headers["webhook-id"] === failedId && target.received.filter((r) => r.headers["webhook-id"] === failedId).length === 1 ? 500 : 200;
+      return request.headers["webhook-id"] === failedId &&
+        target.received.filter((r) => r.headers["webhook-id"] === failedId).length === 1
+        ? 500
+        : 200;
     };
     await register(target.url());
     await signIns(6);
@@ -281,9 +293,12 @@ describe("outbound addresses at delivery", () => {
     };
     await flush(worker({ deps, retryDelayS: () => 3600 }));
     expect(target.received).toEqual([]);
-    const [attempt] = (await (await api.caller(admin)).webhooks.listDeliveries({ id: hook.id })).items;
+    const [attempt] = (await (await api.caller(admin)).webhooks.listDeliveries({ id: hook.id }))
+      .items;
     expect(attempt).toMatchObject({ status: null });
-    expect(attempt!.error).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), not a public address$/);
+    expect(attempt!.error).toMatch(
+      /^localhost resolves to (127\.0\.0\.1|::1), not a public address$/,
+    );
   });
 });
 
@@ -297,7 +312,7 @@ describe("several workers on one database", () => {
     // On PostgreSQL the second worker has a connection pool of its own, as another process would.
     const other = testDriver() === "postgres" ? createPostgres(api.database.url!, 4) : null;
     try {
-      const otherDeps: ServiceDeps = { ...api.deps, db: (other?.db ?? api.database.db) as Database };
+      const otherDeps: ServiceDeps = { ...api.deps, db: other?.db ?? api.database.db };
       const first = worker({ lanes: 2, batch: 3 });
       const second = worker({ deps: otherDeps, lanes: 2, batch: 3 });
       await Promise.all([flush(first), flush(second), flush(first), flush(second)]);

@@ -50,9 +50,7 @@ export async function postMessage(
     );
     request.on("error", (error: Error) =>
       reject(
-        error.name === "AbortError"
-          ? new Error(`no answer within ${options.timeoutMs} ms`)
-          : error,
+        error.name === "AbortError" ? new Error(`no answer within ${options.timeoutMs} ms`) : error,
       ),
     );
     request.end(body);

@@ -4,7 +4,7 @@
 // service's key (the one that seals one-time-code secrets), bound to the webhook's id.
 import { randomBytes } from "node:crypto";
 import { queryRows, webhooks } from "@cowork/db";
-import { type RegisterWebhookInput, type WebhookFormat } from "@cowork/validators";
+import { type RegisterWebhookInput } from "@cowork/validators";
 import { asc, eq, sql } from "drizzle-orm";
 import { DomainError } from "../../errors";
 import { urlRefusal } from "../../outbound";
@@ -79,7 +79,7 @@ export async function listWebhooks(deps: ServiceDeps, locationId: number) {
     .from(webhooks)
     .where(eq(webhooks.locationId, locationId))
     .orderBy(asc(webhooks.id));
-  return { items: rows.map((row) => ({ ...row, format: row.format as WebhookFormat })) };
+  return { items: rows };
 }
 
 /** Removes a webhook of the location, and what was still to be delivered to it. */

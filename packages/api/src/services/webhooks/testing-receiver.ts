@@ -18,7 +18,10 @@ export interface Receiver {
   url(path?: string): string;
   received: ReceivedRequest[];
   /** The status (and headers) to answer a request with; "hang" answers nothing. */
-  answer: (request: ReceivedRequest, index: number) => number | "hang" | [number, Record<string, string>];
+  answer: (
+    request: ReceivedRequest,
+    index: number,
+  ) => number | "hang" | [number, Record<string, string>];
   close(): Promise<void>;
 }
 
