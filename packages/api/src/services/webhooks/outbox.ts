@@ -9,29 +9,37 @@ import { RETRY_FOR_S } from "../../mail/backoff";
 import { grantStillValid } from "../grant-rules";
 
 /**
- * Finds the impersonated sessions that ended without a write since the last sweep (their hour
- * ran out, or their grant no longer holds: the actor demoted or signed out elsewhere, the actor's
- * own session expired, the consent ran out, the policy switched off), marks each as noted, and
- * queues one message per caep webhook of its location: all in one statement, so each end is
- * queued once whatever the number of sweepers. Answers how many sessions it noted.
+ * Finds the impersonated sessions that ended without a write since the last sweep, marks each as
+ * noted, and queues one message per caep webhook of its location: all in one statement, so each
+ * end is queued once whatever the number of sweepers. A session whose hour ran out is only noted
+ * (its expiry is audited when its token is next refused: sessions.ts, recordExpiryIfDue). One
+ * whose grant no longer holds (the actor demoted or gone from the team, the actor's own session
+ * expired, the consent ran out) is also revoked: the receiver was told it ended, so it must not
+ * come back should the actor be promoted again (the revocation's trigger queues its messages).
+ * Answers how many sessions it noted.
  */
 export async function sweepEndedSessions(db: Database): Promise<number> {
   const rows = await queryRows<{ id: string }>(
     db,
     sql`with ended as (
-          update sessions s set caep_noted_at = now()
-          from impersonation_grants g
-          where g.jti = s.grant_jti and s.grant_jti is not null and s.revoked_at is null
-            and s.caep_noted_at is null
+          select s.id, s.location_id, s.expires_at <= now() as expired
+          from sessions s join impersonation_grants g on g.jti = s.grant_jti
+          where s.grant_jti is not null and s.revoked_at is null and s.caep_noted_at is null
             and (s.expires_at <= now() or not ${grantStillValid})
+          for update of s skip locked
+        ), noted as (
+          update sessions s set caep_noted_at = now(),
+            revoked_at = case when ended.expired then null else now() end,
+            revoked_reason = case when ended.expired then null else 'grant_no_longer_valid' end
+          from ended where s.id = ended.id
           returning s.id, s.location_id
         ), queued as (
           insert into webhook_outbox (webhook_id, session_id)
-          select w.id, ended.id from ended
-          join webhooks w on w.location_id = ended.location_id and w.format = 'caep'
+          select w.id, noted.id from noted
+          join webhooks w on w.location_id = noted.location_id and w.format = 'caep'
           on conflict do nothing
         )
-        select id from ended`,
+        select id from noted`,
   );
   return rows.length;
 }
