@@ -120,7 +120,7 @@ export async function dueMessages(
   }));
 }
 
-/** A session's end as a caep message tells it (checked against the schema in row-types.test.ts). */
+/** A session's end as a caep message tells it (its computed fields typed in row-types.test.ts). */
 export interface SessionEndRow {
   id: string;
   ended_at: Date;
