@@ -7,7 +7,9 @@ import { type SQL, sql } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, type TestApi } from "../testing";
+import { type RestAnswer } from "../rest/http";
+import { rest } from "../rest/routes";
+import { createTestApi, type TestApi, testTimes } from "../testing";
 import { expectRefused } from "../testing-refusals";
 
 let api: TestApi;
@@ -179,5 +181,116 @@ describe("registering", () => {
     const caep = await admin.webhooks.registerWebhook({ ...HOOK, format: "caep", events: ["*"] });
     expect(caep).toMatchObject({ format: "caep", events: ["*"] });
     await admin.webhooks.removeWebhook({ id: caep.id });
+  });
+});
+
+describe("the REST door (/api/sys/webhooks)", () => {
+  let requests = 0;
+  const call = (
+    handler: (typeof rest)[keyof typeof rest],
+    input: {
+      method: string;
+      path: string;
+      bearer?: string;
+      body?: string;
+      params?: Record<string, string>;
+    },
+  ): Promise<RestAnswer> => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (input.bearer) headers.authorization = `Bearer ${input.bearer}`;
+    return handler({
+      request: {
+        method: input.method,
+        url: input.path,
+        header: (name) => headers[name.toLowerCase()] ?? null,
+        body: input.body ?? "",
+      },
+      deps: api.deps,
+      meta: { ip: "203.0.113.9", requestId: `webhooks-${++requests}`, ...testTimes() },
+      ...(input.params ? { params: input.params } : {}),
+    });
+  };
+  const json = (answer: RestAnswer) => JSON.parse(answer.body ?? "null") as Record<string, unknown>;
+
+  it("registers (201), lists, lists attempts and removes (204), as the contract says", async () => {
+    const created = await call(rest.registerWebhook, {
+      method: "POST",
+      path: "/api/sys/webhooks",
+      bearer: t.ada,
+      body: JSON.stringify(HOOK),
+    });
+    expect(created.status).toBe(201);
+    const { id, secret } = json(created) as { id: number; secret: string };
+    expect(json(created)).toEqual({ id, ...HOOK, secret });
+    const listed = await call(rest.listWebhooks, {
+      method: "GET",
+      path: "/api/sys/webhooks",
+      bearer: t.ada,
+    });
+    expect(listed.status).toBe(200);
+    expect(json(listed).items as unknown[]).toContainEqual({ id, ...HOOK });
+    const params = { id: String(id) };
+    const deliveries = await call(rest.webhookDeliveries, {
+      method: "GET",
+      path: `/api/sys/webhooks/${id}/deliveries`,
+      bearer: t.ada,
+      params,
+    });
+    expect({ status: deliveries.status, body: json(deliveries) }).toEqual({
+      status: 200,
+      body: { items: [] },
+    });
+    const removed = await call(rest.removeWebhook, {
+      method: "DELETE",
+      path: `/api/sys/webhooks/${id}`,
+      bearer: t.ada,
+      params,
+    });
+    expect(removed.status).toBe(204);
+    const again = await call(rest.removeWebhook, {
+      method: "DELETE",
+      path: `/api/sys/webhooks/${id}`,
+      bearer: t.ada,
+      params,
+    });
+    expect({ status: again.status, error: json(again).error }).toEqual({
+      status: 404,
+      error: "not_found",
+    });
+  });
+
+  it("answers 400 to a refused URL or a bad id, 401 without a bearer", async () => {
+    const refused = await call(rest.registerWebhook, {
+      method: "POST",
+      path: "/api/sys/webhooks",
+      bearer: t.ada,
+      body: JSON.stringify({ ...HOOK, url: "https://169.254.169.254/" }),
+    });
+    expect({ status: refused.status, error: json(refused).error }).toEqual({
+      status: 400,
+      error: "invalid_request",
+    });
+    const garbled = await call(rest.registerWebhook, {
+      method: "POST",
+      path: "/api/sys/webhooks",
+      bearer: t.ada,
+      body: "{",
+    });
+    expect(garbled.status).toBe(400);
+    const badId = await call(rest.removeWebhook, {
+      method: "DELETE",
+      path: "/api/sys/webhooks/x",
+      bearer: t.ada,
+      params: { id: "x" },
+    });
+    expect({ status: badId.status, error: json(badId).error }).toEqual({
+      status: 400,
+      error: "invalid_request",
+    });
+    const anonymous = await call(rest.listWebhooks, { method: "GET", path: "/api/sys/webhooks" });
+    expect({ status: anonymous.status, error: json(anonymous).error }).toEqual({
+      status: 401,
+      error: "unauthorized",
+    });
   });
 });
