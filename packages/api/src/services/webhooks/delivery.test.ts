@@ -201,6 +201,26 @@ describe("standard-webhooks delivery", () => {
     expect(n).toBe(5);
   });
 
+  it("sends new events' first attempts before retries that are due at the same time", async () => {
+    const target = await receiver();
+    target.answer = () => 500;
+    await register(target.url());
+    await signIns(1);
+    await sealAll(api.deps);
+    await flush(worker({ retryDelayS: () => 3600 }));
+    const failed = bodyOf(target.received[0]!).data.seq;
+    await rows(sql`update webhook_outbox set next_attempt_at = now()`);
+    target.answer = () => 200;
+    await signIns(2);
+    await sealAll(api.deps);
+    await flush(worker({ retryDelayS: () => 3600 }));
+    const seqs = target.received.slice(1).map((request) => bodyOf(request).data.seq);
+    expect(seqs).toHaveLength(3);
+    expect(seqs.at(-1)).toBe(failed);
+    expect(seqs[0]).toBeGreaterThan(failed);
+    expect(seqs[1]).toBeGreaterThan(seqs[0]!);
+  });
+
   it("only delivers the types a webhook asked for, and only the location's", async () => {
     const target = await receiver();
     await register(target.url(), ["impersonation.stopped"]);

@@ -97,7 +97,10 @@ export interface DueMessage {
   attempts: number;
 }
 
-/** A claimed webhook's due messages, audit events in seq order (first attempts follow seq). */
+/**
+ * A claimed webhook's due messages: first attempts before retries, so a message that keeps
+ * failing never delays the ones after it, and each in seq order (first attempts follow seq).
+ */
 export async function dueMessages(
   db: Database,
   webhookId: number,
@@ -108,7 +111,7 @@ export async function dueMessages(
     sql`select o.id, o.message_id, o.event_id, o.session_id, o.created_at, o.attempts
         from webhook_outbox o left join audit_events ev on ev.id = o.event_id
         where o.webhook_id = ${webhookId} and ${due}
-        order by ev.seq nulls last, o.id
+        order by o.attempts > 0, ev.seq nulls last, o.id
         limit ${limit}`,
   );
   return rows.map((row) => ({
