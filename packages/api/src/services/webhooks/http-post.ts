@@ -42,10 +42,10 @@ export async function postMessage(
         agent: false,
       },
       (response: IncomingMessage) => {
-        // The body is not read for anything; it is drained so the socket can close.
-        response.resume();
-        response.on("end", () => resolve(response.statusCode ?? 0));
-        response.on("error", reject);
+        // Only the status counts: the body is not read, so a receiver that sends one without end
+        // holds nothing (the connection is not kept for another message anyway).
+        resolve(response.statusCode ?? 0);
+        response.destroy();
       },
     );
     request.on("error", (error: Error) =>
