@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import { createPostgres, queryRows } from "@cowork/db";
 import { testDriver } from "@cowork/db/testing";
 import { type SQL, sql } from "drizzle-orm";
+import { register as metricsRegistry } from "prom-client";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OutboundAllowList } from "../../outbound";
@@ -176,6 +177,15 @@ describe("standard-webhooks delivery", () => {
     expect(row!.attempts).toBe(1);
     expect(Number(row!.wait_s)).toBeGreaterThan(0);
     expect(Number(row!.wait_s)).toBeLessThanOrEqual(10);
+    // The metrics say one is waiting, and count the failed attempt.
+    const metric = async (name: string) =>
+      (await metricsRegistry.getSingleMetric(name)!.get()).values;
+    expect((await metric("cowork_webhook_messages_waiting"))[0]!.value).toBe(1);
+    expect(
+      (await metric("cowork_webhook_attempts_total")).find(
+        (value) => value.labels.outcome === "failed",
+      )!.value,
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it("sends each webhook's first attempts in seq order, and a failing event does not hold back the next", async () => {

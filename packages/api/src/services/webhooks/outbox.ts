@@ -181,3 +181,12 @@ export async function recordAttempt(db: Database, attempt: AttemptRecord, delayS
           ${attempt.worker}, ${attempt.status}, ${error})`,
   );
 }
+
+/** Messages not yet delivered nor given up (the due index holds exactly these). */
+export async function countWaiting(db: Database): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from webhook_outbox where delivered_at is null and given_up_at is null`,
+  );
+  return Number(row?.n ?? 0);
+}

@@ -19,6 +19,7 @@ import { webhookMetrics } from "./metrics";
 import {
   claimWebhook,
   type ClaimedWebhook,
+  countWaiting,
   type DueMessage,
   dueMessages,
   recordAttempt,
@@ -138,6 +139,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
       if (served.every((count) => count < 0)) break;
       attempts += served.reduce((sum, count) => sum + Math.max(0, count), 0);
     }
+    webhookMetrics.waiting(await countWaiting(db));
     return attempts;
   }
 
