@@ -13,6 +13,7 @@ import {
   setLogLevel,
   startAuditSealer,
   startWebhookWorker,
+  startRetentionJob,
 } from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
 import { createDatabase, REQUEST_STATEMENT_TIMEOUT_MS } from "@cowork/db";
@@ -113,6 +114,9 @@ const webhooks = startWebhookWorker({
   deps,
   logger: logger.child({ component: "webhooks" }),
 });
+// Purges what RETENTION_DAYS (and AUDIT_RETENTION_DAYS) no longer keep, in small batches; of the
+// processes sharing a database, one at a time.
+const retention = startRetentionJob(deps);
 {
   const database = config.databaseUrl ? "PostgreSQL" : `embedded database at ${config.pgliteDir}`;
   logger.info(
@@ -130,7 +134,15 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // is one transaction: whole, or not at all); then the database closes. PGlite writes its
     // folder on close; a stuck close must not keep the process alive.
     const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
-      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer.stop(), webhooks.stop()]))
+      .then(() =>
+        Promise.all([
+          mail?.stop(),
+          deps.actions.stop(),
+          sealer.stop(),
+          retention.stop(),
+          webhooks.stop(),
+        ]),
+      )
       .then(() => database.close())
       .catch(() => undefined);
     const deadline = pause(2000);

@@ -60,6 +60,40 @@ for (const target of report.targets ?? []) {
   check(figure(target.memory.peakMiB) && target.memory.peakMiB > 0, at("memory peak"));
 }
 check(report.goals?.length >= 4, "goals");
+if (process.env.DATABASE_URL) {
+  for (const line of [report.processes?.flow, report.processes?.me]) {
+    check(line && figure(line.ratio), `processes ${line?.operation ?? "line"}: ratio`);
+    for (const turn of line?.turns ?? [])
+      check(
+        turn.errors === 0,
+        `processes ${line!.operation}, ${turn.processes} process(es) answered errors: ${turn.firstError}`,
+      );
+  }
+  check(report.processes?.flow.turns.length, "processes: turns");
+  for (const format of ["ndjson", "csv"] as const) {
+    const run = report.export?.runs.find((candidate) => candidate.format === format);
+    check(
+      run && run.events === report.export!.expected && figure(run.rssGrowthMiB),
+      `export ${format}: every event, and the server's memory`,
+    );
+  }
+  // The scale section: both databases measured, without errors, and the plans examined.
+  const scale = report.scale;
+  check(scale, "scale section");
+  for (const name of ["empty", "scaled"] as const) {
+    const db = scale?.[name];
+    for (const line of ["flow", "me", "auditFirstPage", "accessHistory"] as const)
+      check(
+        db && figure(db[line].p99Ms) && db[line].errors === 0,
+        `scale ${name} ${line}${db?.[line].firstError ? `: ${db[line].firstError}` : ""}`,
+      );
+    check(db && figure(db.export.eventsPerS) && db.export.events > 0, `scale ${name} export`);
+    check(db && figure(db.sealingLagS), `scale ${name} sealing lag`);
+    check(db && db.tables.length > 0, `scale ${name} table sizes`);
+  }
+  check(scale?.scaled.auditDeepPage, "scale scaled audit deep page");
+  check(Array.isArray(scale?.seqScans), "scale plans");
+}
 if (problems.length) {
   console.error(`bench report ${file} is incomplete:\n  ${problems.join("\n  ")}`);
   process.exit(1);

@@ -3,9 +3,12 @@
 // Prints a table and writes reports/<timestamp>.json and reports/latest.json.
 //
 // Environment: BENCH_QUICK=1 (1 run × 2 s, for CI), BENCH_DB=pglite,postgres, BENCH_ONLY=
-// in-process,floors,me,flow,memory (a subset of the sections, for development), BENCH_CONCURRENCY=1,32,
+// in-process,floors,me,flow,memory,processes,export,scale (a subset of the sections, for
+// development; processes, export and scale run on PostgreSQL only), BENCH_CONCURRENCY=1,32,
 // BENCH_PROFILE=1 (server under --cpu-prof, summary in the report), BENCH_BUILD=auto|always|never,
-// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR.
+// BENCH_RUNS, BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_MEMORY_S, NEXT_DIST_DIR,
+// BENCH_EXPORT_EVENTS (the export section's log size; 1,000,000, or 20,000 in quick mode),
+// BENCH_SCALE=small|tenth|full and BENCH_SCALE_URL (the scale section: scale-options.ts).
 //
 // This file only puts the sections in order and writes the report; options.ts reads the
 // environment, scenarios.ts says what is measured, portal-target.ts measures it over HTTP,
@@ -24,6 +27,7 @@ import {
   inProcessPlan,
   memoryS,
   needsHttp,
+  postgresSections,
   quick,
   wants,
 } from "./options";
@@ -32,6 +36,11 @@ import { benchPortal } from "./portal-target";
 import { log, printReport } from "./print";
 import { emptyHttpReport, type HttpLine, type Report, type TargetReport } from "./report";
 import { nodeFloor as nodeFloorScenario } from "./scenarios";
+import { benchExport, exportGoals } from "./export";
+import { benchProcesses } from "./processes";
+import { printPostgresSections } from "./print-postgres-sections";
+import { benchScale } from "./scale";
+import { printScale } from "./scale-print";
 
 async function main() {
   const startedAt = new Date();
@@ -43,7 +52,7 @@ async function main() {
     `machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAverage.join(" ")}`,
   );
   const drivers = chosenDrivers();
-  const build = needsHttp ? ensureBuild(log) : null;
+  const build = needsHttp || postgresSections.length > 0 ? ensureBuild(log) : null;
   if (build)
     log(
       `build: apps/portal/${build.distDir} ${build.buildId} (${build.rebuilt ? "built now" : `built ${build.builtAt}`})`,
@@ -86,6 +95,12 @@ async function main() {
     });
   }
 
+  if ((wants("processes") || wants("export")) && !process.env.DATABASE_URL)
+    log("\nprocesses and export: not run (they need PostgreSQL: set DATABASE_URL)");
+  const processes = postgresSections.includes("processes") ? await benchProcesses() : null;
+  const exportReport = postgresSections.includes("export") ? await benchExport() : null;
+  const scale = wants("scale") && drivers.includes("postgres") ? await benchScale() : null;
+
   const report: Report = {
     version: 1,
     startedAt: startedAt.toISOString(),
@@ -96,7 +111,10 @@ async function main() {
     plan: { http: httpPlan, inProcess: inProcessPlan, memoryS, concurrency: CONCURRENCY },
     nodeFloor,
     targets,
-    goals: evaluateGoals(targets, memoryS),
+    goals: [...evaluateGoals(targets, memoryS), ...(exportReport ? exportGoals(exportReport) : [])],
+    processes,
+    export: exportReport,
+    scale,
   };
   const dir = join(repoRoot, "bench/reports");
   mkdirSync(dir, { recursive: true });
@@ -105,6 +123,8 @@ async function main() {
   writeFileSync(join(dir, `${stamp}.json`), text);
   writeFileSync(join(dir, "latest.json"), text);
   printReport(report, log);
+  printPostgresSections(report, log);
+  if (scale) printScale(scale, log);
   log(`\nreport: bench/reports/${stamp}.json (and bench/reports/latest.json)`);
 }
 

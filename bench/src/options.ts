@@ -4,7 +4,15 @@ import type { LoadPlan } from "./http-load";
 import type { InProcessPlan } from "./in-process";
 
 export type Driver = "pglite" | "postgres";
-export type Section = "in-process" | "floors" | "me" | "flow" | "memory";
+export type Section =
+  | "in-process"
+  | "floors"
+  | "me"
+  | "flow"
+  | "memory"
+  | "processes"
+  | "export"
+  | "scale";
 
 const env = process.env;
 const number = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -20,7 +28,7 @@ const only = new Set(
 );
 export const wants = (section: Section) => only.size === 0 || only.has(section);
 /** Any section that needs the production server (and so its build). */
-export const needsHttp = (["floors", "me", "flow", "memory"] as const).some(wants);
+export const needsHttp = (["floors", "me", "flow", "memory", "scale"] as const).some(wants);
 
 export const CONCURRENCY = (
   env.BENCH_CONCURRENCY ? env.BENCH_CONCURRENCY.split(",").map(Number) : [1, 32]
@@ -49,3 +57,8 @@ export function chosenDrivers(): Driver[] {
     throw new Error("BENCH_DB=postgres needs DATABASE_URL");
   return drivers;
 }
+
+/** The sections that need PostgreSQL (several processes on one database; a million-event log). */
+export const postgresSections = (["processes", "export"] as const).filter(
+  (section) => wants(section) && Boolean(env.DATABASE_URL),
+);

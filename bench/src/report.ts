@@ -6,6 +6,8 @@ import type { Machine } from "./machine";
 import type { Driver } from "./options";
 import type { BuildInfo } from "./portal";
 import type { ProfileSummary } from "./profile";
+import type { ExportReport } from "./export";
+import type { ProcessesReport } from "./processes";
 
 export interface HttpLine {
   /** Per concurrency level. */
@@ -79,6 +81,12 @@ export interface Report {
   nodeFloor: HttpLine;
   targets: TargetReport[];
   goals: Goal[];
+  /** One production server against two on one PostgreSQL database (null: not run). */
+  processes: ProcessesReport | null;
+  /** The audit export of a large log over HTTP (null: not run). */
+  export: ExportReport | null;
+  /** The scale section (PostgreSQL only; null when it did not run). */
+  scale: ScaleReport | null;
 }
 
 /** What a section that did not run leaves in the report: empty lines, no ratios. */
@@ -91,3 +99,57 @@ export const emptyHttpReport = (serverEnv: Record<string, string> = {}): HttpRep
   flow: {},
   ratioToDoorFloor: {},
 });
+
+/** One operation of the scale section: medians over the runs. */
+export interface ScaleLine {
+  ratePerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  firstError: string | null;
+  /** CPU per operation (median over the runs): less sensitive than rates to a busy machine. */
+  serverCpuMs: number | null;
+  postgresCpuMs: number | null;
+}
+
+export interface TableSize {
+  table: string;
+  /** The planner's estimate (pg_class.reltuples). */
+  rows: number;
+  tableMiB: number;
+  indexMiB: number;
+}
+
+export interface ScaleDatabaseReport {
+  /** At concurrency 32. */
+  flow: ScaleLine;
+  me: ScaleLine;
+  /** GET /api/sys/audit, 50 events, at concurrency 1. */
+  auditFirstPage: ScaleLine;
+  /** The same, `depth` events deep by keyset cursor; null when the log is too short. */
+  auditDeepPage: (ScaleLine & { depth: number }) | null;
+  auditLogSize: number | null;
+  accessHistory: ScaleLine;
+  export: {
+    events: number;
+    seconds: number;
+    eventsPerS: number;
+    rssBeforeMiB: number;
+    /** The server's peak RSS while streaming, above its RSS before. */
+    rssGrowthMiB: number;
+    /** CPU per 1,000 events exported (Linux only). */
+    cpuPerThousand: { serverMs: number; postgresMs: number; readerMs: number } | null;
+  };
+  /** The longest any event stayed unsealed while the flow ran at concurrency 32. */
+  sealingLagS: number;
+  tables: TableSize[];
+}
+
+export interface ScaleReport {
+  size: string;
+  sizes: { locations: number; coworkers: number; audit: number; sessions: number; grants: number };
+  empty: ScaleDatabaseReport;
+  scaled: ScaleDatabaseReport;
+  /** Hot statements whose plan reads a large table whole (should be none). */
+  seqScans: string[];
+}

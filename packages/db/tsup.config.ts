@@ -9,4 +9,5 @@ export default libraryBuild({
   seed: "src/seed.ts",
   testing: "src/testing.ts",
   migrate: "src/migrate.ts",
+  "seed-scale": "src/seed-scale.ts",
 });

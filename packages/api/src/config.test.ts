@@ -297,4 +297,23 @@ describe("loadConfig", () => {
     expect(injected).toMatch(/^MAIL_FROM /);
     expect(injected).not.toMatch(/[\r\n]/);
   });
+
+  it("reads RETENTION_DAYS (30 by default) and AUDIT_RETENTION_DAYS (unset: never), and refuses a bad one", () => {
+    expect(loadConfig({})).toMatchObject({ retentionDays: 30, auditRetentionDays: null });
+    expect(loadConfig({ RETENTION_DAYS: " 7 ", AUDIT_RETENTION_DAYS: "400" })).toMatchObject({
+      retentionDays: 7,
+      auditRetentionDays: 400,
+    });
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: " " }).auditRetentionDays).toBeNull();
+    for (const bad of ["0", "-1", "30d", "1.5", "3651", "thirty"]) {
+      expect(refusal({ RETENTION_DAYS: bad }), bad).toBe(
+        `RETENTION_DAYS must be a whole number from 1 to 3650 (got "${bad}")`,
+      );
+    }
+    for (const bad of ["0", "-5", "1y", "36501"]) {
+      expect(refusal({ AUDIT_RETENTION_DAYS: bad }), bad).toBe(
+        `AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 36500, or unset to keep every event (got "${bad}")`,
+      );
+    }
+  });
 });

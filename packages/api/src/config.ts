@@ -51,6 +51,13 @@ export interface ServiceConfig {
   otpEncryptionKey: Buffer | null;
   /** Hosts webhook deliveries may reach although they are not public (OUTBOUND_ALLOW_HOSTS). */
   outboundAllowHosts: OutboundAllowList;
+  /**
+   * Days that expired or revoked sessions, used-up grants, old throttle rows, mails done with and
+   * used DPoP jtis are kept before the retention job purges them (services/retention).
+   */
+  retentionDays: number;
+  /** Days audit events are kept (sealed ones only, their leaves stay); null: never purged. */
+  auditRetentionDays: number | null;
 }
 
 /** OTP_ENCRYPTION_KEY: 32 bytes, as 64 hex digits or base64 / base64url (43 or 44 characters). */
@@ -184,6 +191,16 @@ const serviceEnv = z
         return refuse(`must list host names or IP addresses (${(error as Error).message})`);
       }
     }),
+    RETENTION_DAYS: wholeNumber(30, 1, 3650),
+    AUDIT_RETENTION_DAYS: variable((raw) => {
+      const value = raw?.trim();
+      if (!value) return null;
+      if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 36_500)
+        refuse(
+          `must be a whole number of days from 1 to 36500, or unset to keep every event (got "${value}")`,
+        );
+      return Number(value);
+    }),
     NODE_ENV: z.string().optional(),
   })
   .superRefine((env, ctx) => {
@@ -217,6 +234,8 @@ const serviceEnv = z
     stepUpMaxAgeS: env.STEP_UP_MAX_AGE_SECONDS,
     otpEncryptionKey: env.OTP_ENCRYPTION_KEY,
     outboundAllowHosts: env.OUTBOUND_ALLOW_HOSTS,
+    retentionDays: env.RETENTION_DAYS,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
   }));
 
 /**

@@ -58,3 +58,12 @@ export {
   type WebhookWorkerOptions,
 } from "./services/webhooks";
 export { OutboundAllowList } from "./outbound";
+export { RETENTION_INTERVAL_MS, startRetentionJob, type RetentionJob } from "./services/retention";
+export { sealBacklog, unsealedCount } from "./services/audit-log/seal-backlog";
+export {
+  describePlan,
+  explainStatements,
+  recordHotStatements,
+  type ExplainedStatement,
+  type HotPathSubjects,
+} from "./hot-plans";

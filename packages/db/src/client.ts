@@ -101,6 +101,11 @@ export function attachDatabase(connection: Connection): DatabaseHandle {
 const preparedClients = new WeakMap<Database, postgres.Sql>();
 const dialect = new PgDialect();
 
+/** The postgres-js client behind a database createPostgres made; null on PGlite. */
+export function postgresClientOf(db: Database): postgres.Sql | null {
+  return preparedClients.get(db) ?? null;
+}
+
 async function execute(db: Database, query: SQL): Promise<unknown> {
   const client = preparedClients.get(db);
   if (!client) return db.execute(query);

@@ -322,15 +322,24 @@ describe("impersonation grants", () => {
     expect(staffGrant?.readOnly).toBe(false);
   });
 
-  it("vanishes with the actor's session it was issued from", async () => {
+  it("outlives the actor's session as a record (retention purges that session), and can no longer be used", async () => {
     const scene = await grantScene();
+    await handle.db
+      .insert(staffRoles)
+      .values({ userId: scene.actor.id, locationId: scene.location.id, role: "operator" });
     const [grant] = await scene.grant();
+    const stillValid = async () =>
+      (
+        await queryRows<{ valid: boolean }>(
+          handle.db,
+          sql`select grant_still_valid(g.kind, g.actor_user_id, g.actor_session_id, g.target_user_id,
+                g.coworker_id, g.location_id, g.team_id) as valid
+              from impersonation_grants g where g.jti = ${grant!.jti}`,
+        )
+      )[0]?.valid;
+    expect(await stillValid()).toBe(true);
     await handle.db.delete(sessions).where(eq(sessions.id, scene.session.id));
-    const left = await handle.db
-      .select()
-      .from(impersonationGrants)
-      .where(eq(impersonationGrants.jti, grant!.jti));
-    expect(left).toEqual([]);
+    expect(await stillValid()).toBe(false);
   });
 });
 

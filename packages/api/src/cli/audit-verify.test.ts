@@ -27,7 +27,9 @@ import { recordAudit } from "../services/audit";
 import { auditLeafHash, selectAuditItems, toAuditItem } from "../services/audit-items";
 import { sealAll } from "../services/audit-log/seal";
 import { verifyAuditLog } from "../services/audit-log/verify";
+import { proveInclusion } from "../services/audit-log/read";
 import { existingKeys } from "../services/keys";
+import { pruneAuditEvents } from "../services/retention/audit-prune";
 import { testTimes } from "../testing";
 
 const run = promisify(execFile);
@@ -125,6 +127,19 @@ async function verifyAfter(
 const exec = (handle: DatabaseHandle, statement: ReturnType<typeof sql>) =>
   queryRows(handle.db, statement);
 
+/**
+ * AUDIT_RETENTION_DAYS=30 after location 1's first six events grew 40 days old: seq 1–6 are
+ * pruned, in batches of four.
+ */
+async function pruneOldest(handle: DatabaseHandle) {
+  await exec(
+    handle,
+    sql`update audit_events set at = at - interval '40 days' where location_id = 1 and seq <= 6`,
+  );
+  const result = await pruneAuditEvents(handle.db, 30, { batch: 4, over: () => false });
+  expect(result).toEqual({ pruned: 6, more: false });
+}
+
 describe(`pnpm audit:verify (${driver})`, { timeout: 300_000 }, () => {
   it("passes a log nobody touched: every event and checkpoint checked, exit 0", async () => {
     const outcome = await verifyAfter(() => Promise.resolve());
@@ -198,6 +213,115 @@ describe(`pnpm audit:verify (${driver})`, { timeout: 300_000 }, () => {
     expect(one.code).toBe(1);
     expect(one.stdout).toMatch(/^checked 0 events and 0 checkpoints\nlocation 1: seq 1 /);
     expect((await verifyAfter(() => Promise.resolve(), ["--everything"])).code).toBe(2);
+  });
+
+  it("passes a log pruned by AUDIT_RETENTION_DAYS, checking the pruned events from their kept leaf hashes", async () => {
+    const outcome = await verifyAfter(pruneOldest);
+    expect(outcome).toEqual({
+      code: 0,
+      stdout:
+        "checked 9 events and 6 checkpoints (and 6 events pruned by AUDIT_RETENTION_DAYS, from the leaf hashes kept of them)\n",
+    });
+  });
+
+  it("after pruning, names the first kept event when it is deleted: it was not pruned", async () => {
+    const outcome = await verifyAfter(async (handle) => {
+      await pruneOldest(handle);
+      await exec(handle, sql`delete from audit_events where location_id = 1 and seq = 7`);
+    });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stdout).toMatch(/\nlocation 1: seq 7 is missing/);
+  });
+});
+
+describe(`verifyAuditLog after pruning (${driver})`, () => {
+  async function pruned(tamper: (handle: DatabaseHandle) => Promise<unknown>) {
+    const handle = await createTestDatabase();
+    try {
+      const deps = await buildLog(handle);
+      await pruneOldest(handle);
+      await tamper(handle);
+      const keys = await existingKeys(handle.db, deps.config);
+      return await verifyAuditLog(handle.db, keys, ISSUER, { locationId: 1 });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it("still finds a kept event that was changed", async () => {
+    const result = await pruned((handle) =>
+      exec(
+        handle,
+        sql`update audit_events set reason = 'nothing' where location_id = 1 and seq = 9`,
+      ),
+    );
+    expect(result.failure).toMatchObject({ locationId: 1, seq: 9 });
+    expect(result.failure!.problem).toMatch(/does not match its leaf/);
+  });
+
+  it("finds a pruned event's leaf hash rewritten: the signed root no longer matches", async () => {
+    const result = await pruned((handle) =>
+      exec(
+        handle,
+        sql`update audit_nodes set hash = (select hash from audit_nodes where location_id = 1 and level = 0 and idx = 0)
+            where location_id = 1 and level = 0 and idx = 2`,
+      ),
+    );
+    expect(result.failure).toMatchObject({ locationId: 1, seq: 1 });
+    expect(result.failure!.problem).toMatch(
+      /no longer have the root signed by the checkpoint of size 4/,
+    );
+  });
+
+  it("keeps every inclusion proof, of pruned and of kept events alike", async () => {
+    const handle = await createTestDatabase();
+    try {
+      await buildLog(handle);
+      const proofs = async () =>
+        Promise.all(
+          [1, 4, 6, 7, 12].map((seq) =>
+            proveInclusion(handle.db, 1, { seq, size: seq === 12 ? 12 : 8 }),
+          ),
+        );
+      const before = await proofs();
+      await pruneOldest(handle);
+      expect(await proofs()).toEqual(before);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("prunes neither an unsealed event nor past a missing one, and never twice", async () => {
+    const handle = await createTestDatabase();
+    try {
+      await buildLog(handle);
+      await recordAudit(
+        handle.db,
+        { type: "signin", outcome: "success", actorUserId: 7, locationId: 1 },
+        testTimes(),
+      );
+      await exec(handle, sql`update audit_events set at = at - interval '40 days'`);
+      await exec(handle, sql`delete from audit_events where location_id = 1 and seq = 5`);
+      const over = () => false;
+      expect(await pruneAuditEvents(handle.db, 30, { batch: 4, over })).toEqual({
+        pruned: 4 + 3,
+        more: false,
+      });
+      const left = await queryRows<{ location_id: number; seq: number | null }>(
+        handle.db,
+        sql`select location_id, seq from audit_events order by location_id, seq nulls last`,
+      );
+      expect(left).toEqual([
+        ...[6, 7, 8, 9, 10, 11, 12].map((seq) => ({ location_id: 1, seq })),
+        { location_id: 1, seq: null },
+      ]);
+      expect(await pruneAuditEvents(handle.db, 30, { batch: 4, over })).toEqual({
+        pruned: 0,
+        more: false,
+      });
+    } finally {
+      await handle.close();
+    }
   });
 });
 

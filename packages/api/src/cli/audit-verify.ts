@@ -41,7 +41,12 @@ try {
   }
   const keys = await existingKeys(database.db, config);
   const result = await verifyAuditLog(database.db, keys, config.issuer, { locationId });
-  console.log(`checked ${result.events} events and ${result.checkpoints} checkpoints`);
+  console.log(
+    `checked ${result.events} events and ${result.checkpoints} checkpoints` +
+      (result.pruned > 0
+        ? ` (and ${result.pruned} events pruned by AUDIT_RETENTION_DAYS, from the leaf hashes kept of them)`
+        : ""),
+  );
   if (result.failure) {
     const { failure } = result;
     console.log(`location ${failure.locationId}: seq ${failure.seq} ${failure.problem}`);

@@ -111,6 +111,26 @@ const actionsDropped = shared(
     }),
 );
 
+const retentionPurged = shared(
+  "cowork_retention_purged_total",
+  () =>
+    new Counter({
+      name: "cowork_retention_purged_total",
+      help: "Rows the retention job deleted (RETENTION_DAYS, AUDIT_RETENTION_DAYS), by table.",
+      labelNames: ["table"],
+    }),
+);
+
+const retentionRounds = shared(
+  "cowork_retention_rounds_total",
+  () =>
+    new Counter({
+      name: "cowork_retention_rounds_total",
+      help: "Retention rounds of this process, by outcome (ran; skipped: another process held the lock; failed).",
+      labelNames: ["outcome"],
+    }),
+);
+
 // The process metrics (CPU, memory, event loop), once per registry.
 if (!register.getSingleMetric("process_cpu_user_seconds_total")) collectDefaultMetrics();
 
@@ -146,6 +166,13 @@ export const metrics = {
   /** Action records given up (services/actions/writer.ts). */
   actionsDropped(reason: "database" | "buffer_full", count: number): void {
     actionsDropped.inc({ reason }, count);
+  },
+  /** Rows a retention round deleted from `table` (services/retention). */
+  purged(table: string, count: number): void {
+    retentionPurged.inc({ table }, count);
+  },
+  retentionRound(outcome: "ran" | "skipped" | "failed"): void {
+    retentionRounds.inc({ outcome });
   },
 };
 

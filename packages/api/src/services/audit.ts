@@ -2,30 +2,13 @@
 // a change are part of the same SQL statement as the change (see the services); refusals are
 // written on their own, since nothing else changes.
 import { auditEvents, type Database, queryRows } from "@cowork/db";
-import { type AuditExportInput, type AuditListInput } from "@cowork/validators";
+import { type AuditExportInput, type AuditListInput, auditTypeSchema } from "@cowork/validators";
 import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import { selectAuditItems, toAuditItem } from "./audit-items";
 import { beforeDeadline, type RequestTimes } from "./deadline";
 
-export const AUDIT_TYPES = [
-  "signin",
-  "signin.failed",
-  "impersonation.issued",
-  "impersonation.exchanged",
-  "impersonation.stopped",
-  "impersonation.expired",
-  "session.signed_out",
-  "profile.switched",
-  "policy.changed",
-  "consent.granted",
-  "consent.revoked",
-  "impersonation.terminated",
-  "session.reauthenticated",
-  "otp.enrolled",
-  "otp.removed",
-  "webhook.registered",
-  "webhook.removed",
-] as const;
+/** Every type an audit event may have: the one list, in @cowork/validators (audit-types.ts). */
+export const AUDIT_TYPES = auditTypeSchema.options;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
 export interface AuditRecord {

@@ -10,7 +10,7 @@ import {
 } from "@cowork/db";
 import { type ReasonCategory } from "@cowork/validators";
 import { HISTORY_ACTIONS_MAX, type ImpersonationAction } from "@cowork/validators";
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, sql } from "drizzle-orm";
 import { DomainError } from "../errors";
 import { beforeDeadline } from "./deadline";
 import { type RequestMeta, type ServiceDeps } from "./deps";
@@ -130,16 +130,31 @@ export async function accessHistory(
 ): Promise<AccessHistoryItem[]> {
   // This process's records of calls it answered are written before they are read.
   await deps.actions.flush();
+  // Each session's grant is read by its key, once per listed session (a lateral lookup): the
+  // sessions come newest first from sessions_user_created_idx and stop at the limit, so the
+  // statement reads a few hundred rows however many grants the service has ever issued.
+  const grant = deps.db
+    .select({
+      kind: impersonationGrants.kind,
+      reason: impersonationGrants.reason,
+      readOnly: impersonationGrants.readOnly,
+      reasonCategory: impersonationGrants.reasonCategory,
+      ticket: impersonationGrants.ticket,
+    })
+    .from(impersonationGrants)
+    .where(eq(impersonationGrants.jti, sessions.grantJti))
+    .limit(1)
+    .as("grant");
   const rows = await readPrepared(
     deps.db
       .select({
         at: sessions.createdAt,
         actorName: users.fullName,
-        kind: impersonationGrants.kind,
-        reason: impersonationGrants.reason,
-        readOnly: impersonationGrants.readOnly,
-        reasonCategory: impersonationGrants.reasonCategory,
-        ticket: impersonationGrants.ticket,
+        kind: grant.kind,
+        reason: grant.reason,
+        readOnly: grant.readOnly,
+        reasonCategory: grant.reasonCategory,
+        ticket: grant.ticket,
         // Revoked, or else expired; null while it still runs.
         endedAt: sql`coalesce(${sessions.revokedAt},
           case when ${sessions.expiresAt} <= now() then ${sessions.expiresAt} end)`.mapWith(
@@ -149,9 +164,9 @@ export async function accessHistory(
         actionCount: sessionActionCount.mapWith(Number),
       })
       .from(sessions)
-      .innerJoin(impersonationGrants, eq(impersonationGrants.jti, sessions.grantJti))
+      .innerJoinLateral(grant, sql`true`)
       .innerJoin(users, eq(users.id, sessions.actorUserId))
-      .where(eq(sessions.userId, session.userId))
+      .where(and(eq(sessions.userId, session.userId), isNotNull(sessions.grantJti)))
       .orderBy(desc(sessions.createdAt))
       .limit(200),
     "profiles_access_history",

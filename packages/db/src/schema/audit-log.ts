@@ -48,3 +48,19 @@ export const auditCheckpoints = pgTable(
     check("audit_checkpoints_size", sql`${t.size} > 0`),
   ],
 );
+
+/**
+ * How far a location's audit events have been pruned (AUDIT_RETENTION_DAYS, migration 0012):
+ * the events of seq 1 to `throughSeq` are gone, their leaves stay in audit_nodes.
+ */
+export const auditPruned = pgTable(
+  "audit_pruned",
+  {
+    locationId: integer("location_id")
+      .primaryKey()
+      .references(() => locations.id, { onDelete: "cascade" }),
+    throughSeq: bigint("through_seq", { mode: "number" }).notNull(),
+    prunedAt: timestamp("pruned_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("audit_pruned_through_seq", sql`${t.throughSeq} > 0`)],
+);

@@ -54,6 +54,10 @@ export const mailOutbox = pgTable(
     index("mail_outbox_due_idx")
       .on(t.nextAttemptAt)
       .where(sql`${t.sentAt} is null and ${t.givenUpAt} is null`),
+    // Mails done with (sent, or given up), for the retention job (migration 0012).
+    index("mail_outbox_done_idx")
+      .on(sql`(coalesce(${t.sentAt}, ${t.givenUpAt}))`)
+      .where(sql`${t.sentAt} is not null or ${t.givenUpAt} is not null`),
   ],
 );
 

@@ -50,6 +50,7 @@ export const supportAccessGrants = pgTable(
   },
   (t) => [
     index("support_access_grants_coworker_idx").on(t.coworkerId, t.grantedTo),
+    index("support_access_grants_expires_idx").on(t.expiresAt),
     check(
       "support_access_grants_hours",
       sql`${t.expiresAt} > ${t.createdAt} and ${t.expiresAt} <= ${t.createdAt} + interval '168 hours'`,

@@ -16,7 +16,6 @@ import {
 } from "drizzle-orm/pg-core";
 import { coworkers, locations, teams, users } from "./directory";
 import { grantKindEnum } from "./kinds";
-import { supportAccessGrants } from "./policy";
 
 export { grantKindEnum };
 
@@ -55,7 +54,8 @@ export const sessions = pgTable(
     caepNotedAt: timestamp("caep_noted_at", { withTimezone: true }),
   },
   (t) => [
-    index("sessions_user_idx").on(t.userId),
+    // The access history reads a member's sessions newest first (migration 0013).
+    index("sessions_user_created_idx").on(t.userId, t.createdAt.desc()),
     check("sessions_amr_known", sql`${t.amr} <@ '{pwd,otp}'::text[]`),
     index("sessions_actor_session_idx").on(t.actorSessionId),
     index("sessions_caep_pending_idx")
@@ -63,6 +63,14 @@ export const sessions = pgTable(
       .where(
         sql`${t.grantJti} is not null and ${t.revokedAt} is null and ${t.caepNotedAt} is null`,
       ),
+    // What the retention job walks (migration 0012): own sessions, and apart from them the
+    // impersonated ones, which the member's access history keeps.
+    index("sessions_own_expires_idx")
+      .on(t.expiresAt)
+      .where(sql`${t.grantJti} is null`),
+    index("sessions_impersonated_expires_idx")
+      .on(t.expiresAt)
+      .where(sql`${t.grantJti} is not null`),
     check(
       "sessions_impersonation_complete",
       sql`(${t.actorUserId} is null) = (${t.actorSessionId} is null) and (${t.actorUserId} is null) = (${t.grantJti} is null)`,
@@ -78,9 +86,11 @@ export const impersonationGrants = pgTable(
     actorUserId: integer("actor_user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    actorSessionId: uuid("actor_session_id")
-      .notNull()
-      .references(() => sessions.id, { onDelete: "cascade" }),
+    /**
+     * The actor's session, as a record (no foreign key: that session is purged on its own
+     * schedule, migration 0012); grant_still_valid asks for it to exist and be live.
+     */
+    actorSessionId: uuid("actor_session_id").notNull(),
     targetUserId: integer("target_user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
@@ -101,14 +111,19 @@ export const impersonationGrants = pgTable(
     /** member_request, billing, technical_issue, security_review or other (CONTRACT §8). */
     reasonCategory: text("reason_category"),
     ticket: text("ticket"),
-    /** Set by the exchange when the policy required consent: the grant the session stands on. */
-    consentGrantId: bigint("consent_grant_id", { mode: "number" }).references(
-      () => supportAccessGrants.id,
-      { onDelete: "cascade" },
-    ),
+    /**
+     * Set by the exchange when the policy required consent: the support access grant the session
+     * stands on, as a record (no foreign key: consent grants are purged on their own schedule,
+     * migration 0012); consent_still_open asks for it to exist and be open.
+     */
+    consentGrantId: bigint("consent_grant_id", { mode: "number" }),
   },
   (t) => [
     index("grants_actor_idx").on(t.actorUserId),
+    // Grants never exchanged, for the retention job (a consumed one goes with its session).
+    index("grants_unused_expires_idx")
+      .on(t.expiresAt)
+      .where(sql`${t.consumedAt} is null`),
     check(
       "grants_lifetime_max_300s",
       sql`${t.expiresAt} <= ${t.issuedAt} + interval '300 seconds'`,

@@ -3,8 +3,18 @@
 // each checkpoint's root must be the root of the events it covers, and its signature must verify
 // with the service's keys. Reports the first event whose content or order no longer matches.
 // Memory stays bounded: events and checkpoints are read in batches, the tree kept as its frontier.
+// Events pruned by AUDIT_RETENTION_DAYS (seq 1 … audit_pruned.through_seq) are checked from the
+// leaf hashes the tree kept of them: the checkpoints over them must still verify, and any other
+// missing event is reported as missing.
 import { InvalidCheckpointError, type KeySet, verifyCheckpoint } from "@cowork/auth";
-import { auditCheckpoints, auditEvents, auditNodes, type Database, queryRows } from "@cowork/db";
+import {
+  auditCheckpoints,
+  auditEvents,
+  auditNodes,
+  auditPruned,
+  type Database,
+  queryRows,
+} from "@cowork/db";
 import { and, asc, eq, gt, gte, isNotNull, lt, sql } from "drizzle-orm";
 import { auditLeafHash, selectAuditItems, toAuditItem } from "../audit-items";
 import { MerkleFrontier } from "./merkle";
@@ -20,6 +30,8 @@ export interface VerifyFailure {
 export interface VerifyResult {
   events: number;
   checkpoints: number;
+  /** Events pruned by retention, checked through the leaf hashes kept of them. */
+  pruned: number;
   failure: VerifyFailure | null;
 }
 
@@ -44,8 +56,7 @@ async function* checkpointsOf(db: Database, locationId: number) {
  * holds at its place (audit_nodes level 0, idx seq − 1): that copy is keyed by position, so an
  * event moved to another seq no longer matches it.
  */
-async function* sealedEventsOf(db: Database, locationId: number) {
-  let after = 0;
+async function* sealedEventsOf(db: Database, locationId: number, after: number) {
   for (;;) {
     const rows = await selectAuditItems(db)
       .where(
@@ -78,6 +89,36 @@ async function* sealedEventsOf(db: Database, locationId: number) {
   }
 }
 
+/** The leaf hashes of a location's pruned events (seq 1 … through), a batch at a time. */
+async function* prunedLeavesOf(db: Database, locationId: number, through: number) {
+  for (let from = 0; from < through; from += BATCH) {
+    const rows = await db
+      .select({ idx: auditNodes.idx, hash: auditNodes.hash })
+      .from(auditNodes)
+      .where(
+        and(
+          eq(auditNodes.locationId, locationId),
+          eq(auditNodes.level, 0),
+          gte(auditNodes.idx, from),
+          lt(auditNodes.idx, Math.min(from + BATCH, through)),
+        ),
+      )
+      .orderBy(asc(auditNodes.idx));
+    const leaves = new Map(rows.map((row) => [Number(row.idx), row.hash]));
+    for (let idx = from; idx < Math.min(from + BATCH, through); idx++)
+      yield { seq: idx + 1, hash: leaves.get(idx) ?? null };
+  }
+}
+
+/** How far a location's events were pruned (0: never). */
+async function prunedThrough(db: Database, locationId: number): Promise<number> {
+  const [row] = await db
+    .select({ through: auditPruned.throughSeq })
+    .from(auditPruned)
+    .where(eq(auditPruned.locationId, locationId));
+  return Number(row?.through ?? 0);
+}
+
 /** The locations that have a log: sealed events or checkpoints. */
 async function locationsWithLogs(db: Database): Promise<number[]> {
   const rows = await queryRows<{ id: number }>(
@@ -95,7 +136,7 @@ export async function verifyAuditLog(
   issuer: string,
   options: { locationId?: number } = {},
 ): Promise<VerifyResult> {
-  const result: VerifyResult = { events: 0, checkpoints: 0, failure: null };
+  const result: VerifyResult = { events: 0, checkpoints: 0, pruned: 0, failure: null };
   const locations =
     options.locationId === undefined ? await locationsWithLogs(db) : [options.locationId];
   for (const locationId of locations) {
@@ -148,7 +189,18 @@ async function verifyLocation(
     return null;
   };
 
-  for await (const { row, treeLeaf } of sealedEventsOf(db, locationId)) {
+  const through = await prunedThrough(db, locationId);
+  for await (const leaf of prunedLeavesOf(db, locationId, through)) {
+    if (next.done) return fail(leaf.seq, "was pruned, but no checkpoint covers it");
+    if (leaf.hash === null)
+      return fail(leaf.seq, "was pruned, and its leaf is missing from the tree");
+    tree.append(leaf.hash);
+    counts.pruned++;
+    const failure = await checkReached();
+    if (failure) return failure;
+  }
+
+  for await (const { row, treeLeaf } of sealedEventsOf(db, locationId, through)) {
     const expected = tree.size + 1;
     const seq = Number(row.seq);
     if (seq !== expected) return fail(expected, seq > expected ? "is missing" : "appears twice");
