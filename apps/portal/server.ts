@@ -12,6 +12,7 @@ import {
   logger,
   setLogLevel,
   startAuditSealer,
+  startWebhookWorker,
   startRetentionJob,
 } from "@cowork/api";
 import { KeyConfigError, loadKeySet } from "@cowork/auth";
@@ -111,6 +112,11 @@ const mail = startMailDelivery(deps);
 const sealer = config.auditSealing ? startAuditSealer(deps) : null;
 if (!sealer)
   logger.warn("AUDIT_SEALING=off: this process signs no audit checkpoints (another must).");
+// Delivers the outbox of the location's webhooks (audit events, CAEP session ends: CONTRACT §9).
+const webhooks = startWebhookWorker({
+  deps,
+  logger: logger.child({ component: "webhooks" }),
+});
 // Purges what RETENTION_DAYS (and AUDIT_RETENTION_DAYS) no longer keep, in small batches; of the
 // processes sharing a database, one at a time.
 const retention = startRetentionJob(deps);
@@ -131,7 +137,15 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // is one transaction: whole, or not at all); then the database closes. PGlite writes its
     // folder on close; a stuck close must not keep the process alive.
     const closed = Promise.race([app.close().catch(() => undefined), pause(1000)])
-      .then(() => Promise.all([mail?.stop(), deps.actions.stop(), sealer?.stop(), retention.stop()]))
+      .then(() =>
+        Promise.all([
+          mail?.stop(),
+          deps.actions.stop(),
+          sealer?.stop(),
+          retention.stop(),
+          webhooks.stop(),
+        ]),
+      )
       .then(() => database.close())
       .catch(() => undefined);
     const deadline = pause(2000);

@@ -125,3 +125,15 @@ function parseRange(entry: string): [Address, number] {
     throw new Error(`"${entry}" has host bits set (the range starts at ${print(first)}/${bits})`);
   return [network, bits];
 }
+
+/**
+ * Whether an address (any spelling node's isIP accepts) is a public unicast address: not
+ * private, loopback, link-local, unique-local, carrier-grade NAT, multicast, unspecified,
+ * broadcast, reserved or documentation space, and not an IPv6 form that carries an IPv4 address
+ * (mapped ones are judged as their IPv4 address; 6to4, Teredo and NAT64 are refused). ipaddr.js
+ * names every special range; only its `unicast` is the public Internet.
+ */
+export function isPublicAddress(text: string): boolean {
+  const address = parseStrict(text.trim());
+  return address !== null && address.range() === "unicast";
+}

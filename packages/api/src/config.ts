@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseKeyConfig, type KeyConfigError } from "@cowork/auth";
 import { ConfigError, databaseEnv, parseEnv, wholeNumber, type Env } from "@cowork/db/config";
 import { TrustedProxies } from "./addresses";
+import { OutboundAllowList } from "./outbound";
 import { LOG_LEVELS, type LogLevel } from "./observability/logger";
 
 export { ConfigError };
@@ -48,6 +49,8 @@ export interface ServiceConfig {
    * outside production, where the server keeps a generated key beside the embedded database.
    */
   otpEncryptionKey: Buffer | null;
+  /** Hosts webhook deliveries may reach although they are not public (OUTBOUND_ALLOW_HOSTS). */
+  outboundAllowHosts: OutboundAllowList;
   /**
    * Days that expired or revoked sessions, used-up grants, old throttle rows, mails done with and
    * used DPoP jtis are kept before the retention job purges them (services/retention).
@@ -191,6 +194,13 @@ const serviceEnv = z
         refuse("must be 32 bytes: 64 hex digits, or base64 (e.g. `openssl rand -base64 32`)")
       );
     }),
+    OUTBOUND_ALLOW_HOSTS: variable((raw) => {
+      try {
+        return OutboundAllowList.parse(raw ?? "");
+      } catch (error) {
+        return refuse(`must list host names or IP addresses (${(error as Error).message})`);
+      }
+    }),
     RETENTION_DAYS: wholeNumber(30, 1, 3650),
     AUDIT_RETENTION_DAYS: variable((raw) => {
       const value = raw?.trim();
@@ -234,6 +244,7 @@ const serviceEnv = z
     mailFrom: env.MAIL_FROM,
     stepUpMaxAgeS: env.STEP_UP_MAX_AGE_SECONDS,
     otpEncryptionKey: env.OTP_ENCRYPTION_KEY,
+    outboundAllowHosts: env.OUTBOUND_ALLOW_HOSTS,
     retentionDays: env.RETENTION_DAYS,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     auditSealing: env.AUDIT_SEALING,

@@ -52,6 +52,12 @@ export {
 export { credentialOf, dpopRequest, type DpopRequest } from "./services/dpop";
 export { startAuditSealer, SEAL_INTERVAL_MS, type AuditSealer } from "./services/audit-log/sealer";
 export { sealAll, sealLocation } from "./services/audit-log/seal";
+export {
+  startWebhookWorker,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from "./services/webhooks";
+export { OutboundAllowList } from "./outbound";
 export { RETENTION_INTERVAL_MS, startRetentionJob, type RetentionJob } from "./services/retention";
 export { sealBacklog, unsealedCount } from "./services/audit-log/seal-backlog";
 export {

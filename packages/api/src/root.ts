@@ -10,6 +10,7 @@ import { noticesRouter } from "./routers/notices";
 import { profilesRouter } from "./routers/profiles";
 import { supportAccessRouter } from "./routers/support-access";
 import { securityRouter } from "./routers/security";
+import { webhooksRouter } from "./routers/webhooks";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -24,6 +25,7 @@ export const appRouter = router({
   notices: noticesRouter,
   security: securityRouter,
   impersonationActions: impersonationActionsRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

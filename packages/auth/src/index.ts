@@ -5,3 +5,4 @@ export * from "./tokens";
 export * from "./session-rules";
 export * from "./dpop";
 export * from "./checkpoint";
+export * from "./security-event";

@@ -18,4 +18,6 @@ export const auditTypeSchema = z.enum([
   "session.reauthenticated",
   "otp.enrolled",
   "otp.removed",
+  "webhook.registered",
+  "webhook.removed",
 ]);

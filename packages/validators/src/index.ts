@@ -6,3 +6,4 @@ export * from "./responses";
 export * from "./policy";
 export * from "./justification";
 export * from "./actions";
+export * from "./webhooks";

@@ -110,6 +110,11 @@ export const restContract = {
     path: "/api/sys/audit/export",
     query: ["format", "actorUserId", "targetCoworkerId", "type", "from", "to", "person", "outcome"],
   },
+  // CONTRACT §9: webhooks.
+  listWebhooks: { method: "GET", path: "/api/sys/webhooks" },
+  registerWebhook: { method: "POST", path: "/api/sys/webhooks", body: JSON_BODY },
+  removeWebhook: { method: "DELETE", path: "/api/sys/webhooks/{id}" },
+  webhookDeliveries: { method: "GET", path: "/api/sys/webhooks/{id}/deliveries" },
 } as const satisfies Record<string, RestRouteContract>;
 
 export type RestRouteName = keyof typeof restContract;

@@ -51,6 +51,10 @@ const CONTRACT_PATHS: [method: string, path: string][] = [
   ["GET", "/api/sys/audit/checkpoints"],
   ["GET", "/api/sys/audit/proof"],
   ["GET", "/api/sys/audit/export"],
+  ["GET", "/api/sys/webhooks"],
+  ["POST", "/api/sys/webhooks"],
+  ["DELETE", "/api/sys/webhooks/{id}"],
+  ["GET", "/api/sys/webhooks/{id}/deliveries"],
 ];
 
 const names = Object.keys(restContract) as RestRouteName[];

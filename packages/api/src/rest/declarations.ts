@@ -14,6 +14,7 @@ import {
   idTextSchema,
   markNoticeReadInput,
   reauthenticateInput,
+  registerWebhookInput,
   setCurrentProfileInput,
   updatePolicyInput,
 } from "@cowork/validators";
@@ -875,6 +876,115 @@ export const restDeclarations: { [Name in RestRouteName]: RestDeclaration<Name> 
         },
       };
     },
+  },
+
+  listWebhooks: {
+    handler: rest.listWebhooks,
+    doc: () => ({
+      operationId: "listWebhooks",
+      tags: ["webhooks"],
+      summary: "The webhooks of the active location, without their secrets (admins)",
+      security: BEARER,
+      responses: {
+        "200": success("The webhooks", "WebhookList"),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  registerWebhook: {
+    handler: rest.registerWebhook,
+    doc: () => ({
+      operationId: "registerWebhook",
+      tags: ["webhooks"],
+      summary:
+        "Register a URL for the location's audit events (standard-webhooks) or the ends of its impersonated sessions (caep); the secret is shown this once (admins)",
+      security: BEARER,
+      requestBody: {
+        schema: jsonSchema(registerWebhookInput, "input"),
+        example: {
+          url: "https://hooks.example.com/cowork",
+          events: ["impersonation.exchanged", "impersonation.stopped"],
+          format: "standard-webhooks",
+        },
+      },
+      responses: {
+        "201": success(
+          "Registered; `secret` is whsec_ + base64 of the HMAC key",
+          "RegisteredWebhook",
+        ),
+        "400": failure(
+          400,
+          'A refused URL (not https with a public host, nor a host in OUTBOUND_ALLOW_HOSTS), an unknown event type or format, a missing field, or a caep webhook whose events are not ["*"]',
+          ["invalid_request"],
+        ),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        ...TOO_LARGE,
+        ...WRONG_TYPE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  removeWebhook: {
+    handler: rest.removeWebhook,
+    doc: () => ({
+      operationId: "removeWebhook",
+      tags: ["webhooks"],
+      summary: "Remove a webhook of the active location; nothing more is delivered to it (admins)",
+      security: BEARER,
+      parameters: {
+        id: {
+          required: true,
+          description: "The webhook's id.",
+          schema: jsonSchema(idTextSchema, "input"),
+          example: "1",
+        },
+      },
+      responses: {
+        "204": success("Removed", null),
+        "400": failure(400, "A bad webhook id", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        "404": failure(404, "Not a webhook of this location", ["not_found"]),
+        ...TOO_LARGE,
+        ...UNAVAILABLE,
+      },
+    }),
+  },
+
+  webhookDeliveries: {
+    handler: rest.webhookDeliveries,
+    doc: () => ({
+      operationId: "listWebhookDeliveries",
+      tags: ["webhooks"],
+      summary:
+        "Every attempt to deliver to a webhook of the active location, newest first (admins)",
+      security: BEARER,
+      parameters: {
+        id: {
+          required: true,
+          description: "The webhook's id.",
+          schema: jsonSchema(idTextSchema, "input"),
+          example: "1",
+        },
+      },
+      responses: {
+        "200": success("The attempts", "WebhookDeliveries"),
+        "400": failure(400, "A bad webhook id", ["invalid_request"]),
+        "401": failure(401, "No or invalid bearer, or not an admin of the active location", [
+          "unauthorized",
+        ]),
+        "404": failure(404, "Not a webhook of this location", ["not_found"]),
+        ...UNAVAILABLE,
+      },
+    }),
   },
 };
 

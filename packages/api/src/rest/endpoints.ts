@@ -71,6 +71,11 @@ export const endpoints = {
         outcome?: string;
       } = {},
     ) => routeUrl("auditExport", {}, { format, ...filter }),
+    /** GET the location's webhooks; POST a new one. */
+    webhooks: () => routeUrl("listWebhooks", {}),
+    /** DELETE a webhook. */
+    webhook: (id: number) => routeUrl("removeWebhook", { id }),
+    webhookDeliveries: (id: number) => routeUrl("webhookDeliveries", { id }),
   },
   public: {
     impersonateTeamMember: (coworkerId: number, options: Mode = {}) =>

@@ -27,6 +27,9 @@ import {
   supportAccessGrantOutput,
   supportAccessOutput,
   tokenResponse,
+  registeredWebhookOutput,
+  webhookDeliveriesOutput,
+  webhookListOutput,
 } from "@cowork/validators";
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
@@ -72,6 +75,9 @@ export const components = {
   SessionActions: sessionActionsOutput,
   AuditCheckpointPage: auditCheckpointPageOutput,
   AuditProof: auditProofOutput,
+  WebhookList: webhookListOutput,
+  RegisteredWebhook: registeredWebhookOutput,
+  WebhookDeliveries: webhookDeliveriesOutput,
 } satisfies Record<string, z.ZodType>;
 
 /** Schemas with no zod counterpart: they describe bodies written outside the procedures. */

@@ -273,6 +273,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: "oversight", description: "Live impersonated sessions of a location" },
       { name: "trpc", description: "The typed door to the same procedures" },
       { name: "notices", description: "What members are told when their account is entered" },
+      { name: "webhooks", description: "Audit events and session ends pushed to receivers" },
     ],
     paths: paths(),
     components: {

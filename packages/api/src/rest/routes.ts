@@ -413,4 +413,29 @@ export const rest = {
     await caller.notices.markNoticeRead({ id: idOrInvalid(params?.id) });
     return noContent();
   }),
+
+  /** GET /api/sys/webhooks */
+  listWebhooks: route(async (caller) => json(await caller.webhooks.listWebhooks())),
+
+  /** POST /api/sys/webhooks { url, events, format } */
+  registerWebhook: route(async (caller, input) => {
+    const body = parseJsonObject(input.body, input.contentType);
+    return json(
+      await caller.webhooks.registerWebhook(
+        body as Parameters<typeof caller.webhooks.registerWebhook>[0],
+      ),
+      201,
+    );
+  }),
+
+  /** DELETE /api/sys/webhooks/{id} */
+  removeWebhook: route(async (caller, { params }) => {
+    await caller.webhooks.removeWebhook({ id: idOrInvalid(params?.id) });
+    return noContent();
+  }),
+
+  /** GET /api/sys/webhooks/{id}/deliveries */
+  webhookDeliveries: route(async (caller, { params }) =>
+    json(await caller.webhooks.listDeliveries({ id: idOrInvalid(params?.id) })),
+  ),
 } satisfies Record<string, Handler>;

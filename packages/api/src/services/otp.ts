@@ -13,7 +13,7 @@ import { stepUpRefusal, stepUpRequired } from "./step-up";
 import { newSecret, stepOfCode } from "./totp";
 
 /** The key that seals secrets; the server always configures one (config.ts says where from). */
-export function otpKey(deps: ServiceDeps): Buffer {
+export function otpKey(deps: Pick<ServiceDeps, "config">): Buffer {
   const key = deps.config.otpEncryptionKey;
   if (!key) throw new Error("OTP_ENCRYPTION_KEY is not configured in this process");
   return key;

@@ -30,6 +30,9 @@ import {
   supportAccessGrants,
   teamMembers,
   users,
+  webhookAttempts,
+  webhookOutbox,
+  webhooks,
 } from "@cowork/db";
 import { createTestDatabase, type TestDatabase } from "@cowork/db/testing";
 import { type Column, getTableColumns, sql, type Table } from "drizzle-orm";
@@ -49,6 +52,8 @@ import { type TakeRow } from "./throttle";
 import { type OtpConfirmRow, type OtpEnrolRow, type OtpRemoveRow } from "./otp";
 import { type ReauthenticatedRow, type ReauthUserRow, type StepUpRefusal } from "./step-up";
 import { type StepUpRow } from "./impersonation/issue";
+import { type ClaimedWebhook, type DueMessage, type SessionEndRow } from "./webhooks/outbox";
+import { type DeliveryRow } from "./webhooks/registry";
 
 /** How the statement changes a column's nullability. */
 type Nullability =
@@ -216,6 +221,31 @@ const ROWS = {
   ActionInsertedRow: {
     id: col(impersonationActions, "id"),
   },
+  // webhooks/outbox.ts, claimWebhook: `returning w.id, w.lease_id, …` of the webhook it leased.
+  ClaimedWebhook: {
+    id: col(webhooks, "id"),
+    lease_id: col(webhooks, "leaseId", { nullability: "not null" }),
+    url: col(webhooks, "url"),
+    format: col(webhooks, "format"),
+    secret: col(webhooks, "secret"),
+  },
+  // webhooks/outbox.ts, dueMessages: `o.id, o.message_id, …` of the outbox.
+  DueMessage: {
+    id: col(webhookOutbox, "id"),
+    message_id: col(webhookOutbox, "messageId"),
+    event_id: col(webhookOutbox, "eventId"),
+    session_id: col(webhookOutbox, "sessionId"),
+    created_at: col(webhookOutbox, "createdAt"),
+    attempts: col(webhookOutbox, "attempts"),
+  },
+  // webhooks/registry.ts, listDeliveries: an attempt, its message, the event's seq (left join).
+  DeliveryRow: {
+    at: col(webhookAttempts, "at"),
+    event_id: col(webhookOutbox, "eventId"),
+    seq: col(auditEvents, "seq", { nullability: "nullable" }),
+    status: col(webhookAttempts, "status"),
+    error: col(webhookAttempts, "error"),
+  },
 };
 // (No `satisfies` on ROWS: as a contextual type it would widen each field's nullability.)
 
@@ -232,6 +262,11 @@ describe("hand-declared row types of the raw statements", () => {
     expectTypeOf<LiveSessionRow>().toEqualTypeOf<FromSchema<typeof ROWS.LiveSessionRow>>();
     expectTypeOf<ClaimedMail>().toEqualTypeOf<FromSchema<typeof ROWS.ClaimedMail>>();
     expectTypeOf<ActionInsertedRow>().toEqualTypeOf<FromSchema<typeof ROWS.ActionInsertedRow>>();
+    expectTypeOf<ClaimedWebhook>().toEqualTypeOf<FromSchema<typeof ROWS.ClaimedWebhook>>();
+    expectTypeOf<DueMessage>().toEqualTypeOf<FromSchema<typeof ROWS.DueMessage>>();
+    expectTypeOf<DeliveryRow>().toEqualTypeOf<FromSchema<typeof ROWS.DeliveryRow>>();
+    // webhooks/outbox.ts, sessionEnd: the session's id; when it ended and why, computed.
+    expectTypeOf<SessionEndRow>().toEqualTypeOf<{ id: string; ended_at: Date; reason: string }>();
     // rank: highestRankOf (`…::int`, 0 when none; null only when the team route found no
     // target); refusal: impersonation_refusal's text (checked below).
     // The policy's columns (coalesced to the contract's defaults; null when the team route found

@@ -6,3 +6,4 @@ export * from "./notices";
 export * from "./step-up";
 export * from "./actions";
 export * from "./audit-log";
+export * from "./webhooks";

@@ -47,12 +47,22 @@ export const sessions = pgTable(
       .default(sql`'{}'::text[]`),
     /** RFC 7638 thumbprint of the DPoP key its tokens are bound to (cnf.jkt), or null. */
     dpopJkt: text("dpop_jkt"),
+    /**
+     * When the end of this impersonated session, which came without a write (its hour ran out, its
+     * grant stopped holding), was noticed and handed to the caep webhooks (migration 0011).
+     */
+    caepNotedAt: timestamp("caep_noted_at", { withTimezone: true }),
   },
   (t) => [
     // The access history reads a member's sessions newest first (migration 0013).
     index("sessions_user_created_idx").on(t.userId, t.createdAt.desc()),
     check("sessions_amr_known", sql`${t.amr} <@ '{pwd,otp}'::text[]`),
     index("sessions_actor_session_idx").on(t.actorSessionId),
+    index("sessions_caep_pending_idx")
+      .on(t.locationId)
+      .where(
+        sql`${t.grantJti} is not null and ${t.revokedAt} is null and ${t.caepNotedAt} is null`,
+      ),
     // What the retention job walks (migration 0012): own sessions, and apart from them the
     // impersonated ones, which the member's access history keeps.
     index("sessions_own_expires_idx")
