@@ -4,7 +4,7 @@
 // member's access history, the sealer's round and a page of the export. Each is then explained
 // with its own parameters, and every plan node that reads a large table whole (a Seq Scan) is
 // reported. Used by the bench's scale section (which prints the plans) and by the test that
-// fails when one of them turns into a sequential scan (hot-plans.test.ts).
+// fails when one of them turns into a sequential scan (hot-plans.postgres.test.ts).
 import { type Connection, type RecordingDatabase } from "@cowork/db";
 import { createContext } from "./context";
 import { createCaller } from "./root";

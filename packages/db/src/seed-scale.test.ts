@@ -1,7 +1,7 @@
 // `pnpm db:seed-scale`'s data set (seed-scale.ts): beside a fixture loaded before it, which keeps
 // its rows; under one loaded after it, whose ids still insert; idempotent; the shape the bench
 // relies on (a busy first location, mostly expired sessions, the member impersonated 1,000
-// times); refused on PGlite. Sealing is the API's (hot-plans.test.ts seals a seeded database).
+// times); refused on PGlite. Sealing is the API's (hot-plans.postgres.test.ts seals a seeded database).
 import { verifyPassword } from "@cowork/auth";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

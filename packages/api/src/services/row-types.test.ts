@@ -371,7 +371,8 @@ describe("the database functions behind computed fields", () => {
 
   it("step_up_refusal answers exactly the refusal StepUpRefusal names", async () => {
     const refusals: StepUpRefusal[] = ["step_up_required", "step_up_required", "step_up_required"];
-    expect(await answers("step_up_refusal", /then '([a-z_]+)'/g)).toEqual(refusals);
+    // PL/pgSQL since migration 0015: each refusal is a `return '…'`.
+    expect(await answers("step_up_refusal", /return '([a-z_]+)'/g)).toEqual(refusals);
   });
 
   it("throttle_take answers exactly the outcomes TakeRow names", async () => {

@@ -76,6 +76,13 @@ export const webhookOutbox = pgTable(
     index("webhook_outbox_due_idx")
       .on(t.webhookId, t.nextAttemptAt)
       .where(sql`${t.deliveredAt} is null and ${t.givenUpAt} is null`),
+    // Retention's window (migration 0016), and the lookups of a purged session's or a pruned
+    // event's messages.
+    index("webhook_outbox_done_idx")
+      .on(sql`(coalesce(${t.deliveredAt}, ${t.givenUpAt}))`)
+      .where(sql`${t.deliveredAt} is not null or ${t.givenUpAt} is not null`),
+    index("webhook_outbox_event_idx").on(t.eventId).where(sql`${t.eventId} is not null`),
+    index("webhook_outbox_session_idx").on(t.sessionId).where(sql`${t.sessionId} is not null`),
   ],
 );
 
@@ -95,5 +102,8 @@ export const webhookAttempts = pgTable(
     status: integer("status"),
     error: text("error"),
   },
-  (t) => [index("webhook_attempts_webhook_idx").on(t.webhookId, t.id)],
+  (t) => [
+    index("webhook_attempts_webhook_idx").on(t.webhookId, t.id),
+    index("webhook_attempts_outbox_idx").on(t.outboxId),
+  ],
 );

@@ -99,6 +99,34 @@ describe("a round", () => {
       sentInside: await mail({ sent: ago(29) }, ["sent"]),
       waiting: await mail({ created: ago(40) }, []),
     };
+    const [hook] = await exec<{ id: number }>(
+      sql`insert into webhooks (location_id, url, events, format, secret)
+          values (1, 'https://receiver.example/hook', '{*}', 'standard-webhooks', 'sealed') returning id`,
+    );
+    const [event] = await exec<{ id: number }>(
+      sql`insert into audit_events (type, outcome, location_id) values ('signin', 'success', 1) returning id`,
+    );
+    // The event's trigger queued it for the webhook; that message and older ones, made by hand.
+    const message = async (done: { delivered?: SQL; givenUp?: SQL }, attempts: number) => {
+      const [row] = await exec<{ id: number }>(
+        sql`insert into webhook_outbox (webhook_id, session_id, created_at, delivered_at, given_up_at)
+            values (${hook!.id}, ${await session(ago(20))}, ${ago(41)},
+              ${done.delivered ?? sql`null`}, ${done.givenUp ?? sql`null`})
+            returning id`,
+      );
+      for (let n = 0; n < attempts; n++)
+        await exec(
+          sql`insert into webhook_attempts (outbox_id, webhook_id, at, worker, status)
+              values (${row!.id}, ${hook!.id}, ${ago(41)}, 'test', 500)`,
+        );
+      return row!.id;
+    };
+    const messages = {
+      delivered: await message({ delivered: ago(31) }, 2),
+      givenUp: await message({ givenUp: ago(31) }, 3),
+      deliveredInside: await message({ delivered: ago(29) }, 1),
+      waiting: await message({}, 1),
+    };
     await exec(
       sql`insert into throttle_log (key, next_seq, expires_at) values
             ('test:old', 3, ${ago(31)}), ('test:recent', 2, ${ago(1)})`,
@@ -121,6 +149,8 @@ describe("a round", () => {
         support_access_grants: 2,
         mail_attempts: 3,
         mail_outbox: 2,
+        webhook_attempts: 5,
+        webhook_outbox: 2,
         throttle_hits: 2,
         throttle_log: 1,
         dpop_proofs: 1,
@@ -149,6 +179,15 @@ describe("a round", () => {
       [mails.sentInside, 1],
       [mails.waiting, 0],
     ]);
+    const keptMessages = await exec<{ id: number; attempts: number }>(
+      sql`select o.id, (select count(*)::int from webhook_attempts a where a.outbox_id = o.id) as attempts
+          from webhook_outbox o where o.webhook_id = ${hook!.id} and o.session_id is not null order by o.id`,
+    );
+    expect(keptMessages.map((row) => [Number(row.id), row.attempts])).toEqual([
+      [messages.deliveredInside, 1],
+      [messages.waiting, 1],
+    ]);
+    expect(await exists("webhook_outbox", sql`event_id = ${event!.id}`)).toBe(true);
     expect(await exec(sql`select key from throttle_log where key like 'test:%'`)).toEqual([
       { key: "test:recent" },
     ]);

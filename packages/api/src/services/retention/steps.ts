@@ -47,6 +47,11 @@ const mailDoneBefore = (alias: string, cutoff: SQL) =>
   sql`(${sql.raw(alias)}.sent_at is not null or ${sql.raw(alias)}.given_up_at is not null)
     and coalesce(${sql.raw(alias)}.sent_at, ${sql.raw(alias)}.given_up_at) < ${cutoff}`;
 
+/** A webhook message done with (delivered, or given up) before `cutoff`, by webhook_outbox_done_idx. */
+const webhookDoneBefore = (alias: string, cutoff: SQL) =>
+  sql`(${sql.raw(alias)}.delivered_at is not null or ${sql.raw(alias)}.given_up_at is not null)
+    and coalesce(${sql.raw(alias)}.delivered_at, ${sql.raw(alias)}.given_up_at) < ${cutoff}`;
+
 export const PURGE_STEPS: readonly PurgeStep[] = [
   // The member's access history: an impersonated session, what it did and the grant it was
   // exchanged from, kept as long as the audit events of it are.
@@ -105,6 +110,18 @@ export const PURGE_STEPS: readonly PurgeStep[] = [
     purgeable: ({ records }) =>
       sql`${mailDoneBefore("mail_outbox", records)}
         and not exists (select 1 from mail_attempts a where a.mail_id = mail_outbox.id)`,
+  },
+  // Webhook messages delivered or given up (webhooks/worker.ts), their attempts first.
+  {
+    table: "webhook_attempts",
+    purgeable: ({ records }) =>
+      sql`webhook_attempts.outbox_id in (select o.id from webhook_outbox o where ${webhookDoneBefore("o", records)})`,
+  },
+  {
+    table: "webhook_outbox",
+    purgeable: ({ records }) =>
+      sql`${webhookDoneBefore("webhook_outbox", records)}
+        and not exists (select 1 from webhook_attempts a where a.outbox_id = webhook_outbox.id)`,
   },
   // A throttle key whose newest hit left its window long ago: its hits, then its head (a take
   // that comes meanwhile moves the head's expiry, and the head stays).
