@@ -120,8 +120,31 @@ describe("every end of an impersonated session is pushed once as a session-revok
 
   it("expiry (no write when it happens: found by the sweep)", async () => {
     const { sid } = await impersonate();
-    await rows(sql`update sessions set expires_at = now() - interval '1 second' where id = ${sid}`);
+    // Its hour runs out now, after the webhook was registered.
+    await rows(sql`update sessions set expires_at = now() where id = ${sid}`);
     await expectOneSet(sid, "expired");
+  });
+
+  it("an expiry from before the webhook existed is not news to it", async () => {
+    const { sid } = await impersonate();
+    await rows(sql`update sessions set expires_at = now() - interval '1 hour' where id = ${sid}`);
+    expect(await setsFor(sid)).toHaveLength(0);
+    // Noted all the same: later sweeps do not look at it again.
+    const [row] = await rows<{ noted: boolean }>(
+      sql`select caep_noted_at is not null as noted from sessions where id = ${sid}`,
+    );
+    expect(row!.noted).toBe(true);
+  });
+
+  it("no location without a caep webhook is swept: nobody there is to be told", async () => {
+    await rows(sql`delete from webhooks`);
+    const { sid } = await impersonate();
+    await rows(sql`update sessions set expires_at = now() where id = ${sid}`);
+    await worker.drain();
+    const [row] = await rows<{ noted: boolean }>(
+      sql`select caep_noted_at is not null as noted from sessions where id = ${sid}`,
+    );
+    expect(row!.noted).toBe(false);
   });
 
   it("the actor signs out", async () => {

@@ -17,6 +17,11 @@ import { grantStillValid } from "../grant-rules";
  * expired, the consent ran out) is also revoked: the receiver was told it ended, so it must not
  * come back should the actor be promoted again (the revocation's trigger queues its messages).
  * Answers how many sessions it noted.
+ *
+ * Only locations with a caep webhook are swept: elsewhere nobody is to be told, and asking every
+ * live impersonated session's grant on every poll would cost the database in proportion to all
+ * live impersonations, webhooks or not. An expiry is news only to a webhook that existed before
+ * it (one registered later is not told of sessions that ran out before it existed).
  */
 export async function sweepEndedSessions(db: Database): Promise<number> {
   const rows = await queryRows<{ id: string }>(
@@ -25,6 +30,7 @@ export async function sweepEndedSessions(db: Database): Promise<number> {
           select s.id, s.location_id, s.expires_at <= now() as expired
           from sessions s join impersonation_grants g on g.jti = s.grant_jti
           where s.grant_jti is not null and s.revoked_at is null and s.caep_noted_at is null
+            and s.location_id in (select w.location_id from webhooks w where w.format = 'caep')
             and (s.expires_at <= now() or not ${grantStillValid})
           for update of s skip locked
         ), noted as (
@@ -32,11 +38,12 @@ export async function sweepEndedSessions(db: Database): Promise<number> {
             revoked_at = case when ended.expired then null else now() end,
             revoked_reason = case when ended.expired then null else 'grant_no_longer_valid' end
           from ended where s.id = ended.id
-          returning s.id, s.location_id
+          returning s.id, s.location_id, ended.expired, s.expires_at
         ), queued as (
           insert into webhook_outbox (webhook_id, session_id)
           select w.id, noted.id from noted
           join webhooks w on w.location_id = noted.location_id and w.format = 'caep'
+            and (not noted.expired or w.created_at < noted.expires_at)
           on conflict do nothing
         )
         select id from noted`,
