@@ -12,7 +12,7 @@ import { repoRoot, residentMiB, sampleMemory, startPortal } from "./portal";
 import { log } from "./print";
 import { type ProfileSummary, mainThreadProfile, printProfile, summarizeProfile } from "./profile";
 import { emptyHttpReport, type MemoryReport, type TargetReport } from "./report";
-import { boundMe, portalScenarios, signIn } from "./scenarios";
+import { boundMe, portalScenarios, registerIdleWebhook, signIn } from "./scenarios";
 import { round } from "./stats";
 import { sustainMemoryLoad } from "./sustained-memory";
 
@@ -38,7 +38,9 @@ export async function benchPortal(
   const sampler = sampleMemory(portal.pid);
   let profile: ProfileSummary | null = null;
   try {
-    const scenarios = portalScenarios(await signIn(portal.url));
+    const actorToken = await signIn(portal.url);
+    await registerIdleWebhook(portal.url, actorToken);
+    const scenarios = portalScenarios(actorToken);
     const measureOnPortal = (operation: Operation, label: string) =>
       measureLine(portal.url, operation, label, portal.pid);
 

@@ -80,6 +80,27 @@ export async function boundMe(origin: string): Promise<Operation> {
   };
 }
 
+/**
+ * Registers an idle webhook in the actor's location (CONTRACT §9): one for consent revocations,
+ * which the bench never makes. Every audit event the bench writes then passes the outbox trigger
+ * that looks for the location's webhooks, as on a deployment that has one, and nothing is sent.
+ */
+export async function registerIdleWebhook(origin: string, actorToken: string): Promise<void> {
+  const client = createClient(origin, 1);
+  const response = await client.send(
+    "POST",
+    "/api/sys/webhooks",
+    { "content-type": "application/json", authorization: `Bearer ${actorToken}` },
+    JSON.stringify({
+      url: "https://hooks.example.com/idle",
+      events: ["consent.revoked"],
+      format: "standard-webhooks",
+    }),
+  );
+  await client.close();
+  if (response.status !== 201) throw new UnexpectedResponse("idle webhook", response);
+}
+
 export interface PortalScenarios {
   doorFloor: Operation;
   nextFloor: Operation;
