@@ -78,6 +78,10 @@ const CONTRACT: [method: string, path: string, statuses: number[]][] = [
   ["get", "/api/sys/audit/checkpoints", [200, 401]],
   ["get", "/api/sys/audit/proof", [200, 400, 401]],
   ["get", "/api/sys/audit/export", [200, 400, 401]],
+  ["get", "/api/sys/webhooks", [200, 401]],
+  ["post", "/api/sys/webhooks", [201, 400, 401]],
+  ["delete", "/api/sys/webhooks/{id}", [204, 401, 404]],
+  ["get", "/api/sys/webhooks/{id}/deliveries", [200, 401, 404]],
 ];
 
 describe("the document", () => {
@@ -667,6 +671,38 @@ describe("against a started portal", () => {
       "/api/sys/audit/export",
       await call(portal, "/api/sys/audit/export?format=csv", { headers: bearer(otto) }),
     );
+    // Webhooks (CONTRACT §9): registered, listed, their deliveries, removed; refusals.
+    const webhooks = "/api/sys/webhooks";
+    const register = (token: string, body: unknown) =>
+      post(webhooks, {
+        headers: { ...bearer(token), "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const registered = await register(ada, {
+      url: "https://hooks.example.com/audit",
+      events: ["impersonation.exchanged"],
+      format: "standard-webhooks",
+    });
+    expect(registered.status).toBe(201);
+    conforms("post", webhooks, registered);
+    conforms("post", webhooks, await register(ada, { url: "http://10.0.0.1/", events: ["*"] }));
+    conforms("post", webhooks, await register(otto, { url: "https://hooks.example.com/x" }));
+    conforms("get", webhooks, await call(portal, webhooks, { headers: bearer(ada) }));
+    conforms("get", webhooks, await call(portal, webhooks, { headers: bearer(otto) }));
+    const hookId = (registered.body as { id: number }).id;
+    const deliveries = (id: number) => `${webhooks}/${id}/deliveries`;
+    for (const [path, headers] of [
+      [deliveries(hookId), bearer(ada)],
+      [deliveries(hookId), bearer(otto)],
+      [deliveries(999_999), bearer(ada)],
+    ] as const)
+      conforms("get", "/api/sys/webhooks/{id}/deliveries", await call(portal, path, { headers }));
+    const remove = (id: number, token: string) =>
+      call(portal, `${webhooks}/${id}`, { method: "DELETE", headers: bearer(token) });
+    conforms("delete", "/api/sys/webhooks/{id}", await remove(hookId, otto));
+    conforms("delete", "/api/sys/webhooks/{id}", await remove(hookId, ada));
+    conforms("delete", "/api/sys/webhooks/{id}", await remove(hookId, ada));
+
     conforms("get", "/.well-known/jwks.json", await call(portal, "/.well-known/jwks.json"));
     conforms("get", "/.well-known/jwks.json", await post("/.well-known/jwks.json", {}));
     conforms("get", "/api/health", await call(portal, "/api/health"));
